@@ -1,0 +1,46 @@
+# The README's two commands: `make demo` and `make test`. Both create .venv when missing.
+PYTHON ?= $(shell command -v python3.11 || command -v python3)
+VENV := .venv
+PY := $(VENV)/bin/python
+STAMP := $(VENV)/.fixmap-installed
+
+.PHONY: demo test lint format bench system-deps clean
+
+$(STAMP): pyproject.toml
+	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install -q --upgrade pip
+	$(PY) -m pip install -q -e ".[dev]"
+	@# compile bytecode now: an uncompiled textual costs ~1 s at first start
+	$(PY) -m compileall -q $(VENV)/lib console screens >/dev/null || true
+	@touch $(STAMP)
+
+demo: $(STAMP)
+	$(VENV)/bin/fixmap demo
+
+# what the tests need from the system: tmux (terminal tests), prometheus (history ingest)
+system-deps:
+	@missing=""; \
+	command -v tmux >/dev/null || missing="$$missing tmux"; \
+	command -v prometheus >/dev/null || test -x /usr/bin/prometheus || missing="$$missing prometheus"; \
+	if [ -n "$$missing" ]; then \
+	  echo "installing:$$missing"; \
+	  if [ "$$(id -u)" = 0 ]; then SUDO=""; else SUDO="sudo"; fi; \
+	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq --no-install-recommends $$missing >/dev/null; \
+	fi
+
+lint: $(STAMP)
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+
+format: $(STAMP)
+	$(VENV)/bin/ruff format .
+	$(VENV)/bin/ruff check --fix .
+
+test: $(STAMP) system-deps lint
+	$(PY) -m pytest -q -p no:cacheprovider
+
+bench: $(STAMP)
+	$(PY) bench/startup.py
+
+clean:
+	rm -rf $(VENV) .pytest_cache

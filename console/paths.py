@@ -1,0 +1,59 @@
+"""Where fixmap finds its config and keeps its data."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+APP = "fixmap"
+CONFIG_NAME = "fixmap.toml"
+
+
+def data_dir() -> Path:
+    """FIXMAP_HOME, else the user data dir; created on first use."""
+    home = os.environ.get("FIXMAP_HOME")
+    if home:
+        path = Path(home).expanduser()
+    else:
+        import platformdirs
+
+        path = Path(platformdirs.user_data_dir(APP, appauthor=False))
+    path.mkdir(parents=True, exist_ok=True)
+    return path
+
+
+def user_config_file() -> Path:
+    import platformdirs
+
+    return Path(platformdirs.user_config_dir(APP, appauthor=False)) / CONFIG_NAME
+
+
+def find_config(explicit: str | os.PathLike[str] | None = None) -> tuple[Path | None, str]:
+    """The config file to use and how it was found: --config, $FIXMAP_CONFIG, ./fixmap.toml, user dir.
+
+    An explicit path (flag or variable) that does not exist is returned as is, so the loader can
+    say so; the implicit places are only used when the file is there.
+    """
+    if explicit:
+        return Path(explicit).expanduser(), "--config"
+    env = os.environ.get("FIXMAP_CONFIG")
+    if env:
+        return Path(env).expanduser(), "$FIXMAP_CONFIG"
+    local = Path.cwd() / CONFIG_NAME
+    if local.is_file():
+        return local, "./fixmap.toml"
+    user = user_config_file()
+    if user.is_file():
+        return user, "user config dir"
+    return None, "none"
+
+
+def atomic_write(path: Path, text: str) -> None:
+    """Write a file so a crash leaves the old or the new content, never half of one."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    with open(tmp, "w", encoding="utf-8") as fh:
+        fh.write(text)
+        fh.flush()
+        os.fsync(fh.fileno())
+    os.replace(tmp, path)

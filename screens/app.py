@@ -1,0 +1,131 @@
+"""The fixmap console: a Textual app over the console/ engine."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from textual.app import App
+from textual.binding import Binding
+from textual.message import Message
+
+from console.config import LoadedConfig
+from screens.commands import PlaybookCommands
+
+
+class CatalogReady(Message):
+    """Playbooks and the router finished loading (posted from a thread worker)."""
+
+    def __init__(self, catalog: Any, router: Any) -> None:
+        super().__init__()
+        self.catalog = catalog
+        self.router = router
+
+
+class FixmapApp(App[int]):
+    """Routes a symptom to its fix and walks it with the engineer."""
+
+    CSS_PATH = "fixmap.tcss"
+    TITLE = "fixmap"
+    COMMANDS = App.COMMANDS | {PlaybookCommands}
+    BINDINGS = [
+        Binding("f1", "help", "Help", id="help"),
+        Binding("ctrl+q", "quit", "Quit", id="quit", priority=True),
+    ]
+
+    def __init__(self, loaded: LoadedConfig, *, demo: bool = False):
+        super().__init__()
+        self.loaded = loaded
+        self.demo = demo
+        self.catalog: Any = None
+        self.router: Any = None
+        self._pending_open: str | None = None
+        from console.progress import ProgressStore
+
+        self.progress = ProgressStore()
+
+    def on_mount(self) -> None:
+        from screens.triage import TriageScreen
+
+        self.push_screen(TriageScreen())
+        self.run_worker(
+            self._load_catalog,
+            thread=True,
+            group="catalog",
+            exclusive=True,
+            exit_on_error=False,
+            description="load playbooks and router",
+        )
+
+    def _load_catalog(self) -> None:
+        from console.playbook import load_catalog
+        from console.router import Router
+
+        catalog = load_catalog(self.loaded.playbook_dirs)
+        router = Router.from_playbooks(catalog)
+        self.post_message(CatalogReady(catalog, router))
+
+    def on_catalog_ready(self, message: CatalogReady) -> None:
+        self.catalog = message.catalog
+        self.router = message.router
+        for problem in self.catalog.problems[:3]:
+            self.notify(problem.render(), title="Playbook problem", severity="warning", timeout=10)
+        if len(self.catalog.problems) > 3:
+            self.notify(
+                f"{len(self.catalog.problems) - 3} more playbook problems: run "
+                "'fixmap playbooks validate'",
+                severity="warning",
+                timeout=10,
+            )
+        for screen in self.screen_stack:
+            if hasattr(screen, "catalog_ready"):
+                screen.catalog_ready()
+        if self._pending_open:
+            pid, self._pending_open = self._pending_open, None
+            self.open_playbook(pid)
+
+    def on_worker_state_changed(self, event) -> None:
+        """One place where a failed worker becomes a visible error."""
+        from textual.worker import WorkerState
+
+        if event.state == WorkerState.ERROR:
+            from console.redact import redact
+
+            error = event.worker.error
+            self.notify(
+                redact(f"{event.worker.description}: {error}"),
+                title="Failed",
+                severity="error",
+                timeout=15,
+            )
+
+    # ------------------------------------------------------------ navigation
+
+    def open_playbook(self, playbook_id: str) -> None:
+        if self.catalog is None:
+            self._pending_open = playbook_id
+            self.notify("Loading playbooks…", timeout=2)
+            return
+        pb = self.catalog.get(playbook_id)
+        if pb is None:
+            self.notify(
+                f"No playbook '{playbook_id}' (it failed to load: see 'fixmap playbooks validate')",
+                severity="error",
+            )
+            return
+        from screens.walkthrough import WalkthroughScreen
+
+        self.push_screen(WalkthroughScreen(pb, self.progress.load(pb)))
+
+    def action_help(self) -> None:
+        from screens.dialogs import HelpScreen
+
+        if isinstance(self.screen, HelpScreen):
+            self.screen.dismiss()
+            return
+        self.push_screen(HelpScreen(self.screen))
+
+
+def run(loaded: LoadedConfig, **kwargs: Any) -> int:
+    app = FixmapApp(loaded, **kwargs)
+    result = app.run()
+    return int(result or app.return_code or 0)

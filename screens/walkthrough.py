@@ -1,0 +1,258 @@
+"""Walkthrough: one playbook's steps, their status, and the selected step's guidance."""
+
+from __future__ import annotations
+
+from rich.text import Text
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Horizontal, VerticalScroll
+from textual.screen import Screen
+from textual.widgets import Footer, Label, Markdown, OptionList
+from textual.widgets.option_list import Option
+
+from console.playbook import Playbook, Step
+from console.progress import Progress
+from console.render import step_does
+from screens.widgets import STATUS_GLYPH, STATUS_STYLE, SiteBar
+
+_KIND_TAG = {
+    "read": "read",
+    "probe": "probe",
+    "query": "query",
+    "action": "action",
+    "check": "check",
+    "route": "route",
+}
+
+
+class WalkthroughScreen(Screen):
+    """Steps on the left, guidance on the right; every mark is saved at once."""
+
+    HELP = """
+## Walkthrough
+
+The playbook's steps, in order, with their status:
+`○` pending · `✓` done · `»` skipped · `✗` failed.
+The right pane shows the selected step: what to look at, which number means
+what, what to do next.
+
+- **↑ / ↓** select a step · **d** done · **s** skip · **x** failed · **u** back to pending
+- **Enter** on a route step opens that playbook; on a probe, query or action
+  step it runs it (once the site has configured it)
+- **r** related playbooks · **Esc** back to triage
+- Progress is saved on every mark: leave, come back, even restart — you are
+  where you left off.
+"""
+
+    BINDINGS = [
+        Binding("d", "mark('done')", "Done", id="walk.done"),
+        Binding("s", "mark('skipped')", "Skip", id="walk.skip"),
+        Binding("x", "mark('failed')", "Failed", id="walk.failed"),
+        Binding("u", "mark('pending')", "Undo", show=False, id="walk.undo"),
+        Binding("enter", "run_step", "Run/Open", id="walk.run"),
+        Binding("r", "related", "Related", id="walk.related"),
+        Binding("escape", "back", "Back", id="walk.back"),
+    ]
+
+    def __init__(self, playbook: Playbook, progress: Progress) -> None:
+        super().__init__()
+        self.playbook = playbook
+        self.progress = progress
+
+    def compose(self) -> ComposeResult:
+        yield SiteBar()
+        yield Label(self._heading(), id="walk-title")
+        with Horizontal(id="walk-body"):
+            yield OptionList(id="steps")
+            with VerticalScroll(id="guide-pane"):
+                yield Markdown(id="guide")
+        yield Footer()
+
+    def on_mount(self) -> None:
+        self._fill_steps()
+        steps = self.query_one("#steps", OptionList)
+        ids = [s.id for s in self.playbook.steps]
+        cursor = self.progress.cursor or self.progress.next_open(self.playbook) or ids[0]
+        steps.highlighted = ids.index(cursor)
+        steps.focus()
+        self._show_step(cursor)
+
+    # ------------------------------------------------------------ rendering
+
+    def _heading(self) -> Text:
+        counts = self.progress.counts(self.playbook)
+        total = len(self.playbook.steps)
+        text = Text()
+        text.append(self.playbook.title, style="bold")
+        text.append(f"  {counts['done']}/{total} done", style="")
+        if counts["skipped"]:
+            text.append(f" · {counts['skipped']} skipped", style="dim")
+        if counts["failed"]:
+            text.append(f" · {counts['failed']} failed", style="bold red")
+        return text
+
+    def _step_line(self, index: int, step: Step) -> Text:
+        status = self.progress.status(step.id)
+        line = Text(no_wrap=True, overflow="ellipsis")
+        line.append(f"{STATUS_GLYPH[status]} ", style=STATUS_STYLE[status])
+        line.append(f"{index:>2} ", style="dim")
+        line.append(step.title, style="dim" if status == "skipped" else "")
+        return line
+
+    def _fill_steps(self) -> None:
+        steps = self.query_one("#steps", OptionList)
+        highlighted = steps.highlighted
+        steps.set_options(
+            Option(self._step_line(i, s), id=s.id) for i, s in enumerate(self.playbook.steps, 1)
+        )
+        if highlighted is not None:
+            steps.highlighted = highlighted
+        self.query_one("#walk-title", Label).update(self._heading())
+
+    def _guidance(self, step: Step) -> str:
+        index = [s.id for s in self.playbook.steps].index(step.id) + 1
+        status = self.progress.status(step.id)
+        parts = [f"**{index}. {step.title}**", ""]
+        parts.append(f"`{_KIND_TAG[step.kind]}` · status **{status}**")
+        parts.append("")
+        if step.kind in ("probe", "query", "action"):
+            parts.append(f"**Runs:** {step_does(step)}")
+            parts.append("")
+            note = self._configured_note(step)
+            if note:
+                parts.append(f"> {note}")
+                parts.append("")
+        elif step.kind == "route":
+            target = self.app.catalog.get(step.to) if self.app.catalog else None
+            name = target.title if target else step.to
+            when = f" — {step.when}" if step.when else ""
+            parts.append(f"**Enter** opens *{name}*{when}.")
+            parts.append("")
+        elif step.kind == "check":
+            parts.append("Check it by hand, then press **d** (or **x** if it does not hold).")
+            parts.append("")
+        if step.gate:
+            gate = self.playbook.gate(step.gate)
+            fail = f" · hard stop `{gate.fail}`" if gate.fail else ""
+            parts.append(f"**Gate:** {gate.label}: pass `{gate.pass_}`{fail}")
+            if gate.note:
+                parts.append(f"_{gate.note}_")
+            parts.append("")
+        if step.body.strip():
+            parts.append(step.body.strip())
+        return "\n".join(parts)
+
+    def _configured_note(self, step: Step) -> str | None:
+        """Why this step cannot run here yet, or None when it can."""
+        loaded = self.app.loaded
+        if loaded.path is None:
+            return (
+                "Not configured: no site config. This step runs once fixmap has a site "
+                "(`--config PATH`), or try it on `fixmap demo`."
+            )
+        cfg = loaded.config
+        table, name = {
+            "probe": ("probes", step.probe),
+            "action": ("actions", step.action),
+            "query": ("history", step.query or "sql"),
+        }[step.kind]
+        if step.kind == "probe" and name not in cfg.probes:
+            return f"Not configured: the site config has no `[probes.{name}]`."
+        if step.kind == "action" and name not in cfg.actions:
+            return f"Not configured: the site config has no `[actions.{name}]`."
+        runner = getattr(self.app, "step_runner", None)
+        if runner is None or not runner.can_run(step):
+            return f"Configured in `[{table}]`, but this build of fixmap cannot run {step.kind} steps yet."
+        return None
+
+    def _show_step(self, step_id: str) -> None:
+        step = self.playbook.step(step_id)
+        self.query_one("#guide", Markdown).update(self._guidance(step))
+        self.query_one("#guide-pane", VerticalScroll).scroll_home(animate=False)
+
+    def _current(self) -> Step | None:
+        option = self.query_one("#steps", OptionList).highlighted_option
+        return self.playbook.step(option.id) if option is not None and option.id else None
+
+    # ------------------------------------------------------------ events
+
+    def on_option_list_option_highlighted(self, event: OptionList.OptionHighlighted) -> None:
+        if event.option.id:
+            self.progress.cursor = event.option.id
+            self._show_step(event.option.id)
+            self._save()
+
+    def on_option_list_option_selected(self, event: OptionList.OptionSelected) -> None:
+        event.stop()
+        self.action_run_step()
+
+    def catalog_ready(self) -> None:
+        step = self._current()
+        if step is not None:
+            self._show_step(step.id)
+
+    # ------------------------------------------------------------ actions
+
+    def action_mark(self, status: str) -> None:
+        step = self._current()
+        if step is None:
+            return
+        if status == "pending":
+            self.progress.statuses.pop(step.id, None)
+        else:
+            self.progress.statuses[step.id] = status  # type: ignore[assignment]
+        self._save()
+        self._fill_steps()
+        if status in ("done", "skipped"):
+            nxt = self.progress.next_open(self.playbook, after=step.id)
+            if nxt is not None:
+                self.query_one("#steps", OptionList).highlighted = [
+                    s.id for s in self.playbook.steps
+                ].index(nxt)
+            else:
+                self.notify("Every step is settled.", title=self.playbook.title)
+        self._show_step(self._current().id)  # type: ignore[union-attr]
+
+    def action_run_step(self) -> None:
+        step = self._current()
+        if step is None:
+            return
+        if step.kind == "route":
+            self.app.open_playbook(step.to)
+            return
+        if step.kind in ("read", "check"):
+            self.action_mark("done")
+            return
+        note = self._configured_note(step)
+        if note:
+            self.notify(
+                note.replace("`", ""), title=f"Cannot run this {step.kind} step", severity="warning"
+            )
+            return
+        self.app.step_runner.run(self, step)
+
+    def action_related(self) -> None:
+        from screens.dialogs import PickPlaybookDialog
+
+        catalog = self.app.catalog
+        ids = [pid for pid in self.playbook.related if catalog is None or pid in catalog]
+        ids += [s.to for s in self.playbook.steps if s.kind == "route" and s.to not in ids]
+        if not ids:
+            self.notify("This playbook names no related routes.")
+            return
+        choices = [(pid, catalog[pid].title if catalog and pid in catalog else pid) for pid in ids]
+
+        def chosen(pid: str | None) -> None:
+            if pid:
+                self.app.open_playbook(pid)
+
+        self.app.push_screen(PickPlaybookDialog("Related playbooks", choices), chosen)
+
+    def action_back(self) -> None:
+        self.app.pop_screen()
+
+    def _save(self) -> None:
+        try:
+            self.app.progress.save(self.progress)
+        except OSError as exc:
+            self.notify(f"Could not save progress: {exc}", severity="error")

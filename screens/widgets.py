@@ -1,0 +1,38 @@
+"""Small widgets shared by the screens."""
+
+from __future__ import annotations
+
+from rich.text import Text
+from textual.widgets import Static
+
+STATUS_GLYPH = {"pending": "○", "done": "✓", "skipped": "»", "failed": "✗"}
+STATUS_STYLE = {"pending": "", "done": "green", "skipped": "dim", "failed": "bold red"}
+
+
+class SiteBar(Static):
+    """One line on every screen: which site this console talks to (and, later, its state)."""
+
+    DEFAULT_CSS = """
+    SiteBar { height: 1; width: 1fr; background: $panel; color: $text; padding: 0 1; }
+    """
+
+    def on_mount(self) -> None:
+        self.refresh_bar()
+
+    def refresh_bar(self) -> None:
+        loaded = self.app.loaded
+        text = Text()
+        text.append("fixmap", style="bold")
+        if loaded.path is None:
+            if getattr(self.app, "demo", False):
+                text.append("  demo: playbooks only")
+            else:
+                text.append("  no site config", style="bold")
+                text.append(" · playbooks offline · fixmap demo to try")
+        else:
+            cfg = loaded.config
+            text.append(f"  site {cfg.site.name}")
+            service = cfg.default_service()
+            if service:
+                text.append(f" · {service}")
+        self.update(text)
