@@ -216,9 +216,9 @@ def demo(faults: tuple[str, ...], folder: Path | None, serve: bool) -> None:
                 "the simulated demo service is not built yet; 'fixmap demo' opens the playbooks only",
                 exit_code=EXIT_BAD_INPUT,
             )
-        from console.config import LoadedConfig, SiteConfig
+        from console.config import LoadedConfig
 
-        run_console(LoadedConfig(SiteConfig(), None, "demo"), demo=True)
+        run_console(LoadedConfig(None, None, "demo"), demo=True)
         return
     launch(faults=list(faults), folder=folder, serve=serve)
 

@@ -1,27 +1,42 @@
-"""The site config (fixmap.toml): services, probes, actions, history, playbook folders.
+"""The site config (fixmap.toml): finding, reading and validating it.
 
-Validated by pydantic. A bad file is reported with the file, the field path, the line where it
-can be found, the reason and the closest valid name for a typo; nothing starts half-configured.
+Validation is pydantic (console/config_models.py). A bad file is reported with the file, the
+field path, the line where it can be found, the reason and the closest valid name for a typo;
+nothing starts half-configured.
+
+Start-up does not pay for pydantic when it need not: a file whose exact content already
+validated under this schema (a fingerprint in the data dir's cache) is re-validated lazily,
+off the first frame. A changed, new or never-valid file is always validated before anything
+starts.
 """
 
 from __future__ import annotations
 
+import contextlib
+import hashlib
 import re
-from dataclasses import dataclass
+import threading
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Any
 
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationError, model_validator
-
-from console.action_spec import ActionSpec
 from console.errors import ConfigError, Problem
-from console.history_spec import HistorySpec
 from console.paths import find_config
-from console.probe_spec import ProbeSpec
-from console.validation import problems_from
+
+if TYPE_CHECKING:
+    from console.config_models import SiteConfig
 
 _DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(ms|s|m|h|d)?\s*$")
 _UNIT_SECONDS = {"ms": 0.001, "s": 1.0, "m": 60.0, "h": 3600.0, "d": 86400.0, None: 1.0}
+_MODEL_NAMES = {"SiteConfig", "SiteInfo", "Service", "EmbeddingsSpec", "Duration"}
+
+
+def __getattr__(name: str) -> Any:
+    """The models live in console.config_models; importing them here is lazy."""
+    if name in _MODEL_NAMES:
+        from console import config_models
+
+        return getattr(config_models, name)
+    raise AttributeError(f"module 'console.config' has no attribute '{name}'")
 
 
 def parse_duration(value: Any) -> float:
@@ -39,91 +54,65 @@ def parse_duration(value: Any) -> float:
     raise ValueError(f"'{value}' is not a duration (use e.g. '250ms', '30s', '5m', '24h')")
 
 
-Duration = Annotated[float, BeforeValidator(parse_duration)]
-"""Seconds; written in the config as '250ms', '30s', '5m', '24h' or a plain number of seconds."""
-
-
-class _Model(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
-
-
-class SiteInfo(_Model):
-    name: str = "site"
-    """How this site is called on screen and in exports."""
-    service: str | None = None
-    """The default service (a key of [services]) for probes, queries and actions."""
-
-
-class Service(_Model):
-    """One service the console watches."""
-
-    base_url: str = Field(pattern=r"^https?://")
-    """Root URL of the service, e.g. http://127.0.0.1:8080."""
-    latency_budget_ms: float = Field(default=1200.0, gt=0)
-    """The P95 latency budget."""
-    timeout: Duration = 5.0
-    """Default timeout for a request to this service."""
-
-
-class EmbeddingsSpec(_Model):
-    """An OpenAI-compatible embeddings endpoint for ΔS (optional; default: built-in embedder)."""
-
-    url: str = Field(pattern=r"^https?://")
-    model: str
-    api_key_secret: str | None = None
-    """Name of the secret holding the API key (never the key itself)."""
-    timeout: Duration = 10.0
-
-
-class SiteConfig(_Model):
-    """A whole fixmap.toml."""
-
-    site: SiteInfo = Field(default_factory=SiteInfo)
-    services: dict[str, Service] = Field(default_factory=dict)
-    playbook_dirs: list[Path] = Field(default_factory=list)
-    """Folders of the team's own playbooks (same schema as the bundled ones)."""
-    data_dir: Path | None = None
-    """Where fixmap keeps history, journal and incidents; FIXMAP_HOME wins over this."""
-    history: HistorySpec = Field(default_factory=HistorySpec)
-    embeddings: EmbeddingsSpec | None = None
-    probes: dict[str, ProbeSpec] = Field(default_factory=dict)
-    actions: dict[str, ActionSpec] = Field(default_factory=dict)
-    pins: dict[str, str] = Field(default_factory=dict)
-    """The pinned lock: version name -> expected value (model, prompt, embedder, index...)."""
-    max_in_flight: int = Field(default=50, ge=1, le=1000)
-    """How many probe requests may be in flight at once."""
-
-    @model_validator(mode="after")
-    def _default_service(self) -> SiteConfig:
-        if self.site.service and self.site.service not in self.services:
-            known = ", ".join(self.services) or "none defined"
-            raise ValueError(f"site.service '{self.site.service}' is not in [services] ({known})")
-        return self
-
-    def default_service(self) -> str | None:
-        if self.site.service:
-            return self.site.service
-        return next(iter(self.services), None)
-
-
-@dataclass(frozen=True)
 class LoadedConfig:
-    """A validated config and where it came from (path None: no config, offline playbooks only)."""
+    """A site config and where it came from (path None: no config, playbooks work offline).
 
-    config: SiteConfig
-    path: Path | None
-    found_by: str
+    `raw` is the parsed TOML; `config` the validated SiteConfig, built on first use when the
+    file is known to be valid.
+    """
+
+    def __init__(
+        self,
+        config: SiteConfig | None = None,
+        path: Path | None = None,
+        found_by: str = "none",
+        raw: dict[str, Any] | None = None,
+        file: str | None = None,
+    ) -> None:
+        self._config = config
+        self.path = path
+        self.found_by = found_by
+        self.raw = raw if raw is not None else {}
+        self._file = file or (str(path) if path else "<no config>")
+        self._lock = threading.Lock()
+
+    @property
+    def config(self) -> SiteConfig:
+        if self._config is None:
+            with self._lock:
+                if self._config is None:
+                    self._config = _validate(self.raw, self._file, None)
+        return self._config
+
+    @property
+    def site_name(self) -> str:
+        site = self.raw.get("site") if self._config is None else None
+        if isinstance(site, dict) and isinstance(site.get("name"), str):
+            return site["name"]
+        return self.config.site.name if self.path else "site"
+
+    @property
+    def default_service(self) -> str | None:
+        if self._config is not None or self.path is None:
+            return self.config.default_service()
+        site = self.raw.get("site")
+        if isinstance(site, dict) and isinstance(site.get("service"), str):
+            return site["service"]
+        services = self.raw.get("services")
+        return next(iter(services), None) if isinstance(services, dict) else None
 
     @property
     def base_dir(self) -> Path:
         return self.path.parent if self.path else Path.cwd()
 
-    def resolve(self, p: Path) -> Path:
-        p = p.expanduser()
+    def resolve(self, p: Path | str) -> Path:
+        p = Path(p).expanduser()
         return p if p.is_absolute() else (self.base_dir / p)
 
     @property
     def playbook_dirs(self) -> list[Path]:
+        if self.path is None and not self.raw.get("playbook_dirs"):
+            return []
         return [self.resolve(p) for p in self.config.playbook_dirs]
 
 
@@ -156,11 +145,11 @@ def _toml_line_lookup(text: str):
     return line_of
 
 
-def parse_config(text: str, file: str) -> SiteConfig:
+def _parse_toml(text: str, file: str) -> dict[str, Any]:
     import tomllib
 
     try:
-        data = tomllib.loads(text)
+        return tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
         m = re.search(r"line (\d+)", str(exc))
         raise ConfigError(
@@ -175,18 +164,59 @@ def parse_config(text: str, file: str) -> SiteConfig:
                 )
             ],
         ) from None
+
+
+def _validate(data: dict[str, Any], file: str, text: str | None) -> SiteConfig:
+    from pydantic import ValidationError
+
+    from console.config_models import SiteConfig
+    from console.validation import problems_from
+
     try:
         return SiteConfig.model_validate(data)
     except ValidationError as exc:
-        problems = problems_from(exc, file, SiteConfig, _toml_line_lookup(text))
+        line_of = _toml_line_lookup(text) if text is not None else None
+        problems = problems_from(exc, file, SiteConfig, line_of)
         raise ConfigError(f"{file} is not a valid fixmap config", problems) from None
 
 
-def load_config(explicit: str | Path | None = None) -> LoadedConfig:
+def parse_config(text: str, file: str) -> SiteConfig:
+    return _validate(_parse_toml(text, file), file, text)
+
+
+def _fingerprint(path: Path, text: str) -> str:
+    """Changes whenever the file's content, its path or the config schema's code changes."""
+    h = hashlib.sha256(f"{path}\0{text}".encode())
+    here = Path(__file__).parent
+    for name in (
+        "config_models.py",
+        "probe_spec.py",
+        "action_spec.py",
+        "history_spec.py",
+        "validation.py",
+    ):
+        try:
+            st = (here / name).stat()
+            h.update(f"{name}:{st.st_mtime_ns}:{st.st_size}".encode())
+        except OSError:
+            h.update(name.encode())
+    return h.hexdigest()[:24]
+
+
+def _known_valid(fp: str) -> Path | None:
+    try:
+        from console.paths import data_dir
+
+        return data_dir() / "cache" / f"config-valid-{fp}"
+    except OSError:
+        return None
+
+
+def load_config(explicit: str | Path | None = None, *, eager: bool = False) -> LoadedConfig:
     """Find and validate the site config; with none anywhere, an empty (offline) config."""
     path, found_by = find_config(explicit)
     if path is None:
-        return LoadedConfig(SiteConfig(), None, found_by)
+        return LoadedConfig(None, None, found_by, {})
     if not path.is_file():
         raise ConfigError(
             f"config file not found: {path} (from {found_by})",
@@ -206,7 +236,18 @@ def load_config(explicit: str | Path | None = None) -> LoadedConfig:
         raise ConfigError(
             f"cannot read config {path}", [Problem(str(path), None, str(exc))]
         ) from None
-    return LoadedConfig(parse_config(text, str(path)), path.resolve(), found_by)
+    file = str(path)
+    raw = _parse_toml(text, file)
+    resolved = path.resolve()
+    marker = _known_valid(_fingerprint(resolved, text))
+    if not eager and marker is not None and marker.exists():
+        return LoadedConfig(None, resolved, found_by, raw, file)
+    config = _validate(raw, file, text)
+    if marker is not None:
+        with contextlib.suppress(OSError):  # an unwritable data dir only costs the fast path
+            marker.parent.mkdir(parents=True, exist_ok=True)
+            marker.touch()
+    return LoadedConfig(config, resolved, found_by, raw, file)
 
 
 NO_CONFIG_HINT = (

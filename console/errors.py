@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import difflib
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
@@ -71,5 +70,7 @@ class ValidationReport:
 
 def closest(name: str, choices: Iterable[str]) -> str | None:
     """The valid name a typo most likely meant, if any is close enough."""
+    import difflib
+
     matches = difflib.get_close_matches(name, list(choices), n=1, cutoff=0.6)
     return matches[0] if matches else None

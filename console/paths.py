@@ -57,3 +57,14 @@ def atomic_write(path: Path, text: str) -> None:
         fh.flush()
         os.fsync(fh.fileno())
     os.replace(tmp, path)
+
+
+def bundled_dir() -> Path:
+    """The folder of playbooks shipped inside the package."""
+    import playbooks
+
+    return Path(playbooks.__file__).parent
+
+
+def playbook_files(folder: Path) -> list[Path]:
+    return sorted(p for p in folder.iterdir() if p.suffix in (".yaml", ".yml") and p.is_file())

@@ -11,6 +11,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from console.errors import PlaybookError, Problem, closest
+from console.paths import bundled_dir, playbook_files
 from console.validation import problems_from
 
 ID_PATTERN = r"^[a-z][a-z0-9_]*$"
@@ -163,13 +164,6 @@ class Playbook(_Strict):
 # ---------------------------------------------------------------- loading
 
 
-def bundled_dir() -> Path:
-    """The folder of playbooks shipped inside the package."""
-    import playbooks
-
-    return Path(playbooks.__file__).parent
-
-
 def _yaml_loader() -> type:
     import yaml
 
@@ -255,10 +249,6 @@ def load_playbook_file(path: Path) -> Playbook:
             ],
         )
     return playbook
-
-
-def playbook_files(folder: Path) -> list[Path]:
-    return sorted(p for p in folder.iterdir() if p.suffix in (".yaml", ".yml") and p.is_file())
 
 
 @dataclass

@@ -6,10 +6,12 @@ import json
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
 from console.paths import atomic_write, data_dir
-from console.playbook import Playbook
+
+if TYPE_CHECKING:
+    from console.playbook import Playbook
 
 Status = Literal["pending", "done", "skipped", "failed"]
 STATUSES: tuple[str, ...] = ("pending", "done", "skipped", "failed")

@@ -8,7 +8,7 @@ import json
 from pathlib import Path
 
 from console.config import LoadedConfig
-from console.playbook import bundled_dir, playbook_files
+from console.paths import bundled_dir, playbook_files
 
 CACHE_VERSION = "1"
 

@@ -39,7 +39,8 @@ what, what to do next.
 - **↑ / ↓** select a step · **d** done · **s** skip · **x** failed · **u** back to pending
 - **Enter** on a route step opens that playbook; on a probe, query or action
   step it runs it (once the site has configured it)
-- **r** related playbooks · **Esc** back to triage
+- **r** related playbooks · **z** zoom the guidance to full width (again: the list)
+- **Esc** back to triage
 - Progress is saved on every mark: leave, come back, even restart — you are
   where you left off.
 """
@@ -51,6 +52,7 @@ what, what to do next.
         Binding("u", "mark('pending')", "Undo", show=False, id="walk.undo"),
         Binding("enter", "run_step", "Run/Open", id="walk.run"),
         Binding("r", "related", "Related", id="walk.related"),
+        Binding("z", "zoom", "Zoom", id="walk.zoom"),
         Binding("escape", "back", "Back", id="walk.back"),
     ]
 
@@ -247,6 +249,14 @@ what, what to do next.
                 self.app.open_playbook(pid)
 
         self.app.push_screen(PickPlaybookDialog("Related playbooks", choices), chosen)
+
+    def action_zoom(self) -> None:
+        """Give the guidance the whole width (80 columns are tight for tables)."""
+        self.toggle_class("-zoom")
+        if self.has_class("-zoom"):
+            self.query_one("#guide-pane", VerticalScroll).focus()
+        else:
+            self.query_one("#steps", OptionList).focus()
 
     def action_back(self) -> None:
         self.app.pop_screen()

@@ -30,9 +30,8 @@ class SiteBar(Static):
                 text.append("  no site config", style="bold")
                 text.append(" · playbooks offline · fixmap demo to try")
         else:
-            cfg = loaded.config
-            text.append(f"  site {cfg.site.name}")
-            service = cfg.default_service()
+            text.append(f"  site {loaded.site_name}")
+            service = loaded.default_service
             if service:
                 text.append(f" · {service}")
         self.update(text)
