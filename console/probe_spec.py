@@ -245,10 +245,11 @@ class WarmupProbe(ProbeBase, _Request):
     """
 
     kind: Literal["warmup"]
+    url: str = "/retrieve?q={query}&k=3"
     queries: list[str] = Field(min_length=1)
     """The queries a warm service has cached (its popular set)."""
-    cache_path: JsonPath | None = None
-    """JSON path of the cache signal in the response (e.g. 'cache')."""
+    cache_path: JsonPath | None = "cache"
+    """JSON path of the cache signal in the response; "" for none (then latency decides)."""
     cache_header: str | None = None
     """Header carrying the cache signal (e.g. 'X-Cache')."""
     hit_values: list[str] = Field(default_factory=lambda: ["hit", "true", "1"])
@@ -292,6 +293,7 @@ class StabilityProbe(ProbeBase, _Request):
     """
 
     kind: Literal["stability"]
+    url: str = "/retrieve?q={query}&k={k}&seed={seed}"
     question: str = Field(min_length=3)
     paraphrases: list[str] = Field(min_length=1)
     """Paraphrases of the question (the seed's gate uses 3)."""
@@ -372,7 +374,9 @@ class ReadOnlyProbe(ProbeBase, _Request):
     method: HttpMethod = "POST"
     mode_url: str = "/readyz"
     mode_path: JsonPath = "mode"
-    read_only_values: list[str] = Field(default_factory=lambda: ["read-only", "read_only", "readonly"])
+    read_only_values: list[str] = Field(
+        default_factory=lambda: ["read-only", "read_only", "readonly"]
+    )
     key_header: str = "Idempotency-Key"
     refused_status: Statuses = Field(default_factory=lambda: [423, 503])
     require_retry_after: bool = True

@@ -23,6 +23,8 @@ class Progress:
     statuses: dict[str, Status] = field(default_factory=dict)
     cursor: str | None = None
     updated: str | None = None
+    results: dict[str, list[str]] = field(default_factory=dict)
+    """The last result of each step that ran (probe verdicts, query summaries, action outcomes)."""
 
     def status(self, step_id: str) -> Status:
         return self.statuses.get(step_id, "pending")
@@ -63,7 +65,12 @@ class ProgressStore:
             k: v for k, v in (raw.get("statuses") or {}).items() if k in step_ids and v in STATUSES
         }
         cursor = raw.get("cursor") if raw.get("cursor") in step_ids else None
-        return Progress(playbook.id, statuses, cursor, raw.get("updated"))
+        results = {
+            k: [str(line) for line in v]
+            for k, v in (raw.get("results") or {}).items()
+            if k in step_ids and isinstance(v, list)
+        }
+        return Progress(playbook.id, statuses, cursor, raw.get("updated"), results)
 
     def save(self, progress: Progress) -> None:
         progress.updated = datetime.now(UTC).isoformat(timespec="seconds")
@@ -72,6 +79,7 @@ class ProgressStore:
             "statuses": progress.statuses,
             "cursor": progress.cursor,
             "updated": progress.updated,
+            "results": progress.results,
         }
         atomic_write(self._path(progress.playbook_id), json.dumps(payload, indent=1))
 

@@ -32,6 +32,8 @@ class FixmapApp(App[int]):
     COMMANDS = App.COMMANDS | {PlaybookCommands}
     BINDINGS = [
         Binding("f1", "help", "Help", id="help"),
+        Binding("f2", "show_probes", "Probes", id="probes"),
+        Binding("f3", "show_history", "History", id="history"),
         Binding("ctrl+q", "quit", "Quit", id="quit", priority=True),
     ]
 
@@ -43,8 +45,10 @@ class FixmapApp(App[int]):
         self.router: Any = None
         self._pending_open: str | None = None
         from console.progress import ProgressStore
+        from screens.steps import StepRunner
 
         self.progress = ProgressStore()
+        self.step_runner = StepRunner(self)
 
     def get_default_screen(self):
         from screens.triage import TriageScreen
@@ -127,6 +131,18 @@ class FixmapApp(App[int]):
         from screens.walkthrough import WalkthroughScreen
 
         self.push_screen(WalkthroughScreen(pb, self.progress.load(pb)))
+
+    def action_show_probes(self) -> None:
+        from screens.probes import ProbesScreen
+
+        if not isinstance(self.screen, ProbesScreen):
+            self.push_screen(ProbesScreen())
+
+    def action_show_history(self) -> None:
+        from screens.history import HistoryScreen
+
+        if not isinstance(self.screen, HistoryScreen):
+            self.push_screen(HistoryScreen())
 
     def action_help(self) -> None:
         from screens.dialogs import HelpScreen

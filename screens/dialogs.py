@@ -42,8 +42,8 @@ class HelpScreen(ModalScreen[None]):
         self.dismiss(None)
 
 
-class PickPlaybookDialog(ModalScreen[str | None]):
-    """Choose one playbook from a short list (related routes)."""
+class PickDialog(ModalScreen[str | None]):
+    """Choose one item from a short list (related routes, named queries)."""
 
     BINDINGS = [Binding("escape", "cancel", "Cancel", id="pick.cancel")]
 

@@ -12,8 +12,21 @@ from textual.widgets.option_list import Option
 
 from console.playbook import Playbook, Step
 from console.progress import Progress
+from console.redact import redact
 from console.render import step_does
+from screens.steps import StepOutcome
 from screens.widgets import STATUS_GLYPH, STATUS_STYLE, SiteBar
+
+
+def redact_lines(lines: list[str]) -> list[str]:
+    return [redact(line) for line in lines]
+
+
+def _md_escape(text: str) -> str:
+    for ch in "\\`*_[]<>|":
+        text = text.replace(ch, "\\" + ch)
+    return text
+
 
 _KIND_TAG = {
     "read": "read",
@@ -60,6 +73,7 @@ what, what to do next.
         super().__init__()
         self.playbook = playbook
         self.progress = progress
+        self.running: set[str] = set()
 
     def compose(self) -> ComposeResult:
         yield SiteBar()
@@ -140,6 +154,15 @@ what, what to do next.
             if gate.note:
                 parts.append(f"_{gate.note}_")
             parts.append("")
+        last = self.progress.results.get(step.id)
+        if step.id in self.running:
+            parts.append("> **Running…** the console stays live; the result lands here.")
+            parts.append("")
+        elif last:
+            parts.append("**Last result**")
+            parts.append("")
+            parts.extend(f"- {_md_escape(line.strip())}" for line in last)
+            parts.append("")
         if step.body.strip():
             parts.append(step.body.strip())
         return "\n".join(parts)
@@ -162,8 +185,8 @@ what, what to do next.
             return f"Not configured: the site config has no `[probes.{name}]`."
         if step.kind == "action" and name not in cfg.actions:
             return f"Not configured: the site config has no `[actions.{name}]`."
-        runner = getattr(self.app, "step_runner", None)
-        if runner is None or not runner.can_run(step):
+        runner = self.app.step_runner
+        if not runner.can_run(step):
             return f"Configured in `[{table}]`, but this build of fixmap cannot run {step.kind} steps yet."
         return None
 
@@ -231,10 +254,47 @@ what, what to do next.
                 note.replace("`", ""), title=f"Cannot run this {step.kind} step", severity="warning"
             )
             return
-        self.app.step_runner.run(self, step)
+        if step.id in self.running:
+            self.notify("Already running.", timeout=2)
+            return
+        self.running.add(step.id)
+        self._show_step(step.id)
+        self.app.step_runner.run(self, self.playbook, step)
+
+    def on_step_outcome(self, message: StepOutcome) -> None:
+        self.running.discard(message.step_id)
+        self.progress.results[message.step_id] = redact_lines(message.lines)
+        if message.status == "pass":
+            self.progress.statuses[message.step_id] = "done"
+        elif message.status == "fail":
+            self.progress.statuses[message.step_id] = "failed"
+        self._save()
+        self._fill_steps()
+        current = self._current()
+        if current is not None:
+            self._show_step(current.id)
+        step = self.playbook.step(message.step_id)
+        severity = {"pass": "information", "fail": "error"}.get(message.status, "warning")
+        gate_line = next((line for line in message.lines if line.startswith("gate ")), None)
+        summary = gate_line or (message.lines[0] if message.lines else message.status)
+        self.notify(summary, title=f"{step.title}: {message.status}", severity=severity, timeout=8)
+
+    def on_worker_state_changed(self, event) -> None:
+        """A step whose worker broke is not left 'running'."""
+        from textual.worker import WorkerState
+
+        group = event.worker.group or ""
+        if event.state in (WorkerState.ERROR, WorkerState.CANCELLED) and group.startswith("step-"):
+            step_id = group.removeprefix("step-")
+            if step_id in self.running:
+                self.running.discard(step_id)
+                lines = [f"error: {event.worker.error}"] if event.worker.error else ["cancelled"]
+                self.progress.results[step_id] = redact_lines(lines)
+                self._save()
+                self._show_step(step_id)
 
     def action_related(self) -> None:
-        from screens.dialogs import PickPlaybookDialog
+        from screens.dialogs import PickDialog
 
         catalog = self.app.catalog
         ids = [pid for pid in self.playbook.related if catalog is None or pid in catalog]
@@ -248,7 +308,7 @@ what, what to do next.
             if pid:
                 self.app.open_playbook(pid)
 
-        self.app.push_screen(PickPlaybookDialog("Related playbooks", choices), chosen)
+        self.app.push_screen(PickDialog("Related playbooks", choices), chosen)
 
     def action_zoom(self) -> None:
         """Give the guidance the whole width (80 columns are tight for tables)."""

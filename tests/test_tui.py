@@ -8,7 +8,7 @@ from textual.widgets import Input, Markdown, OptionList
 
 from console.config import load_config
 from screens.app import FixmapApp
-from screens.dialogs import HelpScreen, PickPlaybookDialog
+from screens.dialogs import HelpScreen, PickDialog
 from screens.triage import TriageScreen
 from screens.walkthrough import WalkthroughScreen
 
@@ -105,7 +105,7 @@ async def test_route_step_and_related_dialog_open_other_playbooks():
         assert app.screen.playbook.id == "postmortem_and_regression_tests"
         await pilot.press("escape", "r")
         await pilot.pause()
-        assert isinstance(app.screen, PickPlaybookDialog)
+        assert isinstance(app.screen, PickDialog)
         await pilot.press("enter")
         await pilot.pause()
         assert app.screen.playbook.id == walk.playbook.related[0]

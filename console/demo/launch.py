@@ -1,0 +1,119 @@
+"""`fixmap demo`: start the simulated service, write its site config, then open the console on it
+(or, with --serve, print `serving URL config=PATH` and serve until SIGINT/SIGTERM)."""
+
+from __future__ import annotations
+
+import os
+import secrets as _random
+import signal
+import sys
+import tempfile
+import threading
+import time
+from pathlib import Path
+
+from console.demo.service import FAULTS, HEALTHY_PINS, DemoService
+from console.demo.site import ADMIN_SECRET, SERVICE_NAME, write_site_config
+from console.errors import EXIT_BAD_INPUT, FixmapError, closest
+
+
+def normalise_faults(faults: list[str]) -> list[str]:
+    """Fault names as given on the command line (rate_limit and rate-limit both work)."""
+    out: list[str] = []
+    for raw in faults:
+        name = raw.strip().lower().replace("_", "-")
+        if name not in FAULTS:
+            guess = closest(name, FAULTS)
+            hint = f"did you mean '{guess}'?" if guess else "faults: " + ", ".join(FAULTS)
+            raise FixmapError(f"unknown fault '{raw}' ({hint})", exit_code=EXIT_BAD_INPUT)
+        if name not in out:
+            out.append(name)
+    return out
+
+
+def demo_folder(folder: Path | None) -> Path:
+    """The folder asked for, or a fresh one under the data dir's demo/."""
+    if folder is not None:
+        folder = folder.expanduser()
+        folder.mkdir(parents=True, exist_ok=True)
+        return folder.resolve()
+    from console.paths import data_dir
+
+    parent = data_dir() / "demo"
+    parent.mkdir(parents=True, exist_ok=True)
+    return Path(tempfile.mkdtemp(prefix=time.strftime("%Y%m%d-%H%M%S-"), dir=parent))
+
+
+def admin_token() -> tuple[str, bool]:
+    """The demo's admin token: the secret if it resolves, else one made up for this run.
+
+    A made-up token is handed to the console through this process's environment
+    ($FIXMAP_SECRET_DEMO_ADMIN_TOKEN), so actions resolve it by name like any secret.
+    """
+    from console.redact import register_secret
+    from console.secrets import SecretError, env_var, resolve
+
+    try:
+        return resolve(ADMIN_SECRET), False
+    except SecretError:
+        token = _random.token_urlsafe(24)
+        os.environ[env_var(ADMIN_SECRET)] = token
+        register_secret(token)
+        return token, True
+
+
+def _seed_history(folder: Path) -> None:
+    try:
+        from console.history_seed import seed_demo_history
+    except ImportError as exc:
+        if exc.name in ("console.history_seed",):
+            return
+        raise
+    try:
+        seed_demo_history(folder / "history.duckdb", SERVICE_NAME)
+    except Exception as exc:  # the live demo is still worth having without its history
+        print(f"fixmap demo: could not seed the metric history: {exc}", file=sys.stderr)
+
+
+def launch(faults: list[str], folder: Path | None, serve: bool) -> None:
+    """Start the demo; returns when the console exits or, with serve, on SIGINT/SIGTERM."""
+    names = normalise_faults(list(faults))
+    where = demo_folder(folder)
+    token, made_up = admin_token()
+    service = DemoService(names, admin_token=token)
+    url = service.start()
+    try:
+        path = write_site_config(where, url, HEALTHY_PINS)
+        _seed_history(where)
+        note = f"fixmap demo: {url}, config {path}, faults: {', '.join(names) or 'none'}"
+        if made_up:
+            note += (
+                f"; admin token made up for this run (set ${'FIXMAP_SECRET_' + ADMIN_SECRET.upper()} "
+                "before starting to choose one)"
+            )
+        print(note, file=sys.stderr, flush=True)
+        if serve:
+            _serve_until_signalled(url, path)
+        else:
+            from console.cli import run_console
+            from console.config import load_config
+
+            run_console(load_config(path), demo=True)
+    finally:
+        service.stop()
+
+
+def _serve_until_signalled(url: str, path: Path) -> None:
+    stop = threading.Event()
+
+    def _on_signal(signum: int, _frame: object) -> None:
+        stop.set()
+
+    previous = {sig: signal.signal(sig, _on_signal) for sig in (signal.SIGINT, signal.SIGTERM)}
+    try:
+        print(f"serving {url} config={path}", flush=True)
+        while not stop.wait(0.5):
+            pass
+    finally:
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)

@@ -1,0 +1,348 @@
+"""History: what changed, named queries and SQL over the local metric history, charted."""
+
+from __future__ import annotations
+
+import re
+import shlex
+from typing import Any
+
+from rich.text import Text
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.message import Message
+from textual.screen import Screen
+from textual.widgets import DataTable, Footer, Input, Label
+
+from screens.chart import ChartData, TimeChart, epoch
+from screens.widgets import SiteBar
+
+SQL_START = (
+    "select",
+    "with",
+    "from",
+    "describe",
+    "show",
+    "pragma",
+    "summarize",
+    "explain",
+    "table",
+)
+MAX_TABLE_ROWS = 500
+NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
+
+
+def parse_request(text: str) -> tuple[str, str, dict[str, str]]:
+    """'what_changed window=24h' -> ('named', 'what_changed', {...}); anything else is SQL.
+
+    A request is named when it is one identifier followed only by name=value words; so a
+    mistyped query name still reaches the engine (which suggests the right one) and mistyped
+    SQL reaches the database (which says where the syntax breaks).
+    """
+    stripped = text.strip()
+    if stripped.split(None, 1)[0].lower() in SQL_START:
+        return "sql", stripped, {}
+    try:
+        words = shlex.split(stripped)
+    except ValueError:
+        return "sql", stripped, {}
+    if not NAME.match(words[0]) or not all("=" in w for w in words[1:]):
+        return "sql", stripped, {}
+    params: dict[str, str] = {}
+    for word in words[1:]:
+        k, v = word.split("=", 1)
+        params[k.strip()] = v.strip()
+    return "named", words[0], params
+
+
+class QueryDone(Message):
+    def __init__(
+        self,
+        request: str,
+        result: Any,
+        events: list[Any],
+        changes: list[Any] | None,
+        chart: Any = None,
+    ) -> None:
+        super().__init__()
+        self.request = request
+        self.result = result
+        self.events = events
+        self.changes = changes
+        self.chart = chart
+        """A second result to draw instead of `result` (the series behind a change)."""
+
+
+def series_sql(service: str, metric: str, since: Any, until: Any) -> str:
+    """SQL for one series over a time range in 15-minute buckets (what a change is charted from)."""
+
+    def lit(v: Any) -> str:
+        return "'" + str(v).replace("'", "''") + "'"
+
+    return (
+        f"select time_bucket(interval '15 minutes', ts) as ts, avg(value) as {metric}, "
+        f"max(value) as {metric}_max from samples where service = {lit(service)} "
+        f"and metric = {lit(metric)} and ts >= {lit(since)} and ts <= {lit(until)} group by 1 order by 1"
+    )
+
+
+class QueryFailed(Message):
+    def __init__(self, request: str, error: str) -> None:
+        super().__init__()
+        self.request = request
+        self.error = error
+
+
+class HistoryScreen(Screen):
+    """Ask the metric history a question; every query runs in a thread worker and can be cancelled."""
+
+    HELP = """
+## History
+
+The local DuckDB of metric history: samples, probe results and events (deploys,
+rollbacks, actions) marked on the chart with `┊` and `▲`.
+
+Type into the box and press **Enter**:
+
+- a named query and its parameters, e.g. `latency_percentiles window=24h bucket=5m`,
+  `error_rates window=6h`, `window_vs_baseline metric=latency_ms window=1h baseline=7d`,
+  `what_changed window=24h baseline=7d`, `quality_trend`, `cache_hit_ratio`;
+- or SQL (read-only), e.g. `select metric, count(*) from samples group by 1`.
+  Tables: `samples`, `probe_results`, `events`.
+
+- **Ctrl+N** pick a named query · **Ctrl+W** what changed · **Esc** cancel a running
+  query, or go back
+- Errors (a typo, a write statement) show inline; nothing in the store changes.
+"""
+
+    BINDINGS = [
+        Binding("ctrl+n", "pick_named", "Named", id="history.named"),
+        Binding("ctrl+w", "what_changed", "What changed", id="history.changed"),
+        Binding("escape", "cancel_or_back", "Cancel/Back", id="history.back"),
+    ]
+
+    def __init__(self, request: str | None = None, on_result: Any = None) -> None:
+        super().__init__()
+        self.initial = request
+        self.on_result = on_result
+        self.history: Any = None
+        self.running: str | None = None
+        self.last_request: str | None = None
+        self.delivered = False
+        self.changes: list[Any] | None = None
+        self.range: tuple[Any, Any] = (None, None)
+
+    def compose(self) -> ComposeResult:
+        yield SiteBar()
+        yield Label("History", id="history-title")
+        yield Input(
+            placeholder="named query k=v … or SQL · Ctrl+N names · Ctrl+W what changed",
+            id="history-input",
+        )
+        yield TimeChart(id="history-chart")
+        yield DataTable(id="history-table", cursor_type="row")
+        yield Footer()
+
+    def on_mount(self) -> None:
+        if self.app.loaded.path is None:
+            self._title(
+                "History — no site config: run fixmap demo, or give --config PATH", "warning"
+            )
+            return
+        request = self.initial or "what_changed window=24h baseline=7d"
+        self.query_one(Input).value = request
+        self.run_request(request)
+
+    # ------------------------------------------------------------ running
+
+    def _title(self, text: str, style: str = "") -> None:
+        self.query_one("#history-title", Label).update(Text(text, style=style))
+
+    def on_input_submitted(self, event: Input.Submitted) -> None:
+        event.stop()
+        if event.value.strip():
+            self.run_request(event.value)
+
+    def run_request(self, request: str) -> None:
+        kind, what, params = parse_request(request)
+        if self.running:
+            self._cancel()
+        self.running = request
+        self._title(f"… running {request}   (Esc cancels)", "italic")
+        loaded = self.app.loaded
+
+        def work() -> None:
+            from console.errors import FixmapError
+            from console.history import history_for
+
+            try:
+                if self.history is None:
+                    self.history = history_for(loaded)
+                history = self.history
+                changes = None
+                if kind == "sql":
+                    result = history.sql(what)
+                else:
+                    result = history.named(what, **params)
+                    if what == "what_changed":
+                        changes = history.what_changed(
+                            **{
+                                k: v
+                                for k, v in params.items()
+                                if k in ("service", "window", "baseline")
+                            }
+                        )
+                chart = None
+                if changes:
+                    top = changes[0]
+                    chart = history.sql(
+                        series_sql(top.service, top.metric, result.since, result.until)
+                    )
+                events = []
+                if result.since is not None:
+                    events = history.events(result.since, result.until)
+                self.post_message(QueryDone(request, result, events, changes, chart))
+            except FixmapError as exc:
+                self.post_message(QueryFailed(request, exc.render()))
+
+        self.run_worker(
+            work, thread=True, group="history", exit_on_error=False, description="history query"
+        )
+
+    def _cancel(self) -> None:
+        if self.history is not None:
+            self.history.interrupt()
+
+    def on_query_failed(self, message: QueryFailed) -> None:
+        if message.request != self.running:
+            return  # a cancelled or superseded query
+        self.running = None
+        from console.redact import redact
+
+        self._title("✗ " + redact(message.error).replace("\n", " "), "bold red")
+        self._deliver(None, message.error)
+
+    def on_query_done(self, message: QueryDone) -> None:
+        if message.request != self.running:
+            return  # a late answer to a query the engineer already replaced
+        self.running = None
+        self.last_request = message.request
+        result = message.result
+        summary = f"{result.title or message.request} · {len(result.rows)} rows · {result.elapsed_ms:.0f} ms"
+        if result.truncated:
+            summary += " (truncated)"
+        if result.note:
+            summary += f" · {result.note}"
+        self._title(summary)
+        self._chart(message.chart or result, message.events, message.changes)
+        self.changes = message.changes
+        self.range = (result.since, result.until)
+        self._table(result, message.changes)
+        self._deliver(result, None)
+
+    def _deliver(self, result: Any, error: str | None) -> None:
+        """Give a walkthrough step the first answer to the query it asked for."""
+        if self.on_result is not None and not self.delivered:
+            self.delivered = True
+            self.on_result(result, error)
+
+    def on_unmount(self) -> None:
+        self._cancel()
+        self._deliver(None, "left before the query finished")
+
+    def _chart(self, result: Any, events: list[Any], changes: list[Any] | None) -> None:
+        chart = self.query_one(TimeChart)
+        series = result.chart_series()
+        if not series:
+            chart.set_data(ChartData())
+            chart.display = False
+            return
+        chart.display = True
+        times = sorted({epoch(t) for _, ts, _ in series for t in ts})
+        index = {t: i for i, t in enumerate(times)}
+        data: dict[str, list[float | None]] = {}
+        for label, ts, vs in series[:6]:
+            line: list[float | None] = [None] * len(times)
+            for t, v in zip(ts, vs, strict=False):
+                line[index[epoch(t)]] = v
+            data[label] = line
+        marks = [(epoch(e.ts), e.kind) for e in events]
+        chart.set_data(ChartData(times=times, series=data, events=marks, unit=result.unit or ""))
+
+    def _table(self, result: Any, changes: list[Any] | None) -> None:
+        table = self.query_one(DataTable)
+        table.clear(columns=True)
+        if changes is not None and not result.rows:
+            table.add_row("nothing changed against the baseline")
+            return
+        for col in result.columns:
+            table.add_column(col, key=col)
+        for row in result.rows[:MAX_TABLE_ROWS]:
+            table.add_row(*[_cell(v) for v in row])
+
+    def on_data_table_row_selected(self, event: DataTable.RowSelected) -> None:
+        """On a what-changed row: chart that series, with its events."""
+        if not self.changes or event.cursor_row >= len(self.changes):
+            return
+        change = self.changes[event.cursor_row]
+        since, until = self.range
+        request = self.running = f"chart {change.service} {change.metric}"
+        self._title(f"… charting {change.service} {change.metric}", "italic")
+
+        def work() -> None:
+            from console.errors import FixmapError
+
+            try:
+                chart = self.history.sql(series_sql(change.service, change.metric, since, until))
+                events = self.history.events(since, until)
+                self.post_message(QueryDone(request, chart, events, self.changes, chart))
+            except FixmapError as exc:
+                self.post_message(QueryFailed(request, exc.render()))
+
+        self.run_worker(
+            work, thread=True, group="history", exit_on_error=False, description="chart series"
+        )
+
+    # ------------------------------------------------------------ actions
+
+    def action_cancel_or_back(self) -> None:
+        if self.running:
+            self._cancel()
+            self.running = None
+            self._title("cancelled", "bold yellow")
+            return
+        self.app.pop_screen()
+
+    def action_what_changed(self) -> None:
+        request = "what_changed window=24h baseline=7d"
+        self.query_one(Input).value = request
+        self.run_request(request)
+
+    def action_pick_named(self) -> None:
+        from console.history import named_queries
+        from screens.dialogs import PickDialog
+
+        choices = []
+        for q in named_queries():
+            defaults = " ".join(f"{k}={v}" for k, v in q.params.items() if v not in (None, ""))
+            choices.append((f"{q.name} {defaults}".strip(), f"{q.name} — {q.title}"))
+
+        def chosen(request: str | None) -> None:
+            if request:
+                self.query_one(Input).value = request
+                self.query_one(Input).focus()
+                self.run_request(request)
+
+        self.app.push_screen(PickDialog("Named queries", choices), chosen)
+
+
+def _cell(v: Any) -> str:
+    from datetime import datetime
+
+    if v is None:
+        return "—"
+    if isinstance(v, float):
+        return f"{v:.4g}"
+    if isinstance(v, datetime):
+        return v.strftime("%m-%d %H:%M")
+    text = str(v)
+    return text if len(text) <= 40 else text[:39] + "…"

@@ -1,0 +1,238 @@
+"""Probes: every configured probe, its last verdict, run one or all, watch them land."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from rich.text import Text
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.message import Message
+from textual.screen import Screen
+from textual.widgets import DataTable, Footer, Label, Static
+
+from screens.widgets import SiteBar
+
+STATUS_TEXT = {
+    "pass": ("✓ pass", "bold green"),
+    "fail": ("✗ FAIL", "bold red"),
+    "error": ("! error", "bold magenta"),
+    "inconclusive": ("? incon.", "bold yellow"),
+    "running": ("… running", "italic"),
+    "never": ("· never", "dim"),
+}
+
+
+def status_text(status: str) -> Text:
+    label, style = STATUS_TEXT.get(status, (status, ""))
+    return Text(label, style=style)
+
+
+class ProbeStarted(Message):
+    def __init__(self, name: str) -> None:
+        super().__init__()
+        self.name = name
+
+
+class ProbeFinished(Message):
+    def __init__(self, result: Any) -> None:
+        super().__init__()
+        self.result = result
+
+
+class ProbeBatchDone(Message):
+    """A batch ended (also after an error): none of its probes may stay 'running'."""
+
+    def __init__(self, names: list[str]) -> None:
+        super().__init__()
+        self.names = names
+
+
+def result_lines(result: Any) -> list[str]:
+    """What a probe measured, as short lines (for the detail pane and walkthrough steps)."""
+    lines = [f"{result.name} ({result.kind}): {result.status} — {result.reason}"]
+    extra = {k: v for k, v in (result.values or {}).items() if not isinstance(v, dict | list)}
+    if extra:
+        lines.append("  " + "  ".join(f"{k}={_short(v)}" for k, v in list(extra.items())[:12]))
+    if result.embedder:
+        note = (
+            "lexical fallback: ΔS bands calibrated for it"
+            if "hash" in result.embedder.lower()
+            else ""
+        )
+        lines.append(f"  embedder: {result.embedder}" + (f" ({note})" if note else ""))
+    lines.append(f"  took {result.duration_ms:.0f} ms at {result.started_at}")
+    return lines
+
+
+def _short(v: Any) -> str:
+    if isinstance(v, float):
+        return f"{v:.3g}"
+    text = str(v)
+    return text if len(text) <= 24 else text[:23] + "…"
+
+
+class ProbesScreen(Screen):
+    """Run the site's probes; the console stays live while they wait on slow targets."""
+
+    HELP = """
+## Probes
+
+Every probe in the site config with its last verdict:
+`✓ pass` · `✗ FAIL` (the value is bad) · `! error` (the probe itself broke: target down,
+timeout, bad JSON) · `? incon.` (not enough data to judge).
+
+- **Enter** runs the selected probe · **a** runs them all (concurrently)
+- Results land as each probe finishes; a hung target costs its timeout, not the console.
+- The pane below shows what the selected probe measured and the embedder behind any ΔS.
+- **Esc** back.
+"""
+
+    BINDINGS = [
+        Binding("enter", "run_selected", "Run", id="probes.run"),
+        Binding("a", "run_all", "Run all", id="probes.all"),
+        Binding("escape", "app.pop_screen", "Back", id="probes.back"),
+    ]
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.results: dict[str, Any] = {}
+        self.running: set[str] = set()
+
+    def compose(self) -> ComposeResult:
+        yield SiteBar()
+        yield Label("Probes", id="probes-title")
+        yield DataTable(id="probe-table", cursor_type="row", zebra_stripes=False)
+        yield Static("", id="probe-detail")
+        yield Footer()
+
+    def on_mount(self) -> None:
+        table = self.query_one(DataTable)
+        table.add_column("probe", key="name", width=14)
+        table.add_column("status", key="status", width=9)
+        table.add_column("value", key="value", width=10)
+        table.add_column("reason", key="reason", width=max(20, self.app.size.width - 44))
+        loaded = self.app.loaded
+        if loaded.path is None:
+            self.query_one("#probes-title", Label).update(
+                "Probes — no site config: run fixmap demo, or give --config PATH"
+            )
+            return
+        for name, spec in loaded.config.probes.items():
+            table.add_row(name, status_text("never"), "", f"{spec.kind} probe", key=name)
+        self.query_one("#probes-title", Label).update(
+            f"Probes — {len(loaded.config.probes)} configured · Enter runs one · a runs all"
+        )
+        self._load_last()
+        table.focus()
+
+    def _load_last(self) -> None:
+        from console.probes import ProbeResult, read_runs
+
+        last: dict[str, Any] = {}
+        for row in read_runs(limit=500):
+            if row.get("name") in self.app.loaded.config.probes:
+                fields = {k: row.get(k) for k in ProbeResult.__dataclass_fields__ if k in row}
+                try:
+                    last[row["name"]] = ProbeResult(**fields)
+                except TypeError:
+                    continue
+        for result in last.values():
+            self._show(result)
+
+    def _show(self, result: Any) -> None:
+        self.results[result.name] = result
+        table = self.query_one(DataTable)
+        if result.name not in table.rows:
+            return
+        table.update_cell(result.name, "status", status_text(result.status))
+        table.update_cell(result.name, "value", result.value_text())
+        table.update_cell(result.name, "reason", result.reason)
+        self._detail()
+
+    def _detail(self) -> None:
+        table = self.query_one(DataTable)
+        if table.row_count == 0:
+            return
+        name = table.coordinate_to_cell_key(table.cursor_coordinate).row_key.value
+        result = self.results.get(name)
+        detail = self.query_one("#probe-detail", Static)
+        if name in self.running:
+            detail.update(f"{name}: running…")
+        elif result is None:
+            spec = self.app.loaded.config.probes.get(name)
+            detail.update(
+                f"{name}: never run here ({spec.kind if spec else '?'} probe). Enter runs it."
+            )
+        else:
+            detail.update("\n".join(result_lines(result)))
+
+    def on_data_table_row_highlighted(self, event: DataTable.RowHighlighted) -> None:
+        self._detail()
+
+    def on_data_table_row_selected(self, event: DataTable.RowSelected) -> None:
+        event.stop()
+        self.action_run_selected()
+
+    # ------------------------------------------------------------ running
+
+    def action_run_selected(self) -> None:
+        table = self.query_one(DataTable)
+        if table.row_count:
+            self.run_probes([table.coordinate_to_cell_key(table.cursor_coordinate).row_key.value])
+
+    def action_run_all(self) -> None:
+        if self.app.loaded.path is not None:
+            self.run_probes(list(self.app.loaded.config.probes))
+
+    def run_probes(self, names: list[str]) -> None:
+        names = [n for n in names if n not in self.running]
+        if not names:
+            self.notify("Already running.", timeout=2)
+            return
+        for name in names:
+            self.running.add(name)
+            self.query_one(DataTable).update_cell(name, "status", status_text("running"))
+        self._detail()
+        loaded = self.app.loaded
+
+        def work() -> None:
+            from console.probes import record_in_history, run_probes_sync
+
+            try:
+                results = run_probes_sync(
+                    loaded,
+                    names,
+                    on_result=lambda r: self.post_message(ProbeFinished(r)),
+                    on_start=lambda n: self.post_message(ProbeStarted(n)),
+                )
+            finally:
+                self.post_message(ProbeBatchDone(names))
+            problem = record_in_history(loaded, results)
+            if problem:
+                self.app.call_from_thread(self.notify, problem, severity="warning")
+
+        self.run_worker(
+            work, thread=True, group="probes", exit_on_error=False, description="run probes"
+        )
+
+    def on_probe_started(self, message: ProbeStarted) -> None:
+        self.running.add(message.name)
+
+    def on_probe_batch_done(self, message: ProbeBatchDone) -> None:
+        table = self.query_one(DataTable)
+        for name in message.names:
+            if name in self.running:
+                self.running.discard(name)
+                previous = self.results.get(name)
+                table.update_cell(
+                    name, "status", status_text(previous.status if previous else "never")
+                )
+        self._detail()
+
+    def on_probe_finished(self, message: ProbeFinished) -> None:
+        result = message.result
+        self.running.discard(result.name)
+        self._show(result)
+        if hasattr(self.app, "record_probe"):
+            self.app.record_probe(result)
