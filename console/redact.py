@@ -40,14 +40,18 @@ _env_cache: tuple[frozenset[tuple[str, str]], list[str]] = (frozenset(), [])
 # Values that look like credentials even when fixmap never resolved them. The look-behind keeps
 # fixmap's own placeholder syntax ("{secret:NAME}") readable in plans and error messages.
 _PATTERNS = [
-    re.compile(r"(?i)(authorization[\"']?\s*[:=]\s*[\"']?(?:bearer|basic|token|digest)\s+)(?!\{secret:)([^\s\"',}]+)"),
+    re.compile(
+        r"(?i)(authorization[\"']?\s*[:=]\s*[\"']?(?:bearer|basic|token|digest)\s+)(?!\{secret:)([^\s\"',}]+)"
+    ),
     re.compile(r"(?i)(\bbearer\s+)(?!\{secret:)([A-Za-z0-9._~+/=-]{8,})"),
     re.compile(
         r"(?i)((?<![{A-Za-z0-9])(?:api[_-]?key|access[_-]?token|auth[_-]?token|refresh[_-]?token|"
         r"client[_-]?secret|token|passw(?:or)?d|pwd|secret)[\"']?\s*[:=]\s*[\"']?)(?!\{secret:)([^\s\"',}&]{6,})"
     ),
     re.compile(r"(?i)(\b[a-z][a-z0-9+.-]*://[^/\s:@]+:)([^/\s@]+)(@)"),
-    re.compile(r"(-----BEGIN [A-Z ]*PRIVATE KEY-----)(.*?)(-----END [A-Z ]*PRIVATE KEY-----)", re.S),
+    re.compile(
+        r"(-----BEGIN [A-Z ]*PRIVATE KEY-----)(.*?)(-----END [A-Z ]*PRIVATE KEY-----)", re.S
+    ),
 ]
 
 
@@ -81,7 +85,10 @@ def _env_values() -> list[str]:
     """Values of credential-named environment variables (cached while the environment is unchanged)."""
     global _env_cache
     items = frozenset(
-        (k, v) for k, v in os.environ.items() if len(v) >= _ENV_MIN_LEN and _SECRET_ENV_NAME.search(k)
+        (k, v)
+        for k, v in os.environ.items()
+        if _SECRET_ENV_NAME.search(k)
+        and len(v) >= (MIN_SECRET_LEN if k.startswith("FIXMAP_SECRET_") else _ENV_MIN_LEN)
     )
     cached_items, cached_values = _env_cache
     if items == cached_items:

@@ -25,7 +25,7 @@ import sys
 import threading
 from dataclasses import dataclass
 
-from console.errors import ConfigError, Problem
+from console.errors import ConfigError
 from console.redact import MIN_SECRET_LEN, register_secret
 
 SERVICE = "fixmap"
@@ -75,7 +75,7 @@ def _usable(b):
     low = name.lower()
     if low.startswith(("keyring.backends.fail.", "keyring.backends.null.")):
         return "fails on every call"
-    if any(hasattr(type(b), a) for a in _PROMPTING) or "encryptedkeyring" in low and "keyrings.alt.file" in low:
+    if any(hasattr(type(b), a) for a in _PROMPTING) or ("encrypted" in low and "keyrings.alt.file" in low):
         return "would ask for a password on the terminal"
     try:
         if float(b.priority) < 0:
@@ -107,11 +107,11 @@ try:
         out["backend"] = ", ".join(_name(b) for b in usable)
     elif not out["reason"]:
         out["reason"] = "; ".join(skipped) or "no backend"
-    for name in sys.argv[1:]:
+    for name in sys.argv[2:]:
         value = None
         for b in usable:
             try:
-                value = b.get_password(sys.argv[0], name)
+                value = b.get_password(sys.argv[1], name)
             except Exception:
                 value = None
             if value:
@@ -128,7 +128,11 @@ def _ask_keyring(names: list[str]) -> tuple[KeyringStatus, dict[str, str | None]
     """One child process: detect the backend and look every name up, bounded in time."""
     if os.environ.get("FIXMAP_NO_KEYRING"):
         return KeyringStatus(False, "", "FIXMAP_NO_KEYRING is set"), {}
-    cmd = [sys.executable, "-P", "-c", _CHILD.replace("sys.argv[0]", repr(SERVICE)), *names]
+    forced = os.environ.get("PYTHON_KEYRING_BACKEND", "")
+    if forced.startswith(("keyring.backends.fail.", "keyring.backends.null.")):
+        # known to fail on every call: no need to start a child to find out
+        return KeyringStatus(False, forced, f"{forced} fails on every call"), {}
+    cmd = [sys.executable, "-P", "-c", _CHILD, SERVICE, *names]
     try:
         proc = subprocess.run(
             cmd,
@@ -139,14 +143,18 @@ def _ask_keyring(names: list[str]) -> tuple[KeyringStatus, dict[str, str | None]
             check=False,
         )
     except subprocess.TimeoutExpired:
-        return KeyringStatus(False, "", f"the keyring did not answer within {KEYRING_TIMEOUT:g}s"), {}
+        return KeyringStatus(
+            False, "", f"the keyring did not answer within {KEYRING_TIMEOUT:g}s"
+        ), {}
     except OSError as exc:
         return KeyringStatus(False, "", f"cannot start the keyring check: {exc.strerror}"), {}
     try:
         out = json.loads(proc.stdout.decode("utf-8"))
     except (UnicodeDecodeError, ValueError):
         return KeyringStatus(False, "", f"the keyring check failed (exit {proc.returncode})"), {}
-    status = KeyringStatus(bool(out.get("usable")), str(out.get("backend", "")), str(out.get("reason", "")))
+    status = KeyringStatus(
+        bool(out.get("usable")), str(out.get("backend", "")), str(out.get("reason", ""))
+    )
     values = {k: (v if isinstance(v, str) else None) for k, v in (out.get("values") or {}).items()}
     return status, values
 
@@ -184,14 +192,15 @@ def _from_keyring(name: str) -> str | None:
 
 def _missing(name: str, why: str) -> SecretError:
     status = _status
-    keyring_note = (
-        f"keyring backend {status.backend}" if status and status.usable
-        else f"keyring skipped: {status.reason}" if status else "keyring not asked"
-    )
+    if status is None:
+        keyring_note = "the keyring was not asked"
+    elif status.usable:
+        keyring_note = f"keyring backend: {status.backend}"
+    else:
+        keyring_note = f"keyring skipped: {status.reason}"
     return SecretError(
-        f"secret '{name}' {why}",
-        [Problem(None, f"secret {name}", why, None,
-                 f"store it with 'keyring set {SERVICE} {name}' or export {env_var(name)} ({keyring_note})")],
+        f"secret '{name}' {why}: store it with 'keyring set {SERVICE} {name}' "
+        f"or export {env_var(name)} ({keyring_note})"
     )
 
 
@@ -211,14 +220,15 @@ def resolve(name: str) -> str:
     """
     if not _NAME.match(name or ""):
         raise SecretError(
-            f"'{name}' is not a valid secret name",
-            [Problem(None, "secret", "use letters, digits, '_', '.' and '-' only (at most 128)")],
+            f"'{name}' is not a valid secret name: use letters, digits, '_', '.' and '-' (at most 128)"
         )
     value = _from_keyring(name) or os.environ.get(env_var(name)) or None
     if value is None:
         raise _missing(name, "is not set")
     if len(value) < MIN_SECRET_LEN:
-        raise _missing(name, f"is shorter than {MIN_SECRET_LEN} characters and could not be masked in output")
+        raise _missing(
+            name, f"is shorter than {MIN_SECRET_LEN} characters and could not be masked in output"
+        )
     register_secret(value)
     return value
 

@@ -24,6 +24,18 @@ class CatalogReady(Message):
         self.router = router
 
 
+class SiteStateChanged(Message):
+    """Freeze / read-only state and interrupted journal entries, as last polled."""
+
+    def __init__(self, state: Any, interrupted: int) -> None:
+        super().__init__()
+        self.state = state
+        self.interrupted = interrupted
+
+
+STATE_POLL_SECONDS = 15.0
+
+
 class FixmapApp(App[int]):
     """Routes a symptom to its fix and walks it with the engineer."""
 
@@ -34,6 +46,7 @@ class FixmapApp(App[int]):
         Binding("f1", "help", "Help", id="help"),
         Binding("f2", "show_probes", "Probes", id="probes"),
         Binding("f3", "show_history", "History", id="history"),
+        Binding("f4", "show_actions", "Actions", id="actions"),
         Binding("ctrl+q", "quit", "Quit", id="quit", priority=True),
     ]
 
@@ -43,6 +56,9 @@ class FixmapApp(App[int]):
         self.demo = demo
         self.catalog: Any = None
         self.router: Any = None
+        self.site_state: Any = None
+        self.interrupted = 0
+        self._interrupted_told = False
         self._pending_open: str | None = None
         from console.progress import ProgressStore
         from screens.steps import StepRunner
@@ -62,6 +78,7 @@ class FixmapApp(App[int]):
             self.exit()
             return
         # after the first frame: parsing playbooks and importing numpy must not delay it
+        self.refresh_site_state()
         self.run_worker(
             self._load_catalog,
             thread=True,
@@ -70,6 +87,59 @@ class FixmapApp(App[int]):
             exit_on_error=False,
             description="load playbooks and router",
         )
+
+    # ------------------------------------------------------------ site state
+
+    def refresh_site_state(self) -> None:
+        """Poll freeze / read-only state and the journal in a worker; re-armed only when done."""
+        if self.loaded.path is None:
+            return
+        loaded = self.loaded
+
+        def work() -> None:
+            state = None
+            try:
+                from console.state import site_state
+
+                state = site_state(loaded, live=True)
+            finally:
+                from console.journal import read_journal
+
+                interrupted = sum(1 for e in read_journal() if e.interrupted)
+                self.post_message(SiteStateChanged(state, interrupted))
+
+        self.run_worker(
+            work,
+            thread=True,
+            group="site-state",
+            exclusive=True,
+            exit_on_error=False,
+            description="check freeze and read-only state",
+        )
+
+    def on_site_state_changed(self, message: SiteStateChanged) -> None:
+        if message.state is not None:
+            self.site_state = message.state
+        self.interrupted = message.interrupted
+        if message.interrupted and not self._interrupted_told:
+            self._interrupted_told = True
+            self.notify(
+                f"{message.interrupted} action(s) INTERRUPTED: started and never recorded an outcome. "
+                "Check the target before retrying (F4, then j for the journal).",
+                title="Journal",
+                severity="error",
+                timeout=20,
+            )
+        from screens.widgets import SiteBar
+
+        for screen in self.screen_stack:
+            for bar in screen.query(SiteBar):
+                bar.refresh_bar()
+        self.set_timer(STATE_POLL_SECONDS, self.refresh_site_state, name="site-state")
+
+    def incident_id(self) -> str | None:
+        """The open incident, if any (actions key on it)."""
+        return None
 
     def _load_catalog(self) -> None:
         self.loaded.config  # noqa: B018 - validate the (known-good) config off the first frame
@@ -143,6 +213,12 @@ class FixmapApp(App[int]):
 
         if not isinstance(self.screen, HistoryScreen):
             self.push_screen(HistoryScreen())
+
+    def action_show_actions(self) -> None:
+        from screens.actions import ActionsScreen
+
+        if not isinstance(self.screen, ActionsScreen):
+            self.push_screen(ActionsScreen())
 
     def action_help(self) -> None:
         from screens.dialogs import HelpScreen

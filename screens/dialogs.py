@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from textwrap import dedent
+from typing import Any
 
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Vertical, VerticalScroll
 from textual.screen import ModalScreen, Screen
-from textual.widgets import Label, Markdown, OptionList
+from textual.widgets import Input, Label, Markdown, OptionList, Static
 from textual.widgets.option_list import Option
 
 
@@ -66,6 +68,196 @@ class PickDialog(ModalScreen[str | None]):
     def on_option_list_option_selected(self, event: OptionList.OptionSelected) -> None:
         event.stop()
         self.dismiss(event.option.id)
+
+    def action_cancel(self) -> None:
+        self.dismiss(None)
+
+
+@dataclass
+class Confirmation:
+    """What the engineer decided in the confirm dialog."""
+
+    confirmed: bool
+    break_glass: str | None = None
+    retry: bool = False
+
+
+class ConfirmActionDialog(ModalScreen[Confirmation]):
+    """The one dialog every state change goes through: plan, guards, then an explicit yes.
+
+    Destructive actions need the target's name typed; others a 'y'. A blocking freeze guard
+    asks for a written break-glass reason; a key whose last run broke asks for 'r' (retry on
+    purpose). Esc always cancels and nothing runs.
+    """
+
+    BINDINGS = [
+        Binding("escape", "cancel", "Cancel", id="confirm.cancel"),
+        Binding("y", "yes", "Yes, run it", id="confirm.yes"),
+        Binding("r", "retry", "Retry on purpose", show=False, id="confirm.retry"),
+    ]
+
+    def __init__(self, plan: Any) -> None:
+        super().__init__()
+        self.plan = plan
+        self.retry = False
+        guard = plan.blocking(break_glass=True, retry=True)
+        self.hard_refusal = guard  # blocks whatever the engineer offers (e.g. a missing secret)
+        soft = plan.blocking()
+        self.needs_break_glass = soft is not None and soft.override == "break_glass"
+        self.needs_retry = any(g.blocking and g.override == "retry" for g in plan.guards)
+
+    def compose(self) -> ComposeResult:
+        plan = self.plan
+        with Vertical(id="confirm-box"):
+            yield Label(self._title(), id="confirm-title")
+            with VerticalScroll(id="confirm-plan"):
+                yield Static(plan.text(), markup=False)
+            yield Label("", id="confirm-error")
+            if self.hard_refusal is not None:
+                yield Label(f"Refused: {self.hard_refusal.reason}", id="confirm-refused")
+                yield Label("Esc closes · nothing was run", classes="confirm-hint")
+                return
+            if self.needs_break_glass:
+                yield Label(
+                    "Change freeze: write why this must ship now (≥ 10 characters, recorded)"
+                )
+                yield Input(placeholder="break-glass reason", id="break-glass")
+            if self.needs_retry:
+                yield Label(
+                    "The last run under this key broke: check the target, then press r to retry on purpose",
+                    id="confirm-retry",
+                )
+            if plan.confirm == "type_target":
+                yield Label(f"Destructive. Type '{plan.target}' and press Enter to run it:")
+                yield Input(placeholder=plan.target, id="confirm-target")
+                yield Label(
+                    "Enter runs when the name matches · Esc cancels", classes="confirm-hint"
+                )
+            else:
+                yield Label("y runs it · Esc cancels", classes="confirm-hint")
+
+    def _title(self) -> str:
+        plan = self.plan
+        tag = "DESTRUCTIVE " if plan.destructive else ""
+        done = " — already done under this key" if plan.already_done else ""
+        return f"{tag}{plan.action} ({plan.kind}) on {plan.target}{done}"
+
+    def on_mount(self) -> None:
+        for selector in ("#break-glass", "#confirm-target"):
+            found = self.query(selector)
+            if found:
+                found.first().focus()
+                return
+
+    def _error(self, text: str) -> None:
+        self.query_one("#confirm-error", Label).update(text)
+
+    def _reason(self) -> str | bool | None:
+        """The break-glass reason, None when none is needed, False when it is missing or short."""
+        if not self.needs_break_glass:
+            return None
+        reason = self.query_one("#break-glass", Input).value.strip()
+        if len(reason) < 10:
+            self._error(
+                "A break-glass reason of at least 10 characters is required during a freeze."
+            )
+            return False
+        return reason
+
+    def _go(self) -> None:
+        if self.hard_refusal is not None:
+            return
+        if self.needs_retry and not self.retry:
+            self._error("Press r first: the last run under this key broke; retrying is a decision.")
+            return
+        reason = self._reason()
+        if reason is False:
+            return
+        self.dismiss(Confirmation(True, reason or None, self.retry))
+
+    def on_input_submitted(self, event: Input.Submitted) -> None:
+        event.stop()
+        if event.input.id == "break-glass":
+            target = self.query("#confirm-target")
+            if target:
+                target.first().focus()
+            else:
+                self.query_one("#confirm-plan").focus()  # so the next 'y' is consent, not text
+                self._error("Break-glass reason noted: press y to run, Esc to cancel.")
+            return
+        if not self.plan.confirmation_matches(event.value):
+            self._error(f"'{event.value.strip()}' is not '{self.plan.target}': nothing runs.")
+            return
+        self._go()
+
+    def action_yes(self) -> None:
+        if isinstance(self.focused, Input):
+            return  # 'y' typed into a field is text, not consent
+        if self.plan.confirm == "type_target":
+            self._error(f"Destructive: type '{self.plan.target}' in the field instead.")
+            return
+        self._go()
+
+    def action_retry(self) -> None:
+        if isinstance(self.focused, Input) or not self.needs_retry:
+            return
+        self.retry = True
+        self.query_one("#confirm-retry", Label).update(
+            "Retry on purpose: yes (recorded as a retry)"
+        )
+
+    def action_cancel(self) -> None:
+        self.dismiss(Confirmation(False))
+
+
+class ParamsDialog(ModalScreen[dict[str, str] | None]):
+    """Fill an action's parameters before it is planned; the engine validates them."""
+
+    BINDINGS = [Binding("escape", "cancel", "Cancel", id="params.cancel")]
+
+    def __init__(self, action: str, params: dict[str, Any], given: dict[str, Any]) -> None:
+        super().__init__()
+        self.action = action
+        self.params = params
+        self.given = given
+
+    def compose(self) -> ComposeResult:
+        with Vertical(id="params-box"):
+            yield Label(f"{self.action}: parameters", id="params-title")
+            for name, spec in self.params.items():
+                bits = [spec.description] if spec.description else []
+                if spec.enum:
+                    bits.append("one of: " + " | ".join(str(v) for v in spec.enum))
+                elif spec.type == "bool":
+                    bits.append("true | false")
+                if spec.regex:
+                    bits.append(f"matches {spec.regex}")
+                yield Label(f"{name} — {'; '.join(bits)}" if bits else name, classes="param-label")
+                value = self.given.get(name, spec.default)
+                yield Input(
+                    value=""
+                    if value is None
+                    else str(value).lower()
+                    if isinstance(value, bool)
+                    else str(value),
+                    placeholder=name,
+                    id=f"param-{name}",
+                )
+            yield Label("Enter: next field, then plan · Esc cancels", classes="confirm-hint")
+
+    def on_input_submitted(self, event: Input.Submitted) -> None:
+        event.stop()
+        inputs = list(self.query(Input))
+        index = inputs.index(event.input)
+        if index + 1 < len(inputs):
+            inputs[index + 1].focus()
+            return
+        values = {}
+        for name in self.params:
+            text = self.query_one(f"#param-{name}", Input).value.strip()
+            if text:
+                values[name] = text
+        self.dismiss(values)
 
     def action_cancel(self) -> None:
         self.dismiss(None)

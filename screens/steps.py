@@ -13,13 +13,32 @@ from console.playbook import Playbook, Step
 class StepOutcome(Message):
     """A step finished running: what it found and how its gate judged it."""
 
-    def __init__(self, step_id: str, status: str, lines: list[str], payload: Any = None) -> None:
+    def __init__(
+        self,
+        step_id: str,
+        status: str,
+        lines: list[str],
+        payload: Any = None,
+        *,
+        record: bool = True,
+    ) -> None:
         super().__init__()
+        self.record = record
+        """False: nothing ran (e.g. the engineer cancelled); keep the step's last result."""
         self.step_id = step_id
         self.status = status
         """pass | fail | inconclusive | error"""
         self.lines = lines
         self.payload = payload
+
+
+class StepProgress(Message):
+    """Output so far of a step that is still running (an action's last lines)."""
+
+    def __init__(self, step_id: str, lines: list[str]) -> None:
+        super().__init__()
+        self.step_id = step_id
+        self.lines = lines
 
 
 def _available(module: str) -> bool:
@@ -77,6 +96,31 @@ class StepRunner:
             description=f"probe {step.probe}",
         )
 
+    # ------------------------------------------------------------ action
+
+    def _run_action(self, screen: Any, playbook: Playbook, step: Step) -> None:
+        """Opens the same confirm dialog as the actions screen; the outcome lands on the step."""
+        output: list[str] = []
+
+        def on_output(line: str) -> None:
+            output.append(line)
+            screen.post_message(StepProgress(step.id, output[-6:]))
+
+        def on_done(outcome: Any, error: str | None) -> None:
+            if outcome is None:
+                cancelled = (error or "").startswith("cancelled")
+                screen.post_message(
+                    StepOutcome(step.id, "inconclusive", [error or "not run"], record=not cancelled)
+                )
+                return
+            screen.post_message(
+                StepOutcome(step.id, outcome_status(outcome), outcome_lines(outcome), outcome)
+            )
+
+        ActionFlow(
+            screen, step.action or "", step.params, on_output=on_output, on_done=on_done
+        ).start()
+
     # ------------------------------------------------------------ query
 
     def _run_query(self, screen: Any, playbook: Playbook, step: Step) -> None:
@@ -110,3 +154,150 @@ class StepRunner:
             screen.post_message(StepOutcome(step.id, status, lines, result))
 
         self.app.push_screen(HistoryScreen(request, on_result=on_result))
+
+
+# ---------------------------------------------------------------- actions
+
+
+class ActionFlow:
+    """Plan (worker) → the confirm dialog → run (worker), for one action, from any screen.
+
+    `on_output(line)` and `on_done(outcome, error)` are called on the UI thread.
+    """
+
+    def __init__(
+        self,
+        screen: Any,
+        name: str,
+        params: dict[str, Any] | None = None,
+        *,
+        on_output: Any = None,
+        on_done: Any = None,
+    ) -> None:
+        self.screen = screen
+        self.app = screen.app
+        self.name = name
+        self.params = {
+            k: str(v) if not isinstance(v, bool) else v for k, v in (params or {}).items()
+        }
+        self.on_output = on_output or (lambda line: None)
+        self.on_done = on_done or (lambda outcome, error: None)
+
+    def start(self, ask: bool = False) -> None:
+        """Plan and confirm; first ask for parameters when `ask` or when a required one is missing."""
+        spec = self.app.loaded.config.actions.get(self.name)
+        if spec is not None and spec.params:
+            missing = [
+                n
+                for n, p in spec.params.items()
+                if n not in self.params and p.default is None and p.required is not False
+            ]
+            if ask or missing:
+                from screens.dialogs import ParamsDialog
+
+                def filled(values: dict[str, str] | None) -> None:
+                    if values is None:
+                        self.on_done(None, "cancelled: nothing was run")
+                        return
+                    self.params = values
+                    self._plan()
+
+                self.app.push_screen(ParamsDialog(self.name, spec.params, self.params), filled)
+                return
+        self._plan()
+
+    def _plan(self) -> None:
+        loaded = self.app.loaded
+
+        def plan() -> None:
+            from console.actions import plan_action
+            from console.errors import FixmapError
+
+            try:
+                planned = plan_action(
+                    loaded, self.name, self.params, incident=self.app.incident_id()
+                )
+            except FixmapError as exc:
+                self.app.call_from_thread(self.on_done, None, exc.render())
+                return
+            self.app.call_from_thread(self._confirm, planned)
+
+        self.screen.run_worker(
+            plan,
+            thread=True,
+            group=f"action-{self.name}",
+            exit_on_error=False,
+            description=f"plan {self.name}",
+        )
+
+    def _confirm(self, plan: Any) -> None:
+        from screens.dialogs import ConfirmActionDialog, Confirmation
+
+        def decided(choice: Confirmation | None) -> None:
+            if choice is None or not choice.confirmed:
+                self.on_done(None, "cancelled: nothing was run")
+                return
+            self._run(plan, choice)
+
+        self.app.push_screen(ConfirmActionDialog(plan), decided)
+
+    def _run(self, plan: Any, choice: Any) -> None:
+        loaded = self.app.loaded
+
+        def run() -> None:
+            from console.actions import run_action
+            from console.errors import FixmapError
+
+            def line(text: str) -> None:
+                self.app.call_from_thread(self.on_output, text)
+
+            try:
+                outcome = run_action(
+                    loaded, plan, True, choice.break_glass, line, retry=choice.retry
+                )
+            except FixmapError as exc:
+                self.app.call_from_thread(self.on_done, None, exc.render())
+                return
+            self.app.call_from_thread(self.on_done, outcome, None)
+            self.app.call_from_thread(self.app.refresh_site_state)
+
+        self.screen.run_worker(
+            run,
+            thread=True,
+            group=f"action-{self.name}",
+            exit_on_error=False,
+            description=f"run {self.name}",
+        )
+
+
+def outcome_lines(outcome: Any) -> list[str]:
+    """An action's outcome as short lines (walkthrough results, notifications)."""
+    head = f"{outcome.action}: {outcome.status}"
+    if outcome.exit_code is not None:
+        head += f" (exit {outcome.exit_code})"
+    if outcome.http_status is not None:
+        head += f" (HTTP {outcome.http_status})"
+    if outcome.duration_s is not None:
+        head += f" in {outcome.duration_s:.1f}s"
+    lines = [head]
+    if outcome.reason:
+        lines.append(outcome.reason)
+    if outcome.timed_out:
+        lines.append("timed out: the command was killed")
+    if outcome.break_glass:
+        lines.append(f"break-glass: {outcome.break_glass}")
+    if outcome.verify:
+        v = outcome.verify
+        lines.append(f"verify {v.get('probe')}: {v.get('status')} {v.get('reason') or ''}".rstrip())
+    lines.append(f"key {outcome.key}")
+    lines.extend(outcome.output_tail[-5:])
+    return lines
+
+
+def outcome_status(outcome: Any) -> str:
+    """pass (done, verified or no verify), fail (failed, verify failed), inconclusive (refused)."""
+    if outcome.status in ("done", "already_done"):
+        return "fail" if outcome.verify_ok is False else "pass"
+    if outcome.status == "failed":
+        return "fail"
+    return "inconclusive"

@@ -14,7 +14,7 @@ from console.playbook import Playbook, Step
 from console.progress import Progress
 from console.redact import redact
 from console.render import step_does
-from screens.steps import StepOutcome
+from screens.steps import StepOutcome, StepProgress
 from screens.widgets import STATUS_GLYPH, STATUS_STYLE, SiteBar
 
 
@@ -74,6 +74,7 @@ what, what to do next.
         self.playbook = playbook
         self.progress = progress
         self.running: set[str] = set()
+        self.live_output: dict[str, list[str]] = {}
 
     def compose(self) -> ComposeResult:
         yield SiteBar()
@@ -157,6 +158,8 @@ what, what to do next.
         last = self.progress.results.get(step.id)
         if step.id in self.running:
             parts.append("> **Running…** the console stays live; the result lands here.")
+            parts.append("")
+            parts.extend(f"- {_md_escape(line)}" for line in self.live_output.get(step.id, []))
             parts.append("")
         elif last:
             parts.append("**Last result**")
@@ -261,8 +264,21 @@ what, what to do next.
         self._show_step(step.id)
         self.app.step_runner.run(self, self.playbook, step)
 
+    def on_step_progress(self, message: StepProgress) -> None:
+        self.live_output[message.step_id] = redact_lines(message.lines)
+        current = self._current()
+        if current is not None and current.id == message.step_id:
+            self._show_step(current.id)
+
     def on_step_outcome(self, message: StepOutcome) -> None:
         self.running.discard(message.step_id)
+        self.live_output.pop(message.step_id, None)
+        if not message.record:
+            self.notify(message.lines[0] if message.lines else "nothing ran", timeout=4)
+            current = self._current()
+            if current is not None:
+                self._show_step(current.id)
+            return
         self.progress.results[message.step_id] = redact_lines(message.lines)
         if message.status == "pass":
             self.progress.statuses[message.step_id] = "done"

@@ -34,4 +34,16 @@ class SiteBar(Static):
             service = loaded.default_service
             if service:
                 text.append(f" · {service}")
+            state = getattr(self.app, "site_state", None)
+            if state is not None:
+                if state.frozen:
+                    text.append("  ")
+                    text.append(" FROZEN ", style="bold reverse")
+                if state.read_only:
+                    text.append("  ")
+                    text.append(" READ-ONLY ", style="bold reverse")
+            interrupted = getattr(self.app, "interrupted", 0)
+            if interrupted:
+                text.append("  ")
+                text.append(f" {interrupted} INTERRUPTED ", style="bold red reverse")
         self.update(text)

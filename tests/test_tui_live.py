@@ -148,3 +148,128 @@ async def test_query_step_opens_history_and_records_the_gate_verdict(demo, fixma
         assert any(line.startswith("gate error_rate:") for line in lines)
         # the last 15 minutes of the demo are healthy: the error-rate gate passes
         assert walk.progress.status("watch-errors") == "done", lines
+
+
+async def until(pilot, predicate, what: str, rounds: int = 200) -> None:
+    """Let workers and messages run until `predicate()` holds (bounded; no sleeping)."""
+    for _ in range(rounds):
+        await pilot.app.workers.wait_for_complete()
+        await pilot.pause()
+        if predicate():
+            return
+    raise AssertionError(f"never happened: {what}")
+
+
+async def test_actions_screen_freeze_then_break_glass_for_a_flag(demo, fixmap_home):
+    from textual.widgets import Input, Label
+
+    from console.journal import read_journal
+    from screens.actions import ActionsScreen
+    from screens.dialogs import ConfirmActionDialog, ParamsDialog
+    from screens.widgets import SiteBar
+
+    svc, cfg = demo
+    app = FixmapApp(load_config(cfg))
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        await pilot.press("f4")
+        screen = app.screen
+        assert isinstance(screen, ActionsScreen)
+        await until(pilot, lambda: screen.query_one(DataTable).row_count > 0, "actions listed")
+        table = screen.query_one(DataTable)
+        table.move_cursor(row=table.get_row_index("freeze"))
+        await pilot.press("enter")
+        await until(pilot, lambda: isinstance(app.screen, ConfirmActionDialog), "confirm dialog")
+        await pilot.press("y")
+        await until(
+            pilot,
+            lambda: svc.state()["frozen"] and app.site_state and app.site_state.frozen,
+            "freeze applied and shown",
+        )
+        assert "FROZEN" in str(screen.query_one(SiteBar).content)
+
+        table.move_cursor(row=table.get_row_index("flag"))
+        await pilot.press("enter")
+        await until(pilot, lambda: isinstance(app.screen, ParamsDialog), "parameters asked")
+        app.screen.query_one("#param-name", Input).value = "rerank"
+        app.screen.query_one("#param-value", Input).value = "false"
+        app.screen.query_one("#param-value", Input).focus()
+        await pilot.press("enter")
+        await until(pilot, lambda: isinstance(app.screen, ConfirmActionDialog), "confirm dialog")
+        dialog = app.screen
+        assert dialog.needs_break_glass
+        dialog.query_one("#break-glass", Input).value = "too short"
+        await pilot.press("enter", "y")
+        assert "at least 10 characters" in str(dialog.query_one("#confirm-error", Label).content)
+        assert svc.state()["flags"]["rerank"] is True  # nothing ran
+        dialog.query_one("#break-glass", Input).value = "rerank melts p99, kill it now"
+        dialog.query_one("#break-glass", Input).focus()
+        await pilot.press("enter", "y")
+        await until(pilot, lambda: svc.state()["flags"]["rerank"] is False, "flag changed")
+        await until(pilot, lambda: read_journal()[0].status == "done", "journal outcome")
+        assert read_journal()[0].break_glass == "rerank melts p99, kill it now"
+
+
+async def test_walkthrough_rollback_step_needs_the_target_typed(demo, fixmap_home):
+    from textual.widgets import Input, Label
+
+    from screens.dialogs import ConfirmActionDialog
+
+    svc, cfg = demo
+    svc.set_fault("stale-index", True)
+    app = FixmapApp(load_config(cfg))
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        app.open_playbook("rollback_and_fast_recovery")
+        await pilot.pause()
+        walk = app.screen
+        idx = next(i for i, s in enumerate(walk.playbook.steps) if s.id == "rollback")
+        walk.query_one("#steps", OptionList).highlighted = idx
+        await pilot.pause()
+        await pilot.press("enter")
+        await until(pilot, lambda: isinstance(app.screen, ConfirmActionDialog), "confirm dialog")
+        dialog = app.screen
+        assert dialog.plan.destructive and dialog.plan.target == "demo"
+        target = dialog.query_one("#confirm-target", Input)
+        target.value = "dmeo"
+        await pilot.press("enter")
+        assert "is not 'demo'" in str(dialog.query_one("#confirm-error", Label).content)
+        assert svc.has_fault("stale-index")  # nothing ran
+        target.value = "demo"
+        await pilot.press("enter")
+        await until(
+            pilot,
+            lambda: walk.progress.status("rollback") == "done",
+            "rollback recorded on the step",
+        )
+        assert not svc.has_fault("stale-index")
+        lines = walk.progress.results["rollback"]
+        assert lines[0].startswith("rollback: done")
+        assert any(line.startswith("verify index: pass") for line in lines), lines
+
+
+async def test_an_interrupted_action_is_shown_on_start(demo, fixmap_home):
+    """An intent with no outcome (the process died mid-action) is on every screen's bar."""
+    from console import journal
+    from screens.widgets import SiteBar
+
+    _svc, cfg = demo
+    journal.append(
+        {
+            "type": "intent",
+            "run": "r-dead",
+            "key": "rollback-dead",
+            "action": "rollback",
+            "kind": "rollback",
+            "ts": journal.now_iso(),
+            "who": "someone",
+            "pid": 999999,
+        }
+    )
+    app = FixmapApp(load_config(cfg))
+    async with app.run_test(size=(80, 24)) as pilot:
+        await until(pilot, lambda: app.interrupted == 1, "interrupted entry counted")
+        assert "1 INTERRUPTED" in str(app.screen.query_one(SiteBar).content)
+        app.open_playbook("rollback_and_fast_recovery")
+        await pilot.pause()
+        assert "1 INTERRUPTED" in str(app.screen.query_one(SiteBar).content)

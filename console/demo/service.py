@@ -367,11 +367,12 @@ class DemoService:
             name = params.get("name")
             if not isinstance(name, str) or not name:
                 return 400, {"error": "flag needs a 'name' (and a 'value')"}
+            # the freeze is a policy fixmap enforces (and lets an engineer break glass through);
+            # the service records that a change landed during it
             with self._lock:
-                if self._state.frozen:
-                    return 423, {"error": "change freeze in effect: flags cannot change"}
+                during_freeze = self._state.frozen
                 self._state.flags[name] = _flag_value(params.get("value", True))
-            return 200, self.state()
+            return 200, {**self.state(), "changed_during_freeze": during_freeze}
         if action == "fault":
             name = params.get("name")
             try:

@@ -1,0 +1,202 @@
+"""Change freeze and read-only mode: what the console shows on every screen and the freeze guard
+reads before an action that ships change.
+
+Where the answer comes from, per dimension (frozen; read-only), first that works:
+
+1. live: the `state` table of a freeze/unfreeze (resp. read_only/read_write) action in the site
+   config: a GET whose JSON answer holds the value at a dotted path. The service (or the team's
+   freeze calendar behind it) is the shared truth: other engineers on other bastions change it.
+2. last known: the newest freeze/unfreeze (resp. read_only/read_write) action that completed in
+   this machine's journal. This covers sites whose freeze is an argv command with nothing to ask.
+3. unknown: neither: reported as not frozen / read-write, and said so.
+
+A live check that fails (the service is down, mid-incident) falls back to the last known state and
+says "live check failed"; it never blocks rollback, freeze or read-only, which no freeze blocks.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from console import journal
+from console.action_spec import (
+    FREEZE_KINDS,
+    READ_ONLY_KINDS,
+    ActionSpec,
+    Placeholder,
+    parse_template,
+    render_text,
+    url_quote,
+)
+from console.redact import redact, redact_obj
+
+_ON = {
+    "true",
+    "yes",
+    "on",
+    "1",
+    "frozen",
+    "read_only",
+    "readonly",
+    "active",
+    "enabled",
+    "maintenance",
+}
+_OFF = {
+    "false",
+    "no",
+    "off",
+    "0",
+    "",
+    "none",
+    "normal",
+    "read_write",
+    "readwrite",
+    "inactive",
+    "disabled",
+    "unfrozen",
+}
+
+
+@dataclass
+class SiteState:
+    """Change freeze and read-only mode, and where each answer came from.
+
+    Unpacks as a pair: `frozen, read_only = site_state(loaded)`.
+    """
+
+    frozen: bool
+    read_only: bool
+    frozen_source: str
+    read_only_source: str
+    errors: list[str] = field(default_factory=list)
+    checked_at: str = ""
+
+    def __iter__(self):
+        yield self.frozen
+        yield self.read_only
+
+    def to_json(self) -> dict[str, Any]:
+        return redact_obj(
+            {
+                "frozen": self.frozen,
+                "read_only": self.read_only,
+                "frozen_source": self.frozen_source,
+                "read_only_source": self.read_only_source,
+                "errors": self.errors,
+                "checked_at": self.checked_at,
+            }
+        )
+
+    def text(self) -> str:
+        f = "FROZEN" if self.frozen else "not frozen"
+        r = "READ-ONLY" if self.read_only else "read-write"
+        return f"{f} ({self.frozen_source}) · {r} ({self.read_only_source})"
+
+
+def service_name(loaded, spec: ActionSpec) -> str | None:
+    """The service an action acts on: its own, else the site's default (None if unknown)."""
+    if spec.service is not None:
+        return spec.service if spec.service in loaded.config.services else None
+    return loaded.config.default_service()
+
+
+def service_base_url(loaded, spec: ActionSpec) -> str:
+    svc = service_name(loaded, spec)
+    return loaded.config.services[svc].base_url.rstrip("/") if svc else ""
+
+
+def _on_off(value: Any) -> bool:
+    if isinstance(value, bool):
+        return value
+    if isinstance(value, int | float):
+        return value != 0
+    if isinstance(value, str):
+        low = value.strip().lower().replace("-", "_")
+        if low in _ON:
+            return True
+        if low in _OFF:
+            return False
+    raise ValueError(f"cannot read {value!r} as on/off")
+
+
+def _json_path(data: Any, path: str) -> Any:
+    cur = data
+    for part in path.split("."):
+        if isinstance(cur, dict) and part in cur:
+            cur = cur[part]
+        elif isinstance(cur, list) and part.isdigit() and int(part) < len(cur):
+            cur = cur[int(part)]
+        else:
+            raise KeyError(f"no '{path}' in the answer")
+    return cur
+
+
+def _live(loaded, spec: ActionSpec) -> bool:
+    import httpx
+
+    from console.secrets import resolve
+
+    st = spec.state
+    assert st is not None
+    names = {
+        p.name
+        for text in (st.url, *st.headers.values())
+        for p in parse_template(text)
+        if isinstance(p, Placeholder) and p.kind == "secret"
+    }
+    values = {n: resolve(n) for n in names}
+    url = render_text(st.url, {}, values, encode=url_quote)
+    if url.startswith("/"):
+        url = service_base_url(loaded, spec) + url
+    headers = {k: render_text(v, {}, values) for k, v in st.headers.items()}
+    with httpx.Client(timeout=st.timeout, follow_redirects=False) as client:
+        resp = client.get(url, headers=headers)
+    if resp.status_code // 100 != 2:
+        raise ValueError(f"HTTP {resp.status_code}")
+    return _on_off(_json_path(resp.json(), st.path))
+
+
+def site_state(loaded, *, live: bool = True) -> SiteState:
+    """Change freeze and read-only mode: live where the site says how, else last known here."""
+    history = journal.entries()
+    errors: list[str] = []
+    result: dict[str, tuple[bool, str]] = {}
+    actions: dict[str, ActionSpec] = loaded.config.actions if loaded is not None else {}
+    for dim, kinds, on_kind in (
+        ("frozen", FREEZE_KINDS, "freeze"),
+        ("read_only", READ_ONLY_KINDS, "read_only"),
+    ):
+        known = next((e for e in reversed(history) if e.kind in kinds and e.status == "done"), None)
+        if known is not None:
+            when = known.finished_at or known.started_at
+            fallback = (
+                known.kind == on_kind,
+                f"last known: {known.action} at {when} by {known.who}",
+            )
+        else:
+            fallback = (False, "unknown: no live state configured or recorded")
+        result[dim] = fallback
+        if not live:
+            continue
+        for name, spec in actions.items():
+            if spec.kind not in kinds or spec.state is None:
+                continue
+            try:
+                result[dim] = (_live(loaded, spec), f"live: GET {spec.state.url} of actions.{name}")
+            except Exception as exc:  # the service may be the thing on fire
+                errors.append(redact(f"{name} state: {type(exc).__name__}: {exc}"))
+                if known is not None:
+                    result[dim] = (fallback[0], fallback[1] + " (live check failed)")
+                else:
+                    result[dim] = (False, "unknown: the live check failed and nothing is recorded")
+            break
+    return SiteState(
+        frozen=result["frozen"][0],
+        read_only=result["read_only"][0],
+        frozen_source=result["frozen"][1],
+        read_only_source=result["read_only"][1],
+        errors=errors,
+        checked_at=journal.now_iso(),
+    )

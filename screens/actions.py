@@ -1,0 +1,174 @@
+"""Actions: the site's state changes, their guards and last outcomes, and the run log."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from rich.text import Text
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.screen import Screen
+from textual.widgets import DataTable, Footer, Label, RichLog
+
+from screens.steps import ActionFlow, outcome_lines
+from screens.widgets import SiteBar
+
+LAST_STYLE = {
+    "done": "bold green",
+    "failed": "bold red",
+    "interrupted": "bold red reverse",
+    "running": "italic",
+    "refused": "yellow",
+}
+
+
+class ActionsScreen(Screen):
+    """Every state change goes through one confirm dialog; output streams into the log."""
+
+    HELP = """
+## Actions
+
+The site's actions (rollback, freeze, read-only, flags…) with their last run from the
+journal. **Enter** plans the selected action and opens the confirm dialog:
+
+- the exact command or HTTP request (secrets shown as `{secret:NAME}`), its key and guards;
+- destructive actions need the target's name typed; others a **y**;
+- during a change freeze, actions that ship change need a written break-glass reason;
+  rollback, freeze and read-only are never blocked by a freeze;
+- the same key never runs twice: a second run reports the first outcome.
+
+`INTERRUPTED` means a run started and never recorded an outcome (a crash, a kill):
+**check the target before retrying**. **j** shows the journal · **Esc** back.
+"""
+
+    BINDINGS = [
+        Binding("enter", "run_selected", "Plan & run", id="actions.run"),
+        Binding("j", "show_journal", "Journal", id="actions.journal"),
+        Binding("escape", "app.pop_screen", "Back", id="actions.back"),
+    ]
+
+    def compose(self) -> ComposeResult:
+        yield SiteBar()
+        yield Label("Actions", id="actions-title")
+        yield DataTable(id="action-table", cursor_type="row")
+        yield RichLog(id="action-log", wrap=True, markup=False, highlight=False, max_lines=2000)
+        yield Footer()
+
+    def on_mount(self) -> None:
+        table = self.query_one(DataTable)
+        table.add_column("action", key="name", width=14)
+        table.add_column("kind", key="kind", width=12)
+        table.add_column("", key="flags", width=5)
+        table.add_column("last run", key="last", width=max(20, self.app.size.width - 42))
+        if self.app.loaded.path is None:
+            self.query_one("#actions-title", Label).update(
+                "Actions — no site config: run fixmap demo, or give --config PATH"
+            )
+            return
+        self.refresh_table()
+        self.action_show_journal()
+        table.focus()
+
+    def refresh_table(self) -> None:
+        loaded = self.app.loaded
+
+        def work() -> None:
+            from console.actions import action_summaries
+
+            summaries = action_summaries(loaded)
+            self.app.call_from_thread(self._fill, summaries)
+
+        self.run_worker(
+            work,
+            thread=True,
+            group="actions-list",
+            exclusive=True,
+            exit_on_error=False,
+            description="read the journal",
+        )
+
+    def _fill(self, summaries: list[Any]) -> None:
+        table = self.query_one(DataTable)
+        row = table.cursor_row
+        table.clear()
+        for s in summaries:
+            flags = ("D" if s.destructive else "·") + ("S" if s.ships_change else "·")
+            table.add_row(s.name, s.kind, flags, _last(s.last), key=s.name)
+        if summaries:
+            table.move_cursor(row=min(row, len(summaries) - 1))
+        self.query_one("#actions-title", Label).update(
+            f"Actions — {len(summaries)} · Enter plans and confirms · D destructive · S ships change"
+        )
+
+    def action_run_selected(self) -> None:
+        table = self.query_one(DataTable)
+        if not table.row_count:
+            return
+        name = table.coordinate_to_cell_key(table.cursor_coordinate).row_key.value
+        log = self.query_one(RichLog)
+        log.write(Text(f"— {name}: planning…", style="bold"))
+
+        def on_output(line: str) -> None:
+            log.write(Text(line))
+
+        def on_done(outcome: Any, error: str | None) -> None:
+            if outcome is None:
+                log.write(Text(f"— {name}: {error}", style="yellow"))
+            else:
+                style = "bold green" if outcome.status in ("done", "already_done") else "bold red"
+                for i, line in enumerate(outcome_lines(outcome)):
+                    log.write(Text(line, style=style if i == 0 else ""))
+                self.notify(
+                    outcome_lines(outcome)[0],
+                    title="Action",
+                    severity=(
+                        "information" if outcome.status in ("done", "already_done") else "error"
+                    ),
+                )
+            self.refresh_table()
+
+        ActionFlow(self, name, on_output=on_output, on_done=on_done).start(ask=True)
+
+    def on_data_table_row_selected(self, event: DataTable.RowSelected) -> None:
+        event.stop()
+        self.action_run_selected()
+
+    def action_show_journal(self) -> None:
+        def work() -> None:
+            from console.journal import describe, read_journal
+
+            entries = read_journal(limit=20)
+            self.app.call_from_thread(
+                self._journal, [(e.status, describe(e), e.note) for e in entries]
+            )
+
+        self.run_worker(
+            work,
+            thread=True,
+            group="journal",
+            exclusive=True,
+            exit_on_error=False,
+            description="read the journal",
+        )
+
+    def _journal(self, rows: list[tuple[str, str, str]]) -> None:
+        log = self.query_one(RichLog)
+        log.write(Text("— journal, newest first", style="bold"))
+        if not rows:
+            log.write(Text("(empty: nothing has run from this machine)", style="dim"))
+        for status, line, note in rows:
+            log.write(Text(line, style=LAST_STYLE.get(status, "")))
+            if status == "interrupted":
+                log.write(Text(f"    {note}", style="bold red"))
+
+
+def _last(entry: Any) -> Text:
+    if entry is None:
+        return Text("never run here", style="dim")
+    when = entry.started_at.replace("T", " ")[5:16]
+    label = entry.status.upper() if entry.status == "interrupted" else entry.status
+    text = Text(f"{label} ", style=LAST_STYLE.get(entry.status, ""))
+    text.append(f"{when} by {entry.who}", style="dim")
+    if entry.status == "interrupted":
+        text.append(" — check the target", style="bold red")
+    return text

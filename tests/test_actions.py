@@ -1,0 +1,907 @@
+"""The actions engine over real things: subprocesses, a loopback HTTP server, the demo service,
+the journal file. Nothing of ours is mocked; waits are on events and files with deadlines."""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import signal
+import sys
+import threading
+import time
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+
+import pytest
+
+from console import journal, secrets
+from console.actions import ActionError, action_summaries, plan_action, run_action, site_state
+from console.config import load_config
+from console.errors import ConfigError
+from console.redact import forget_all_for_tests
+
+PY = sys.executable
+CANARY = "canary-Zx9-secret-value"
+
+
+def s(value: str) -> str:
+    """A TOML string."""
+    return json.dumps(value)
+
+
+def wait_for(predicate, timeout: float = 15.0, what: str = "condition"):
+    """Poll a cheap predicate until true; fails the test at the deadline instead of hanging."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        value = predicate()
+        if value:
+            return value
+        threading.Event().wait(0.02)
+    raise AssertionError(f"timed out waiting for {what}")
+
+
+@pytest.fixture(autouse=True)
+def fresh(monkeypatch):
+    forget_all_for_tests()
+    secrets.reset_for_tests()
+    yield
+    forget_all_for_tests()
+    secrets.reset_for_tests()
+    if "console.history" in sys.modules:  # the journal mirror opened it
+        sys.modules["console.history"].close_all()
+
+
+class Admin:
+    """A loopback admin API: records every request; GET /state answers the current state."""
+
+    def __init__(self) -> None:
+        self.requests: list[dict] = []
+        self.state = {"frozen": False, "mode": "read-write"}
+        self.lock = threading.Lock()
+        admin = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def log_message(self, *args):
+                pass
+
+            def _answer(self, method: str) -> None:
+                length = int(self.headers.get("Content-Length") or 0)
+                body = self.rfile.read(length).decode() if length else ""
+                req = {
+                    "method": method,
+                    "path": self.path,
+                    "headers": dict(self.headers),
+                    "body": body,
+                }
+                with admin.lock:
+                    admin.requests.append(req)
+                if self.path == "/state":
+                    status, payload = 200, dict(admin.state)
+                elif self.path.startswith("/admin/freeze"):
+                    admin.state["frozen"] = True
+                    status, payload = 200, dict(admin.state)
+                elif self.path.startswith("/admin/fail"):
+                    status, payload = (
+                        500,
+                        {"error": "boom", "you_sent": self.headers.get("Authorization")},
+                    )
+                else:
+                    status, payload = 200, {"ok": True, "echo": req}
+                data = json.dumps(payload).encode()
+                self.send_response(status)
+                self.send_header("Content-Type", "application/json")
+                self.send_header("Content-Length", str(len(data)))
+                self.end_headers()
+                self.wfile.write(data)
+
+            def do_GET(self):
+                self._answer("GET")
+
+            def do_POST(self):
+                self._answer("POST")
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.url = f"http://127.0.0.1:{self.server.server_address[1]}"
+        self.thread = threading.Thread(
+            target=self.server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True
+        )
+        self.thread.start()
+
+    def posts(self) -> list[dict]:
+        with self.lock:
+            return [r for r in self.requests if r["method"] == "POST"]
+
+    def close(self) -> None:
+        self.server.shutdown()
+        self.server.server_close()
+
+
+@pytest.fixture
+def admin():
+    a = Admin()
+    yield a
+    a.close()
+
+
+def config(tmp_path: Path, body: str, admin: Admin | None = None):
+    head = f"[services.api]\nbase_url = {s(admin.url)}\n\n" if admin else ""
+    path = tmp_path / "fixmap.toml"
+    path.write_text(head + body)
+    return load_config(path)
+
+
+def append_cmd(marker: Path, text: str = "x", extra: str = "") -> str:
+    """argv (TOML) of a command that appends one line to `marker`."""
+    code = f"import sys; open(sys.argv[1], 'a').write(sys.argv[2] + chr(10)){extra}"
+    return f'argv = [{s(PY)}, "-c", {s(code)}, {s(str(marker))}, {s(text)}]'
+
+
+def lines(path: Path) -> list[str]:
+    return path.read_text().splitlines() if path.exists() else []
+
+
+# ---------------------------------------------------------------- config validation
+
+
+@pytest.mark.parametrize(
+    ("table", "message"),
+    [
+        ('kind = "custom"\nargv = "rm -rf /tmp/x"', "argv"),
+        (
+            'kind = "custom"\nargv = ["true"]\nhttp = { url = "http://127.0.0.1/x" }',
+            "exactly one of 'argv'",
+        ),
+        (
+            'kind = "custom"\nargv = ["echo", "{nme}"]\nparams.name = { default = "a" }',
+            "did you mean 'name'",
+        ),
+        ('kind = "custom"\nargv = ["{prog}"]\nparams.prog = { default = "ls" }', "must be literal"),
+        (
+            'kind = "custom"\nargv = ["sh", "-c", "echo {x}"]\nparams.x = { default = "a" }',
+            "run as code",
+        ),
+        (
+            'kind = "custom"\nargv = ["bash", "-euc", "echo {x}"]\nparams.x = { default = "a" }',
+            "run as code",
+        ),
+        (
+            'kind = "custom"\nargv = ["python3", "-c", "print(\'{x}\')"]\nparams.x = { default = "a" }',
+            "run as code",
+        ),
+        (
+            'kind = "custom"\nargv = ["env", "A=1", "sh", "-c", "echo {x}"]\nparams.x = { default = "a" }',
+            "run as code",
+        ),
+        (
+            'kind = "custom"\nargv = ["ssh", "host", "restart {svc}"]\nparams.svc = { default = "a" }',
+            "remote shell",
+        ),
+        (
+            'kind = "custom"\nhttp = { url = "http://{h}/x" }\nparams.h = { default = "a" }',
+            "scheme, host and port",
+        ),
+        ('kind = "rollback"\nships_change = true\nargv = ["true"]', "never blocked by a freeze"),
+        ('kind = "custom"\nargv = ["true"]\nstate = { url = "/s", path = "x" }', "'state' belongs"),
+        (
+            'kind = "custom"\nargv = ["echo", "{x}"]\nparams.x = { regex = "([" }',
+            "does not compile",
+        ),
+        ('kind = "custom"\nargv = ["echo", "{x"]', "unmatched"),
+        (
+            'kind = "custom"\nargv = ["echo", "{x}"]\nparams.x = { regex = "^[a-z]+$", default = "A1" }',
+            "default",
+        ),
+        ('kind = "custom"\nargv = ["echo"]\nparams.unused = { default = "a" }', "not used"),
+        ('kind = "custom"\nargv = ["echo", "{secret:a b}"]', "secret name"),
+        ('kind = "rollbak"\nargv = ["true"]', "did you mean 'rollback'"),
+    ],
+)
+def test_config_rejects_unsafe_or_broken_actions(tmp_path, table, message):
+    with pytest.raises(ConfigError) as err:
+        config(tmp_path, "[actions.a]\n" + table + "\n").config  # noqa: B018 - validation happens here
+    assert message in err.value.render()
+    assert "actions.a" in err.value.render()
+
+
+def test_ssh_accepts_a_parameter_that_cannot_hold_shell_syntax(tmp_path):
+    loaded = config(
+        tmp_path,
+        '[actions.a]\nkind = "custom"\nargv = ["ssh", "host", "restart {svc}"]\n'
+        'params.svc = { regex = "^[a-z][a-z0-9-]*$", default = "api" }\n',
+    )
+    assert "a" in loaded.config.actions
+
+
+# ---------------------------------------------------------------- parameters
+
+
+def test_parameter_errors_are_bad_input_with_closest_names(tmp_path):
+    loaded = config(
+        tmp_path,
+        f"""
+[actions.deploy]
+kind = "custom"
+destructive = false
+argv = [{s(PY)}, "-c", "pass", "{{release}}", "--replicas={{replicas}}", "--dry={{dry}}", "{{zone}}"]
+params.release = {{ regex = "^v[0-9]+$" }}
+params.replicas = {{ type = "int", min = 1, max = 10, default = 2 }}
+params.dry = {{ type = "bool", default = false }}
+params.zone = {{ enum = ["eu", "us"], default = "eu" }}
+""",
+    )
+
+    def problem(params: dict, name: str = "deploy") -> str:
+        with pytest.raises(ActionError) as err:
+            plan_action(loaded, name, params, check_site=False)
+        assert err.value.exit_code == 2
+        return err.value.render()
+
+    assert "did you mean 'deploy'" in problem({}, "deplo")
+    assert "required" in problem({})
+    assert "did you mean 'release'" in problem({"releas": "v1"})
+    assert "does not match" in problem({"release": "v1; rm -rf /"})
+    assert "above the maximum" in problem({"release": "v1", "replicas": "11"})
+    assert "not a whole number" in problem({"release": "v1", "replicas": "2 3"})
+    assert "not true/false" in problem({"release": "v1", "dry": "maybe"})
+    assert "not one of" in problem({"release": "v1", "zone": "ap"})
+    assert "line break" in problem({"release": "v1\n"})
+    assert "NUL" in problem({"release": "v1\0"})
+    plan = plan_action(
+        loaded, "deploy", {"release": "v7", "replicas": "3", "dry": "yes"}, check_site=False
+    )
+    assert plan.params == {"release": "v7", "replicas": 3, "dry": True, "zone": "eu"}
+    assert plan.argv[3:] == ["v7", "--replicas=3", "--dry=true", "eu"]
+
+
+def test_injection_attempts_stay_one_literal_argv_word(tmp_path):
+    loaded = config(
+        tmp_path,
+        f"""
+[actions.echo]
+kind = "custom"
+destructive = false
+argv = [{s(PY)}, "-c", "import json, sys; print(json.dumps(sys.argv[1:]))", "--name={{v}}", "{{v}}"]
+params.v = {{ type = "str" }}
+""",
+    )
+    attempts = [
+        "; rm -rf ./victim",
+        "$(touch pwned)",
+        "`touch pwned`",
+        "a b c",
+        "x' || touch pwned '",
+        "*",
+        "~",
+        "&& touch pwned",
+        "| touch pwned",
+        '"quoted" words',
+        "$HOME",
+        "{v}",
+    ]
+    (tmp_path / "victim").mkdir()
+    os.chdir(tmp_path)
+    for value in attempts:
+        plan = plan_action(loaded, "echo", {"v": value}, check_site=False)
+        out: list[str] = []
+        outcome = run_action(loaded, plan, confirmed=True, on_output=out.append)
+        assert outcome.status == "done", outcome.reason
+        printed = [json.loads(line) for line in out if line.startswith("[")]
+        assert printed == [[f"--name={value}", value]], value
+    assert not (tmp_path / "pwned").exists()
+    assert (tmp_path / "victim").is_dir()
+
+
+def test_a_value_cannot_become_an_option(tmp_path):
+    loaded = config(
+        tmp_path,
+        '[actions.a]\nkind = "custom"\nargv = ["echo", "{v}"]\nparams.v = { type = "str" }\n',
+    )
+    with pytest.raises(ActionError) as err:
+        plan_action(loaded, "a", {"v": "--force"}, check_site=False)
+    assert "read as an option" in err.value.render()
+
+
+def test_url_parameters_are_encoded_into_one_path_segment(tmp_path, admin):
+    loaded = config(
+        tmp_path,
+        """
+[actions.flag]
+kind = "flag"
+destructive = false
+http = { method = "POST", url = "/flags/{name}?from=fixmap", json = { on = "{on}", name = "{name}" } }
+params.name = { type = "str" }
+params.on = { type = "bool", default = true }
+""",
+        admin,
+    )
+    plan = plan_action(loaded, "flag", {"name": "a/../b?x=1#f"}, check_site=False)
+    assert plan.http["url"] == admin.url + "/flags/a%2F..%2Fb%3Fx%3D1%23f?from=fixmap"
+    assert plan.http["json"] == {"on": True, "name": "a/../b?x=1#f"}
+    with pytest.raises(ActionError) as err:
+        plan_action(loaded, "flag", {"name": ".."}, check_site=False)
+    assert "move up the path" in err.value.render()
+    assert (
+        plan_action(loaded, "flag", {"name": "..x"}, check_site=False)
+        .http["url"]
+        .endswith("/flags/..x?from=fixmap")
+    )
+    outcome = run_action(loaded, plan, confirmed=True)
+    assert outcome.status == "done"
+    assert admin.posts()[0]["path"] == "/flags/a%2F..%2Fb%3Fx%3D1%23f?from=fixmap"
+    assert json.loads(admin.posts()[0]["body"]) == {"on": True, "name": "a/../b?x=1#f"}
+
+
+# ---------------------------------------------------------------- plan and dry-run
+
+
+def test_dry_run_changes_nothing(tmp_path, admin, monkeypatch):
+    monkeypatch.setenv("FIXMAP_SECRET_TOK", CANARY)
+    marker = tmp_path / "marker"
+    loaded = config(
+        tmp_path,
+        f"""
+[actions.mark]
+kind = "custom"
+destructive = false
+{append_cmd(marker)}
+
+[actions.rollback]
+kind = "rollback"
+service = "api"
+http = {{ url = "/admin/rollback", headers = {{ Authorization = "Bearer {{secret:tok}}" }} }}
+
+[actions.freeze]
+kind = "freeze"
+destructive = false
+http = {{ url = "/admin/freeze" }}
+state = {{ url = "/state", path = "frozen" }}
+""",
+        admin,
+    )
+    for name in ("mark", "rollback", "freeze"):
+        plan = plan_action(loaded, name, {})
+        assert plan.to_json()["action"] == name
+        assert plan.text()
+    assert not marker.exists()
+    assert admin.posts() == []
+    assert not journal.journal_path().exists()
+
+
+def test_plan_shows_the_exact_request_with_secrets_masked(tmp_path, admin, monkeypatch):
+    monkeypatch.setenv("FIXMAP_SECRET_TOK", CANARY)
+    loaded = config(
+        tmp_path,
+        """
+[actions.rollback]
+kind = "rollback"
+verify = "health"
+http = { url = "/admin/rollback", headers = { Authorization = "Bearer {secret:tok}" }, json = { to = "{to}" } }
+params.to = { regex = "^v[0-9]+$", default = "v1" }
+
+[probes.health]
+kind = "http"
+url = "/healthz"
+""",
+        admin,
+    )
+    plan = plan_action(loaded, "rollback", {"to": "v3"})
+    data = plan.to_json()
+    assert data["http"] == {
+        "method": "POST",
+        "url": admin.url + "/admin/rollback",
+        "headers": {"Authorization": "Bearer {secret:tok}"},
+        "json": {"to": "v3"},
+    }
+    assert data["secrets"] == ["tok"] and data["missing_secrets"] == []
+    assert data["confirm"] == "type_target" and data["target"] == "api"
+    assert {g["name"] for g in data["guards"]} >= {"freeze", "fast_lane", "confirm"}
+    assert CANARY not in json.dumps(data) and CANARY not in plan.text()
+    assert plan.confirmation_matches(" api ") and not plan.confirmation_matches("ap")
+
+
+# ---------------------------------------------------------------- running
+
+
+def test_http_action_sends_the_secret_but_never_records_it(tmp_path, admin, monkeypatch):
+    monkeypatch.setenv("FIXMAP_SECRET_TOK", CANARY)
+    loaded = config(
+        tmp_path,
+        """
+[actions.rollback]
+kind = "rollback"
+destructive = false
+http = { url = "/admin/rollback", headers = { Authorization = "Bearer {secret:tok}" } }
+
+[actions.broken]
+kind = "custom"
+destructive = false
+http = { url = "/admin/fail", headers = { Authorization = "Bearer {secret:tok}" } }
+""",
+        admin,
+    )
+    out: list[str] = []
+    outcome = run_action(
+        loaded, plan_action(loaded, "rollback"), confirmed=True, on_output=out.append
+    )
+    assert outcome.status == "done" and outcome.http_status == 200
+    assert admin.posts()[0]["headers"]["Authorization"] == f"Bearer {CANARY}"
+    failed = run_action(loaded, plan_action(loaded, "broken"), confirmed=True, on_output=out.append)
+    assert failed.status == "failed" and failed.http_status == 500 and failed.cli_exit == 1
+    everything = "\n".join(out) + json.dumps(outcome.to_json()) + json.dumps(failed.to_json())
+    everything += journal.journal_path().read_text()
+    assert CANARY not in everything
+    assert "you_sent" in everything  # the body was recorded, the token masked in it
+
+
+def test_double_confirm_in_two_threads_runs_once(tmp_path):
+    marker = tmp_path / "marker"
+    gate = tmp_path / "gate.fifo"
+    os.mkfifo(gate)
+    code = "import sys; open(sys.argv[1], 'a').write('x' + chr(10)); print('started', flush=True); open(sys.argv[2]).read()"
+    loaded = config(
+        tmp_path,
+        f"""
+[actions.once]
+kind = "custom"
+destructive = false
+timeout = "30s"
+argv = [{s(PY)}, "-c", {s(code)}, {s(str(marker))}, {s(str(gate))}]
+""",
+    )
+    plan = plan_action(loaded, "once", check_site=False)
+    started, waiting = threading.Event(), threading.Event()
+    results: dict[str, object] = {}
+
+    def first():
+        results["a"] = run_action(
+            loaded, plan, True, on_output=lambda line: line == "started" and started.set()
+        )
+
+    def second():
+        results["b"] = run_action(
+            loaded,
+            plan,
+            True,
+            on_output=lambda line: "waiting for the run" in line and waiting.set(),
+        )
+
+    ta = threading.Thread(target=first)
+    ta.start()
+    assert started.wait(15)
+    assert journal.read_journal()[0].status == "running"
+    tb = threading.Thread(target=second)
+    tb.start()
+    assert waiting.wait(15)
+    with open(gate, "w") as fh:
+        fh.write("go")
+    ta.join(30)
+    tb.join(30)
+    assert sorted(r.status for r in results.values()) == ["already_done", "done"]
+    assert lines(marker) == ["x"]
+    assert results["b"].previous["run"] == results["a"].run
+
+
+def test_a_run_that_dies_while_another_waits_is_not_silently_rerun(tmp_path):
+    """B waits behind A; A's process dies mid-action (no outcome): B must refuse, not re-run."""
+    marker = tmp_path / "marker"
+    loaded = config(
+        tmp_path, f'[actions.m]\nkind = "custom"\ndestructive = false\n{append_cmd(marker)}\n'
+    )
+    plan = plan_action(loaded, "m", check_site=False)
+    holding, waiting, crash = threading.Event(), threading.Event(), threading.Event()
+
+    def run_a_then_die():  # what a killed process leaves: an intent, then the lock drops
+        with journal.key_lock(plan.key, wait=5):
+            journal.append(
+                {
+                    "type": "intent",
+                    "run": "a-run",
+                    "key": plan.key,
+                    "action": "m",
+                    "kind": "custom",
+                    "ts": journal.now_iso(),
+                    "who": "alice",
+                }
+            )
+            holding.set()
+            crash.wait(15)
+
+    a = threading.Thread(target=run_a_then_die)
+    a.start()
+    assert holding.wait(15)
+    result = {}
+    b = threading.Thread(
+        target=lambda: result.setdefault(
+            "b",
+            run_action(
+                loaded,
+                plan,
+                True,
+                on_output=lambda line: "waiting for the run" in line and waiting.set(),
+            ),
+        )
+    )
+    b.start()
+    assert waiting.wait(15)
+    crash.set()
+    a.join(15)
+    b.join(15)
+    assert result["b"].status == "refused" and "interrupted" in result["b"].reason
+    assert not marker.exists()
+
+
+def test_repeats_are_deduplicated_but_freeze_unfreeze_freeze_runs_each_step(tmp_path):
+    marker = tmp_path / "marker"
+    loaded = config(
+        tmp_path,
+        f"""
+[actions.freeze]
+kind = "freeze"
+destructive = false
+{append_cmd(marker, "freeze")}
+
+[actions.unfreeze]
+kind = "unfreeze"
+destructive = false
+{append_cmd(marker, "unfreeze")}
+""",
+    )
+
+    def run(name: str, **kw):
+        return run_action(loaded, plan_action(loaded, name, check_site=False, **kw), confirmed=True)
+
+    assert run("freeze").status == "done"
+    again = run("freeze")
+    assert again.status == "already_done" and again.cli_exit == 0
+    assert run("unfreeze").status == "done"
+    assert run("freeze").status == "done"
+    assert run("freeze", key="change-42").status == "done"
+    assert run("unfreeze", key="change-42").status == "already_done"  # a given key is the key
+    assert lines(marker) == ["freeze", "unfreeze", "freeze", "freeze"]
+    assert run("freeze", incident="INC-7").status == "done"  # another incident, another key
+
+
+def test_a_failed_run_is_not_retried_without_asking(tmp_path):
+    marker = tmp_path / "marker"
+    loaded = config(
+        tmp_path,
+        f"""
+[actions.flaky]
+kind = "custom"
+destructive = false
+{append_cmd(marker, extra="; sys.exit(3)")}
+""",
+    )
+    first = run_action(loaded, plan_action(loaded, "flaky", check_site=False), confirmed=True)
+    assert first.status == "failed" and first.exit_code == 3
+    plan = plan_action(loaded, "flaky", check_site=False)
+    assert plan.blocking().name == "idempotency"
+    refused = run_action(loaded, plan, confirmed=True)
+    assert refused.status == "refused" and "--retry" in refused.reason and refused.cli_exit == 3
+    assert lines(marker) == ["x"]
+    retried = run_action(loaded, plan, confirmed=True, retry=True)
+    assert retried.status == "failed" and lines(marker) == ["x", "x"]
+    assert journal.read_journal()[0].retry_of == first.run
+
+
+def test_not_confirmed_runs_nothing(tmp_path):
+    marker = tmp_path / "marker"
+    loaded = config(tmp_path, f'[actions.m]\nkind = "custom"\n{append_cmd(marker)}\n')
+    outcome = run_action(loaded, plan_action(loaded, "m", check_site=False), confirmed=False)
+    assert outcome.status == "refused" and outcome.guard == "confirm" and outcome.cli_exit == 3
+    assert not marker.exists() and not journal.journal_path().exists()
+
+
+def test_timeout_kills_the_process_group_and_records_timed_out(tmp_path):
+    pidfile = tmp_path / "grandchild.pid"
+    code = (
+        "import subprocess, sys, threading; "
+        "p = subprocess.Popen([sys.executable, '-c', 'import threading; threading.Event().wait()']); "
+        "open(sys.argv[1], 'w').write(str(p.pid)); print('ready', flush=True); threading.Event().wait()"
+    )
+    loaded = config(
+        tmp_path,
+        f"""
+[actions.hang]
+kind = "custom"
+destructive = false
+timeout = "1s"
+argv = [{s(PY)}, "-c", {s(code)}, {s(str(pidfile))}]
+""",
+    )
+    started = time.monotonic()
+    outcome = run_action(loaded, plan_action(loaded, "hang", check_site=False), confirmed=True)
+    assert outcome.status == "failed" and outcome.timed_out
+    assert "timed out after 1s" in outcome.reason
+    assert time.monotonic() - started < 10
+    pid = int(pidfile.read_text())
+
+    def gone() -> bool:
+        try:
+            return Path(f"/proc/{pid}/stat").read_text().split()[2] == "Z"
+        except FileNotFoundError:
+            return True
+
+    wait_for(gone, what="the grandchild to be killed")
+    entry = journal.read_journal()[0]
+    assert entry.status == "failed" and entry.timed_out and entry.output_tail == ["ready"]
+
+
+def test_a_daemon_left_holding_the_output_does_not_hang_the_run(tmp_path):
+    """`setsid daemon &` keeps the pipe open after the command exits: the run still ends."""
+    pidfile = tmp_path / "daemon.pid"
+    code = (
+        "import subprocess, sys; "
+        "p = subprocess.Popen([sys.executable, '-c', 'import threading; threading.Event().wait()'],"
+        " start_new_session=True); "
+        "open(sys.argv[1], 'w').write(str(p.pid)); print('left a daemon', flush=True)"
+    )
+    loaded = config(
+        tmp_path,
+        f"""
+[actions.spawn]
+kind = "custom"
+destructive = false
+timeout = "30s"
+argv = [{s(PY)}, "-c", {s(code)}, {s(str(pidfile))}]
+""",
+    )
+    started = time.monotonic()
+    try:
+        outcome = run_action(loaded, plan_action(loaded, "spawn", check_site=False), confirmed=True)
+        assert outcome.status == "done"
+        assert time.monotonic() - started < 15
+        assert outcome.output_tail[0] == "left a daemon"
+        assert "no longer followed" in outcome.output_tail[-1]
+    finally:
+        if pidfile.exists():
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(int(pidfile.read_text()), signal.SIGKILL)
+
+
+def test_cancel_kills_and_is_recorded(tmp_path):
+    loaded = config(
+        tmp_path,
+        f"""
+[actions.hang]
+kind = "custom"
+destructive = false
+argv = [{s(PY)}, "-c", "import threading; print('ready', flush=True); threading.Event().wait()"]
+""",
+    )
+    cancel = threading.Event()
+    outcome = run_action(
+        loaded,
+        plan_action(loaded, "hang", check_site=False),
+        confirmed=True,
+        on_output=lambda line: line == "ready" and cancel.set(),
+        cancel=cancel,
+    )
+    assert outcome.status == "failed" and outcome.cancelled
+    assert journal.read_journal()[0].cancelled
+
+
+def test_missing_secret_refuses_before_anything_is_written(tmp_path):
+    loaded = config(
+        tmp_path,
+        '[actions.a]\nkind = "custom"\ndestructive = false\n'
+        'argv = ["true"]\nenv = { T = "{secret:absent_one}" }\n',
+    )
+    plan = plan_action(loaded, "a", check_site=False)
+    assert plan.missing_secrets == ["absent_one"] and plan.blocking().name == "secrets"
+    with pytest.raises(secrets.SecretError, match="FIXMAP_SECRET_ABSENT_ONE"):
+        run_action(loaded, plan, confirmed=True)
+    assert not journal.journal_path().exists()
+
+
+def test_child_gets_declared_env_but_no_fixmap_secrets_and_output_is_cleaned(tmp_path, monkeypatch):
+    monkeypatch.setenv("FIXMAP_SECRET_TOK", CANARY)
+    monkeypatch.setenv("FIXMAP_SECRET_OTHER", "other-secret-value")
+    code = (
+        "import os; print(sorted(k for k in os.environ if k.startswith('FIXMAP_SECRET_')));"
+        "print('token:', os.environ['TOKEN']); print('\\x1b[31mred\\x1b[0m\\x07 bell')"
+    )
+    loaded = config(
+        tmp_path,
+        f"""
+[actions.env]
+kind = "custom"
+destructive = false
+argv = [{s(PY)}, "-c", {s(code)}]
+env = {{ TOKEN = "{{secret:tok}}" }}
+""",
+    )
+    out: list[str] = []
+    outcome = run_action(
+        loaded, plan_action(loaded, "env", check_site=False), confirmed=True, on_output=out.append
+    )
+    assert outcome.status == "done"
+    assert "[]" in out
+    assert "token: ••••••" in out
+    assert "red bell" in out
+    assert CANARY not in journal.journal_path().read_text()
+
+
+# ---------------------------------------------------------------- freeze
+
+
+def test_freeze_refuses_change_and_break_glass_records_its_reason(tmp_path, admin):
+    admin.state["frozen"] = True
+    marker = tmp_path / "marker"
+    loaded = config(
+        tmp_path,
+        f"""
+[actions.freeze]
+kind = "freeze"
+destructive = false
+http = {{ url = "/admin/freeze" }}
+state = {{ url = "/state", path = "frozen" }}
+
+[actions.ship]
+kind = "custom"
+destructive = false
+ships_change = true
+{append_cmd(marker, "ship")}
+
+[actions.rollback]
+kind = "rollback"
+destructive = false
+{append_cmd(marker, "rollback")}
+""",
+        admin,
+    )
+    state = site_state(loaded)
+    assert state.frozen and state.frozen_source.startswith("live:")
+    frozen, read_only = state
+    assert frozen and not read_only
+    plan = plan_action(loaded, "ship")
+    assert plan.blocking().name == "freeze" and plan.blocking(break_glass=True) is None
+    refused = run_action(loaded, plan, confirmed=True)
+    assert refused.status == "refused" and refused.guard == "freeze" and refused.cli_exit == 3
+    assert "change freeze" in refused.reason
+    assert run_action(loaded, plan_action(loaded, "rollback"), confirmed=True).status == "done"
+    assert lines(marker) == ["rollback"]
+    with pytest.raises(ActionError) as err:
+        run_action(loaded, plan, confirmed=True, break_glass_reason="x")
+    assert "at least 10 characters" in err.value.render()
+    reason = "kill switch for the 5xx storm, approved by the IC"
+    done = run_action(loaded, plan, confirmed=True, break_glass_reason=reason)
+    assert done.status == "done" and done.break_glass == reason
+    assert lines(marker) == ["rollback", "ship"]
+    entries = journal.read_journal()
+    assert entries[0].break_glass == reason and entries[0].action == "ship"
+    assert any(e.status == "refused" and e.guard == "freeze" for e in entries)
+
+
+def test_freeze_state_is_last_known_from_the_journal_without_a_live_endpoint(tmp_path):
+    marker = tmp_path / "marker"
+    loaded = config(
+        tmp_path,
+        f"""
+[actions.freeze]
+kind = "freeze"
+destructive = false
+{append_cmd(marker, "freeze")}
+
+[actions.unfreeze]
+kind = "unfreeze"
+destructive = false
+{append_cmd(marker, "unfreeze")}
+
+[actions.flag]
+kind = "flag"
+destructive = false
+{append_cmd(marker, "flag")}
+""",
+    )
+    assert not site_state(loaded).frozen
+    run_action(loaded, plan_action(loaded, "freeze"), confirmed=True)
+    state = site_state(loaded)
+    assert state.frozen and state.frozen_source.startswith("last known: freeze")
+    assert run_action(loaded, plan_action(loaded, "flag"), confirmed=True).status == "refused"
+    run_action(loaded, plan_action(loaded, "unfreeze"), confirmed=True)
+    assert run_action(loaded, plan_action(loaded, "flag"), confirmed=True).status == "done"
+    assert lines(marker) == ["freeze", "unfreeze", "flag"]
+
+
+def test_a_failing_live_check_falls_back_and_says_so(tmp_path, admin):
+    loaded = config(
+        tmp_path,
+        """
+[actions.freeze]
+kind = "freeze"
+destructive = false
+http = { url = "/admin/freeze" }
+state = { url = "http://127.0.0.1:9/state", path = "frozen", timeout = "1s" }
+""",
+        admin,
+    )
+    state = site_state(loaded)
+    assert not state.frozen and "live check failed" in state.frozen_source and state.errors
+    assert any(
+        "could not read the live site state" in w for w in plan_action(loaded, "freeze").warnings
+    )
+
+
+def test_action_summaries_show_the_last_run(tmp_path):
+    marker = tmp_path / "marker"
+    loaded = config(
+        tmp_path, f'[actions.m]\nkind = "custom"\ndestructive = false\n{append_cmd(marker)}\n'
+    )
+    run_action(loaded, plan_action(loaded, "m", check_site=False), confirmed=True)
+    (summary,) = action_summaries(loaded)
+    assert summary.name == "m" and summary.last.status == "done" and not summary.ships_change
+
+
+# ---------------------------------------------------------------- the demo, end to end
+
+
+def test_demo_rollback_freeze_and_read_only_with_verify(tmp_path, monkeypatch):
+    from console.demo.service import DemoService
+    from console.demo.site import write_site_config
+
+    token = "demo-token-" + "q" * 20
+    monkeypatch.setenv("FIXMAP_SECRET_DEMO_ADMIN_TOKEN", token)
+    with DemoService(faults=["stale-index", "latency"], admin_token=token) as svc:
+        base = svc.url if isinstance(svc.url, str) else svc.url()
+        loaded = load_config(write_site_config(tmp_path, base))
+        assert set(loaded.config.actions) >= {
+            "rollback",
+            "freeze",
+            "unfreeze",
+            "read_only",
+            "read_write",
+            "flag",
+            "index_alias",
+            "cache_rotate",
+            "custom",
+        }
+
+        def act(name: str, params: dict | None = None, **kw):
+            return run_action(loaded, plan_action(loaded, name, params or {}), confirmed=True, **kw)
+
+        rollback = act("rollback")
+        assert rollback.status == "done" and rollback.verify["status"] == "pass", rollback.verify
+        assert svc.state()["faults"] == []
+        assert act("freeze").status == "done" and site_state(loaded).frozen
+        refused = act("flag", {"name": "rerank", "value": "false"})
+        assert refused.status == "refused" and svc.state()["flags"]["rerank"] is True
+        assert act("custom").status == "refused"
+        ro = act("read_only")
+        assert (
+            ro.status == "done" and ro.verify["status"] == "pass" and site_state(loaded).read_only
+        )
+        assert act("read_write").status == "done" and act("unfreeze").status == "done"
+        assert tuple(site_state(loaded)) == (False, False)
+        assert act("flag", {"name": "rerank", "value": "false"}).status == "done"
+        assert svc.state()["flags"]["rerank"] is False
+        assert act("custom", {"note": "after the incident"}).status == "done"
+        assert "after the incident" in (tmp_path / "custom-action.log").read_text()
+        from console.history import history_for
+
+        events = history_for(loaded).events()
+        assert [e.kind for e in events][:3] == ["rollback", "freeze", "read_only"]
+        assert (
+            events[0].title == "rollback done, verify pass"
+            and events[0].detail["run"] == rollback.run
+        )
+    assert token not in journal.journal_path().read_text()
+
+
+def test_same_action_on_another_target_gets_its_own_key(tmp_path):
+    """A restarted service on a new address is a new target: its rollback is not 'already done'."""
+    first, second = Admin(), Admin()
+    try:
+        body = '[actions.rollback]\nkind = "rollback"\ndestructive = false\nhttp = { url = "/admin/rollback" }\n'
+        a = config(tmp_path, body, first)
+        assert run_action(a, plan_action(a, "rollback"), confirmed=True).status == "done"
+        assert plan_action(a, "rollback").already_done
+        b = config(tmp_path, body, second)
+        plan_b = plan_action(b, "rollback")
+        assert not plan_b.already_done
+        assert run_action(b, plan_b, confirmed=True).status == "done"
+        assert len(first.posts()) == 1 and len(second.posts()) == 1
+    finally:
+        first.close()
+        second.close()

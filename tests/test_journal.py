@@ -1,0 +1,185 @@
+"""The journal: append-only, one fsynced redacted line per event, torn lines tolerated,
+interrupted runs told apart from running ones by the key lock."""
+
+from __future__ import annotations
+
+import json
+import os
+import stat
+import subprocess
+import sys
+import threading
+
+import pytest
+
+from console import journal
+from console.redact import forget_all_for_tests, register_secret
+
+
+@pytest.fixture(autouse=True)
+def clean_redactor():
+    forget_all_for_tests()
+    yield
+    forget_all_for_tests()
+
+
+def _intent(run: str, key: str, action: str = "rollback", **extra) -> dict:
+    return {
+        "type": "intent",
+        "run": run,
+        "key": key,
+        "action": action,
+        "kind": action,
+        "ts": journal.now_iso(),
+        "who": "alice",
+        "host": "bastion",
+        "pid": 1,
+        **extra,
+    }
+
+
+def _outcome(run: str, key: str, status: str = "done", **extra) -> dict:
+    return {
+        "type": "outcome",
+        "run": run,
+        "key": key,
+        "action": "rollback",
+        "ts": journal.now_iso(),
+        "status": status,
+        "exit_code": 0 if status == "done" else 1,
+        **extra,
+    }
+
+
+def test_append_writes_one_private_json_line_per_record(fixmap_home):
+    journal.append(_intent("r1", "k1"))
+    journal.append(_outcome("r1", "k1"))
+    path = journal.journal_path()
+    assert path.parent == fixmap_home
+    lines = path.read_bytes().split(b"\n")
+    assert lines[-1] == b"" and len(lines) == 3
+    assert [json.loads(x)["type"] for x in lines[:2]] == ["intent", "outcome"]
+    assert all(json.loads(x)["v"] == 1 for x in lines[:2])
+    assert stat.S_IMODE(path.stat().st_mode) == 0o600
+
+
+def test_entries_merge_newest_first_and_mark_interrupted():
+    journal.append(_intent("r1", "k1"))
+    journal.append(_outcome("r1", "k1"))
+    journal.append(_intent("r2", "k2", action="freeze"))  # never finished, nobody holds k2
+    entries = journal.read_journal()
+    assert [e.run for e in entries] == ["r2", "r1"]
+    assert entries[0].status == "interrupted" and entries[0].interrupted
+    assert "check the target before retrying" in entries[0].note
+    assert entries[1].status == "done" and entries[1].exit_code == 0
+    assert entries[0].to_json()["interrupted"] is True
+
+
+def test_a_held_key_lock_means_running_not_interrupted():
+    journal.append(_intent("r1", "k1"))
+    with journal.key_lock("k1", wait=1):
+        assert journal.read_journal()[0].status == "running"
+        assert journal.is_running("k1")
+    assert journal.read_journal()[0].status == "interrupted"
+    assert not journal.is_running("k1")
+
+
+def test_only_the_newest_open_intent_of_a_key_can_be_running():
+    journal.append(_intent("old", "k1"))
+    journal.append(_intent("new", "k1"))
+    with journal.key_lock("k1", wait=1):
+        by_run = {e.run: e.status for e in journal.read_journal()}
+    assert by_run == {"old": "interrupted", "new": "running"}
+
+
+def test_key_lock_is_exclusive_across_threads_and_times_out():
+    entered = threading.Event()
+    release = threading.Event()
+
+    def holder():
+        with journal.key_lock("k", wait=1):
+            entered.set()
+            release.wait(10)
+
+    t = threading.Thread(target=holder)
+    t.start()
+    assert entered.wait(10)
+    told = []
+    with (
+        pytest.raises(journal.KeyLockTimeout),
+        journal.key_lock("k", wait=0.2, on_wait=lambda: told.append(1)),
+    ):
+        pass
+    assert told == [1]
+    release.set()
+    t.join(10)
+    with journal.key_lock("k", wait=1):
+        pass
+
+
+def test_torn_line_is_skipped_and_the_next_record_starts_clean():
+    journal.append(_intent("r1", "k1"))
+    with open(journal.journal_path(), "ab") as fh:
+        fh.write(b'{"v":1,"type":"outcome","run":"r1","ke')  # a writer killed mid-line
+    journal.append(_intent("r2", "k2"))
+    recs, bad = journal.records()
+    assert bad == 1
+    assert [r["run"] for r in recs] == ["r1", "r2"]
+    assert journal.read_journal()[1].status == "interrupted"
+
+
+def test_every_line_is_redacted_before_it_reaches_the_disk():
+    register_secret("canary-journal-secret")
+    journal.append(
+        _intent(
+            "r1",
+            "k1",
+            plan={"headers": {"X": "canary-journal-secret"}},
+            params={"note": "Bearer abcdefghijklmnopq"},
+        )
+    )
+    raw = journal.journal_path().read_bytes()
+    assert b"canary-journal-secret" not in raw
+    assert b"abcdefghijklmnopq" not in raw
+
+
+def test_concurrent_appends_from_threads_and_processes_stay_whole_lines():
+    code = (
+        "import sys\n"
+        "from console import journal\n"
+        "for i in range(50):\n"
+        "    journal.append({'type': 'refused', 'key': 'p%s-%d' % (sys.argv[1], i), 'action': 'x',"
+        " 'kind': 'custom', 'ts': journal.now_iso(), 'reason': 'r' * 300})\n"
+    )
+    procs = [subprocess.Popen([sys.executable, "-c", code, str(n)]) for n in range(3)]
+
+    def writer(n: int) -> None:
+        for i in range(50):
+            journal.append(
+                {
+                    "type": "refused",
+                    "key": f"t{n}-{i}",
+                    "action": "x",
+                    "kind": "custom",
+                    "ts": journal.now_iso(),
+                    "reason": "r" * 300,
+                }
+            )
+
+    threads = [threading.Thread(target=writer, args=(n,)) for n in range(3)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(30)
+    for p in procs:
+        assert p.wait(60) == 0
+    recs, bad = journal.records()
+    assert bad == 0
+    assert len(recs) == 300
+    assert len({r["key"] for r in recs}) == 300
+
+
+def test_empty_journal_reads_as_empty():
+    assert journal.read_journal() == []
+    assert journal.records() == ([], 0)
+    assert not os.path.exists(journal.journal_path())
