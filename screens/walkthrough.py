@@ -97,15 +97,17 @@ what, what to do next.
     # ------------------------------------------------------------ rendering
 
     def _heading(self) -> Text:
+        """Progress first (it must survive a narrow terminal), then the title."""
         counts = self.progress.counts(self.playbook)
         total = len(self.playbook.steps)
-        text = Text()
-        text.append(self.playbook.title, style="bold")
-        text.append(f"  {counts['done']}/{total} done", style="")
+        text = Text(no_wrap=True, overflow="ellipsis")
+        text.append(f"{counts['done']}/{total} done", style="bold")
         if counts["skipped"]:
             text.append(f" · {counts['skipped']} skipped", style="dim")
         if counts["failed"]:
             text.append(f" · {counts['failed']} failed", style="bold red")
+        text.append("  ")
+        text.append(self.playbook.title, style="bold")
         return text
 
     def _step_line(self, index: int, step: Step) -> Text:

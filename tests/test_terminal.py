@@ -1,0 +1,123 @@
+"""A real terminal: `fixmap demo` in tmux at 80x24, driven by keys, read off the screen."""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+import subprocess
+import time
+import uuid
+
+import pytest
+
+from tests.conftest import FIXMAP
+
+pytestmark = pytest.mark.skipif(
+    shutil.which("tmux") is None, reason="tmux is not installed (make test installs it)"
+)
+
+
+class Tmux:
+    def __init__(self, env: dict[str, str]) -> None:
+        self.socket = f"fixmap-test-{uuid.uuid4().hex[:8]}"
+        self.env = env
+
+    def run(self, *args: str) -> str:
+        return subprocess.run(
+            ["tmux", "-L", self.socket, *args],
+            capture_output=True,
+            text=True,
+            env=self.env,
+            timeout=20,
+        ).stdout
+
+    def start(self, *argv: str) -> None:
+        self.run("new-session", "-d", "-x", "80", "-y", "24", "-s", "t", *argv)
+
+    def screen(self) -> str:
+        return self.run("capture-pane", "-p", "-t", "t")
+
+    def keys(self, *keys: str) -> None:
+        self.run("send-keys", "-t", "t", *keys)
+
+    def type(self, text: str) -> None:
+        self.run("send-keys", "-t", "t", "-l", text)
+
+    def wait(self, pattern: str, timeout: float = 20.0) -> str:
+        deadline = time.monotonic() + timeout
+        while True:
+            text = self.screen()
+            if re.search(pattern, text):
+                return text
+            if time.monotonic() > deadline:
+                raise AssertionError(f"screen never showed {pattern!r}:\n{text}")
+            time.sleep(0.1)  # polling a terminal we do not own; bounded by the deadline
+
+    def alive(self) -> bool:
+        return (
+            subprocess.run(
+                ["tmux", "-L", self.socket, "has-session", "-t", "t"],
+                capture_output=True,
+                env=self.env,
+            ).returncode
+            == 0
+        )
+
+    def kill(self) -> None:
+        subprocess.run(
+            ["tmux", "-L", self.socket, "kill-server"], capture_output=True, env=self.env
+        )
+
+
+@pytest.fixture
+def tmux(fixmap_home, tmp_path):
+    env = {**os.environ, "TERM": "xterm-256color", "FIXMAP_HOME": str(fixmap_home)}
+    t = Tmux(env)
+    yield t
+    t.kill()
+
+
+def test_demo_in_a_real_terminal_routes_walks_probes_and_quits(tmux, tmp_path):
+    folder = tmp_path / "demo"
+    tmux.start(FIXMAP, "demo", "--dir", str(folder), "--fault", "stale-index")
+    tmux.wait("What do you see")
+    tmux.type("answers cite old snippets after the index swap")
+    screen = tmux.wait(r"1\. Vector index build and swap")
+    assert re.search(r'matched "|terms: ', screen), "each route says why it matched"
+    tmux.keys("Enter")
+    tmux.wait(r"\d+/\d+ done")
+    tmux.keys("F2")
+    tmux.wait("configured")
+    tmux.keys("a")
+    screen = tmux.wait(r"index\s+✗ FAIL")
+    assert re.search(r"health\s+✓ pass", screen)
+    tmux.keys("C-q")
+    deadline = time.monotonic() + 15
+    while tmux.alive() and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert not tmux.alive(), "the console did not exit on Ctrl+Q"
+    config = (folder / "fixmap.toml").read_text()
+    port = re.search(r"base_url = \"http://127\.0\.0\.1:(\d+)\"", config).group(1)
+    probe = subprocess.run(
+        [FIXMAP, "probe", "health", "--config", str(folder / "fixmap.toml")],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert probe.returncode == 1, (
+        f"the demo service on port {port} should have stopped with the console"
+    )
+
+
+def test_no_color_keeps_the_screen_readable(tmux):
+    tmux.env["NO_COLOR"] = "1"
+    tmux.start(FIXMAP)
+    screen = tmux.wait("What do you see")
+    assert "no site config" in screen
+    tmux.type("429 storm")
+    tmux.wait(r"1\. Rate limits and backpressure")
+    tmux.keys("F1")
+    tmux.wait("Triage")
+    tmux.keys("Escape")
+    tmux.keys("C-q")
