@@ -158,6 +158,8 @@ class QueryResult:
     """More rows existed than were fetched (max_rows)."""
     note: str | None = None
     """Something to tell the engineer about an empty or partial result."""
+    changes: list[Change] | None = None
+    """what_changed only: the ranked changes behind the rows."""
 
     def to_json(self) -> dict[str, Any]:
         """{"columns": [...], "rows": [[...]]} with times as ISO strings."""
@@ -2335,6 +2337,7 @@ def _q_what_changed(history: History, p: dict[str, Any]) -> QueryResult:
         )
     )
     return QueryResult(
+        changes=changes,
         columns=columns,
         rows=rows,
         elapsed_ms=0.0,

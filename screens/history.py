@@ -28,6 +28,8 @@ SQL_START = (
     "table",
 )
 MAX_TABLE_ROWS = 500
+QUERY_TIMEOUT_S = 30.0
+"""A console query that runs longer is interrupted (Esc cancels sooner)."""
 NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 
 
@@ -176,7 +178,7 @@ Type into the box and press **Enter**:
 
             try:
                 if self.history is None:
-                    self.history = history_for(loaded)
+                    self.history = history_for(loaded, query_timeout=QUERY_TIMEOUT_S)
                 history = self.history
                 changes = None
                 if kind == "sql":
@@ -272,7 +274,8 @@ Type into the box and press **Enter**:
         table = self.query_one(DataTable)
         table.clear(columns=True)
         if changes is not None and not result.rows:
-            table.add_row("nothing changed against the baseline")
+            table.add_column("what changed", key="empty")
+            table.add_row("nothing left its baseline in this window; try a longer one (window=48h)")
             return
         for col in result.columns:
             table.add_column(col, key=col)

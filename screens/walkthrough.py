@@ -135,7 +135,8 @@ what, what to do next.
         parts.append(f"`{_KIND_TAG[step.kind]}` · status **{status}**")
         parts.append("")
         if step.kind in ("probe", "query", "action"):
-            parts.append(f"**Runs:** {step_does(step)}")
+            does = step_does(step)
+            parts.append(does[:1].upper() + does[1:])
             parts.append("")
             note = self._configured_note(step)
             if note:
