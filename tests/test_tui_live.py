@@ -273,3 +273,16 @@ async def test_an_interrupted_action_is_shown_on_start(demo, fixmap_home):
         app.open_playbook("rollback_and_fast_recovery")
         await pilot.pause()
         assert "1 INTERRUPTED" in str(app.screen.query_one(SiteBar).content)
+
+
+async def test_history_screen_with_an_empty_history_says_so(demo, fixmap_home):
+    _svc, cfg = demo
+    app = FixmapApp(load_config(cfg))
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        await pilot.press("f3")
+        screen = app.screen
+        await until(pilot, lambda: screen.running is None and screen.last_request is not None, "first query")
+        table = screen.query_one(DataTable)
+        assert "nothing left its baseline" in str(table.get_cell_at((0, 0)))
+        assert not screen.query_one(TimeChart).display
