@@ -16,8 +16,9 @@ from console.validation import problems_from
 
 ID_PATTERN = r"^[a-z][a-z0-9_]*$"
 STEP_ID_PATTERN = r"^[a-z0-9][a-z0-9_-]*$"
-StepKind = Literal["read", "probe", "query", "action", "check", "route"]
-STEP_KINDS: tuple[str, ...] = ("read", "probe", "query", "action", "check", "route")
+StepKind = Literal["read", "probe", "query", "action", "check", "route", "gate"]
+STEP_KINDS: tuple[str, ...] = ("read", "probe", "query", "action", "check", "route", "gate")
+GATE_SETS: tuple[str, ...] = ("readiness", "canary", "hard_stop", "recovery")
 _CONDITION = re.compile(r"^\s*(<=|>=|==|!=|<|>)\s*(-?\d+(?:\.\d+)?)\s*$")
 
 # Which optional fields belong to which step kind; anything else on a step is an error.
@@ -28,8 +29,9 @@ _KIND_FIELDS: dict[str, set[str]] = {
     "action": {"action", "params"},
     "check": {"gate"},
     "route": {"to", "when"},
+    "gate": {"gate_set"},
 }
-_OPTIONAL_FIELDS = {"probe", "query", "sql", "params", "gate", "action", "to", "when"}
+_OPTIONAL_FIELDS = {"probe", "query", "sql", "params", "gate", "action", "to", "when", "gate_set"}
 
 
 class _Strict(BaseModel):
@@ -93,6 +95,8 @@ class Step(_Strict):
     """route steps: the playbook to go to."""
     when: str | None = None
     """route steps: when to take this route, in words."""
+    gate_set: Literal["readiness", "canary", "hard_stop", "recovery"] | None = None
+    """gate steps: the gate set to run (go / no-go on the seed's acceptance targets)."""
 
     @model_validator(mode="after")
     def _fields_fit_kind(self) -> Step:
@@ -111,6 +115,10 @@ class Step(_Strict):
             raise ValueError("an action step needs 'action' (the site action to run)")
         if self.kind == "route" and not self.to:
             raise ValueError("a route step needs 'to' (the playbook to open)")
+        if self.kind == "gate" and not self.gate_set:
+            raise ValueError(
+                "a gate step needs 'gate_set' (readiness, canary, hard_stop or recovery)"
+            )
         return self
 
 

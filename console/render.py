@@ -24,6 +24,8 @@ def step_does(step: Step) -> str:
         return f"go to '{step.to}'" + (f" {step.when}" if step.when else "")
     if step.kind == "check":
         return "you confirm it by hand"
+    if step.kind == "gate":
+        return f"runs the {step.gate_set} gate set: go / no-go on its targets"
     return "read"
 
 

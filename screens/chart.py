@@ -123,7 +123,7 @@ def render_chart(data: ChartData, width: int, height: int) -> Text:
 def _time_labels(
     t0: float, t1: float, indent: int, plot_w: int, event_cols: dict[int, str]
 ) -> Text:
-    fmt = "%H:%M" if t1 - t0 <= 36 * 3600 else "%m-%d %H:%M"
+    fmt = "%H:%M" if t1 - t0 < 20 * 3600 else "%m-%d %H:%M"
     left = datetime.fromtimestamp(t0, UTC).strftime(fmt)
     right = datetime.fromtimestamp(t1, UTC).strftime(fmt) + " UTC"
     line = [" "] * plot_w

@@ -48,7 +48,12 @@ def _available(module: str) -> bool:
 class StepRunner:
     """Knows which step kinds this build can run, and runs them off the UI thread."""
 
-    ENGINES = {"probe": "console.probes", "query": "console.history", "action": "console.actions"}
+    ENGINES = {
+        "probe": "console.probes",
+        "query": "console.history",
+        "action": "console.actions",
+        "gate": "console.gates",
+    }
 
     def __init__(self, app: Any) -> None:
         self.app = app

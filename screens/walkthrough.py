@@ -134,7 +134,7 @@ what, what to do next.
         parts = [f"**{index}. {step.title}**", ""]
         parts.append(f"`{_KIND_TAG[step.kind]}` · status **{status}**")
         parts.append("")
-        if step.kind in ("probe", "query", "action"):
+        if step.kind in ("probe", "query", "action", "gate"):
             does = step_does(step)
             parts.append(does[:1].upper() + does[1:])
             parts.append("")
@@ -186,6 +186,7 @@ what, what to do next.
             "probe": ("probes", step.probe),
             "action": ("actions", step.action),
             "query": ("history", step.query or "sql"),
+            "gate": ("gates", step.gate_set),
         }[step.kind]
         if step.kind == "probe" and name not in cfg.probes:
             return f"Not configured: the site config has no `[probes.{name}]`."

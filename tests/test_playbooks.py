@@ -192,3 +192,12 @@ def test_cli_list_and_show():
     )
     assert unknown.returncode == 2
     assert "did you mean" in unknown.stderr
+
+
+def test_gate_step_needs_a_known_gate_set(tmp_path):
+    step = "  - id: go\n    kind: gate\n    title: Go or no-go\n"
+    err = bad(GOOD + step, tmp_path)
+    assert "needs 'gate_set'" in err.problems[0].reason
+    err = bad(GOOD + step + "    gate_set: readyness\n", tmp_path)
+    assert err.problems[0].field == "steps[3].gate_set"
+    assert err.problems[0].hint == "did you mean 'readiness'?"
