@@ -1138,33 +1138,45 @@ def _refuse(
                 "incident": plan.incident,
             }
         )
-    return Outcome(
-        plan.action,
-        plan.key,
-        "refused",
-        plan,
-        reason=redact(reason),
-        guard=guard,
-        break_glass=break_glass,
+    return _on_timeline(
+        Outcome(
+            plan.action,
+            plan.key,
+            "refused",
+            plan,
+            reason=redact(reason),
+            guard=guard,
+            break_glass=break_glass,
+        )
     )
 
 
 def _already(plan: Plan, prev: Entry) -> Outcome:
     when = f"{prev.finished_at or prev.started_at} by {prev.who}"
-    return Outcome(
-        plan.action,
-        plan.key,
-        "already_done",
-        plan,
-        run=prev.run,
-        reason=f"already done under key {plan.key} ({when}); not run again",
-        exit_code=prev.exit_code,
-        http_status=prev.http_status,
-        duration_s=prev.duration_s,
-        output_tail=prev.output_tail,
-        verify=prev.verify,
-        previous=prev.to_json(),
+    return _on_timeline(
+        Outcome(
+            plan.action,
+            plan.key,
+            "already_done",
+            plan,
+            run=prev.run,
+            reason=f"already done under key {plan.key} ({when}); not run again",
+            exit_code=prev.exit_code,
+            http_status=prev.http_status,
+            duration_s=prev.duration_s,
+            output_tail=prev.output_tail,
+            verify=prev.verify,
+            previous=prev.to_json(),
+        )
     )
+
+
+def _on_timeline(outcome: Outcome) -> Outcome:
+    """Every outcome (done, failed, refused, already done) lands on the incident's timeline."""
+    from console.incident import record_action
+
+    record_action(outcome)
+    return outcome
 
 
 def _not_again(plan: Plan, prev: Entry) -> str:
@@ -1364,7 +1376,7 @@ def run_action(
     note = _mirror(loaded, plan, outcome)
     if note:
         emit(note)
-    return outcome
+    return _on_timeline(outcome)
 
 
 _EVENT_KIND = {"index_alias": "index_swap", "custom": "action"}

@@ -228,6 +228,7 @@ for _module in (
     "console.cli_history",
     "console.cli_act",
     "console.cli_incident",
+    "console.cli_gate",
 ):
     try:
         __import__(_module)

@@ -229,6 +229,9 @@ def _act(
         _list_actions(loaded, as_json)
         return EXIT_OK
     params = _parse_params(param_pairs)
+    from console.incident import current_id
+
+    incident = incident or current_id()  # actions belong to the open incident (and key on it)
     plan = plan_action(loaded, action, params, key=key, incident=incident)
     show = (lambda t: _out(t, err=True)) if as_json else _out
     show(plan.text())

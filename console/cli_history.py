@@ -378,6 +378,9 @@ def history_query(
         result = history.named(named_name, **_parse_params(params))
     else:
         result = history.sql(sql or "", max_rows=limit)
+    from console.incident import record_query
+
+    record_query(result)
     if as_json:
         payload = result.to_json()
         if result.name:

@@ -84,6 +84,9 @@ def probe(
 
     started = time.perf_counter()
     results = run_probes_sync(loaded, wanted)
+    from console.incident import record_probes
+
+    record_probes(results, context="fixmap probe")
     wall_ms = round((time.perf_counter() - started) * 1000, 1)
     failed = [r for r in results if r.status != "pass"]
     if as_json:

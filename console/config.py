@@ -193,6 +193,7 @@ def _fingerprint(path: Path, text: str) -> str:
         "probe_spec.py",
         "action_spec.py",
         "history_spec.py",
+        "gate_spec.py",
         "validation.py",
     ):
         try:

@@ -9,6 +9,7 @@ from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, model_valida
 
 from console.action_spec import ActionSpec
 from console.config import parse_duration
+from console.gate_spec import GatesSpec
 from console.history_spec import HistorySpec
 from console.probe_spec import ProbeSpec
 
@@ -65,6 +66,8 @@ class SiteConfig(_Model):
     """The pinned lock: version name -> expected value (model, prompt, embedder, index...)."""
     max_in_flight: int = Field(default=50, ge=1, le=1000)
     """How many probe requests may be in flight at once."""
+    gates: GatesSpec = Field(default_factory=dict)
+    """[gates.SET.TARGET]: site thresholds for the gate sets' targets, and the site's own targets."""
 
     @model_validator(mode="after")
     def _default_service(self) -> SiteConfig:

@@ -25,12 +25,13 @@ class CatalogReady(Message):
 
 
 class SiteStateChanged(Message):
-    """Freeze / read-only state and interrupted journal entries, as last polled."""
+    """Freeze / read-only state, interrupted journal entries and the open incident, as last polled."""
 
-    def __init__(self, state: Any, interrupted: int) -> None:
+    def __init__(self, state: Any, interrupted: int, incident: Any) -> None:
         super().__init__()
         self.state = state
         self.interrupted = interrupted
+        self.incident = incident
 
 
 STATE_POLL_SECONDS = 15.0
@@ -47,7 +48,9 @@ class FixmapApp(App[int]):
         Binding("f2", "show_probes", "Probes", id="probes"),
         Binding("f3", "show_history", "History", id="history"),
         Binding("f4", "show_actions", "Actions", id="actions"),
-        Binding("ctrl+q", "quit", "Quit", id="quit", priority=True),
+        Binding("f5", "show_gates", "Gates", id="gates"),
+        Binding("f6", "show_incident", "Incident", id="incident"),
+        Binding("ctrl+q", "quit", "Quit", id="quit", priority=True, show=False),
     ]
 
     def __init__(self, loaded: LoadedConfig, *, demo: bool = False):
@@ -58,6 +61,10 @@ class FixmapApp(App[int]):
         self.router: Any = None
         self.site_state: Any = None
         self.interrupted = 0
+        self.incident: Any = None
+        """The open incident as last polled (None: none open)."""
+        self.gate_runs: dict[str, Any] = {}
+        """The last run of each gate set in this session (the checklist ticks from them)."""
         self._interrupted_told = False
         self._pending_open: str | None = None
         from console.progress import ProgressStore
@@ -91,22 +98,26 @@ class FixmapApp(App[int]):
     # ------------------------------------------------------------ site state
 
     def refresh_site_state(self) -> None:
-        """Poll freeze / read-only state and the journal in a worker; re-armed only when done."""
-        if self.loaded.path is None:
-            return
+        """Poll freeze / read-only state, the journal and the incident in a worker; re-armed only
+        when done, so polls never pile up on a slow target."""
         loaded = self.loaded
 
         def work() -> None:
             state = None
+            interrupted = 0
+            incident = None
             try:
-                from console.state import site_state
+                if loaded.path is not None:
+                    from console.state import site_state
 
-                state = site_state(loaded, live=True)
+                    state = site_state(loaded, live=True)
             finally:
+                from console.incident import current_incident
                 from console.journal import read_journal
 
                 interrupted = sum(1 for e in read_journal() if e.interrupted)
-                self.post_message(SiteStateChanged(state, interrupted))
+                incident = current_incident()
+                self.post_message(SiteStateChanged(state, interrupted, incident))
 
         self.run_worker(
             work,
@@ -121,6 +132,7 @@ class FixmapApp(App[int]):
         if message.state is not None:
             self.site_state = message.state
         self.interrupted = message.interrupted
+        self.incident = message.incident
         if message.interrupted and not self._interrupted_told:
             self._interrupted_told = True
             self.notify(
@@ -130,16 +142,37 @@ class FixmapApp(App[int]):
                 severity="error",
                 timeout=20,
             )
+        self.refresh_bars()
+        self.set_timer(STATE_POLL_SECONDS, self.refresh_site_state, name="site-state")
+
+    def refresh_bars(self) -> None:
         from screens.widgets import SiteBar
 
         for screen in self.screen_stack:
             for bar in screen.query(SiteBar):
                 bar.refresh_bar()
-        self.set_timer(STATE_POLL_SECONDS, self.refresh_site_state, name="site-state")
 
     def incident_id(self) -> str | None:
-        """The open incident, if any (actions key on it)."""
-        return None
+        """The open incident, if any (actions key on it). Safe from worker threads."""
+        from console.incident import current_id
+
+        return current_id()
+
+    def timeline(self, call: Any, *args: Any, **kwargs: Any) -> None:
+        """Record on the open incident's timeline off the UI thread (each line is fsynced)."""
+
+        def work() -> None:
+            from console import incident
+
+            call(incident, *args, **kwargs)
+
+        self.run_worker(
+            work,
+            thread=True,
+            group="timeline",
+            exit_on_error=False,
+            description="write the incident timeline",
+        )
 
     def _load_catalog(self) -> None:
         self.loaded.config  # noqa: B018 - validate the (known-good) config off the first frame
@@ -201,6 +234,7 @@ class FixmapApp(App[int]):
         from screens.walkthrough import WalkthroughScreen
 
         self.push_screen(WalkthroughScreen(pb, self.progress.load(pb)))
+        self.timeline(lambda inc: inc.record_route(pb.id, pb.title))
 
     def action_show_probes(self) -> None:
         from screens.probes import ProbesScreen
@@ -219,6 +253,18 @@ class FixmapApp(App[int]):
 
         if not isinstance(self.screen, ActionsScreen):
             self.push_screen(ActionsScreen())
+
+    def action_show_gates(self) -> None:
+        from screens.gates import GateScreen
+
+        if not isinstance(self.screen, GateScreen):
+            self.push_screen(GateScreen())
+
+    def action_show_incident(self) -> None:
+        from screens.incident import IncidentScreen
+
+        if not isinstance(self.screen, IncidentScreen):
+            self.push_screen(IncidentScreen())
 
     def action_help(self) -> None:
         from screens.dialogs import HelpScreen

@@ -210,40 +210,25 @@ class ConfirmActionDialog(ModalScreen[Confirmation]):
         self.dismiss(Confirmation(False))
 
 
-class ParamsDialog(ModalScreen[dict[str, str] | None]):
-    """Fill an action's parameters before it is planned; the engine validates them."""
+class FormDialog(ModalScreen[dict[str, str] | None]):
+    """A few labelled text fields; Enter moves on, Enter on the last submits, Esc cancels."""
 
-    BINDINGS = [Binding("escape", "cancel", "Cancel", id="params.cancel")]
+    BINDINGS = [Binding("escape", "cancel", "Cancel", id="form.cancel")]
 
-    def __init__(self, action: str, params: dict[str, Any], given: dict[str, Any]) -> None:
+    def __init__(self, title: str, fields: list[tuple[str, str, str]], hint: str = "") -> None:
+        """fields: (name, label, initial value)."""
         super().__init__()
-        self.action = action
-        self.params = params
-        self.given = given
+        self.title_text = title
+        self.fields = fields
+        self.hint = hint or "Enter: next field, then submit · Esc cancels"
 
     def compose(self) -> ComposeResult:
         with Vertical(id="params-box"):
-            yield Label(f"{self.action}: parameters", id="params-title")
-            for name, spec in self.params.items():
-                bits = [spec.description] if spec.description else []
-                if spec.enum:
-                    bits.append("one of: " + " | ".join(str(v) for v in spec.enum))
-                elif spec.type == "bool":
-                    bits.append("true | false")
-                if spec.regex:
-                    bits.append(f"matches {spec.regex}")
-                yield Label(f"{name} — {'; '.join(bits)}" if bits else name, classes="param-label")
-                value = self.given.get(name, spec.default)
-                yield Input(
-                    value=""
-                    if value is None
-                    else str(value).lower()
-                    if isinstance(value, bool)
-                    else str(value),
-                    placeholder=name,
-                    id=f"param-{name}",
-                )
-            yield Label("Enter: next field, then plan · Esc cancels", classes="confirm-hint")
+            yield Label(self.title_text, id="params-title")
+            for name, label, value in self.fields:
+                yield Label(label, classes="param-label")
+                yield Input(value=value, placeholder=name, id=f"param-{name}")
+            yield Label(self.hint, classes="confirm-hint")
 
     def on_input_submitted(self, event: Input.Submitted) -> None:
         event.stop()
@@ -253,11 +238,51 @@ class ParamsDialog(ModalScreen[dict[str, str] | None]):
             inputs[index + 1].focus()
             return
         values = {}
-        for name in self.params:
+        for name, _label, _value in self.fields:
             text = self.query_one(f"#param-{name}", Input).value.strip()
             if text:
                 values[name] = text
         self.dismiss(values)
 
     def action_cancel(self) -> None:
+        self.dismiss(None)
+
+
+def params_dialog(action: str, params: dict[str, Any], given: dict[str, Any]) -> FormDialog:
+    """The parameters of an action, with their choices, before it is planned."""
+    fields = []
+    for name, spec in params.items():
+        bits = [spec.description] if spec.description else []
+        if spec.enum:
+            bits.append("one of: " + " | ".join(str(v) for v in spec.enum))
+        elif spec.type == "bool":
+            bits.append("true | false")
+        if spec.regex:
+            bits.append(f"matches {spec.regex}")
+        value = given.get(name, spec.default)
+        shown = (
+            "" if value is None else str(value).lower() if isinstance(value, bool) else str(value)
+        )
+        fields.append((name, f"{name} — {'; '.join(bits)}" if bits else name, shown))
+    return FormDialog(f"{action}: parameters", fields, "Enter: next field, then plan · Esc cancels")
+
+
+class TextDialog(ModalScreen[None]):
+    """Read-only Markdown in a box (status drafts, an export's path)."""
+
+    BINDINGS = [Binding("escape,q", "close", "Close", id="text.close")]
+
+    def __init__(self, title: str, markdown: str) -> None:
+        super().__init__()
+        self.title_text = title
+        self.markdown = markdown
+
+    def compose(self) -> ComposeResult:
+        with Vertical(id="help-box"):
+            yield Label(self.title_text, id="pick-title")
+            with VerticalScroll():
+                yield Markdown(self.markdown)
+            yield Label("Esc closes", id="help-hint")
+
+    def action_close(self) -> None:
         self.dismiss(None)

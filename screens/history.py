@@ -111,14 +111,14 @@ Type into the box and press **Enter**:
 - or SQL (read-only), e.g. `select metric, count(*) from samples group by 1`.
   Tables: `samples`, `probe_results`, `events`.
 
-- **Ctrl+N** pick a named query · **Ctrl+W** what changed · **Esc** cancel a running
+- **Ctrl+N** pick a named query · **Ctrl+G** what changed · **Esc** cancel a running
   query, or go back
 - Errors (a typo, a write statement) show inline; nothing in the store changes.
 """
 
     BINDINGS = [
         Binding("ctrl+n", "pick_named", "Named", id="history.named"),
-        Binding("ctrl+w", "what_changed", "What changed", id="history.changed"),
+        Binding("ctrl+g", "what_changed", "What changed", id="history.changed"),
         Binding("escape", "cancel_or_back", "Cancel/Back", id="history.back"),
     ]
 
@@ -137,7 +137,7 @@ Type into the box and press **Enter**:
         yield SiteBar()
         yield Label("History", id="history-title")
         yield Input(
-            placeholder="named query k=v … or SQL · Ctrl+N names · Ctrl+W what changed",
+            placeholder="named query k=v … or SQL · Ctrl+N names · Ctrl+G what changed",
             id="history-input",
         )
         yield TimeChart(id="history-chart")
@@ -240,6 +240,8 @@ Type into the box and press **Enter**:
         self.range = (result.since, result.until)
         self._table(result, message.changes)
         self._deliver(result, None)
+        if not message.request.startswith("chart "):
+            self.app.timeline(lambda inc: inc.record_query(result))
 
     def _deliver(self, result: Any, error: str | None) -> None:
         """Give a walkthrough step the first answer to the query it asked for."""

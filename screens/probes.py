@@ -208,6 +208,9 @@ timeout, bad JSON) · `? incon.` (not enough data to judge).
                 )
             finally:
                 self.post_message(ProbeBatchDone(names))
+            from console.incident import record_probes
+
+            record_probes(results, context="probes screen")
             problem = record_in_history(loaded, results)
             if problem:
                 self.app.call_from_thread(self.notify, problem, severity="warning")

@@ -73,12 +73,14 @@ class StepRunner:
         gate = playbook.gate(step.gate) if step.gate else None
 
         def work() -> None:
+            from console.incident import record_probes
             from console.probes import record_in_history, run_probes_sync
             from console.verdict import judge
             from screens.probes import result_lines
 
             (result,) = run_probes_sync(loaded, [step.probe])
             record_in_history(loaded, [result])
+            record_probes([result], context=f"{playbook.id}/{step.id}")
             lines = result_lines(result)
             status = result.status
             if gate is not None and result.status in ("pass", "fail", "inconclusive"):
@@ -99,6 +101,35 @@ class StepRunner:
             exclusive=True,
             exit_on_error=False,
             description=f"probe {step.probe}",
+        )
+
+    # ------------------------------------------------------------ gate
+
+    def _run_gate(self, screen: Any, playbook: Playbook, step: Step) -> None:
+        """Runs the step's gate set (its probes once, its history queries); go is a pass."""
+        loaded = self.app.loaded
+        name = step.gate_set or "readiness"
+
+        def work() -> None:
+            from console.gates import run_gate_set
+
+            run = run_gate_set(loaded, name)
+            self.app.call_from_thread(self.app.gate_runs.__setitem__, run.set, run)
+            lines = [f"{run.set}: {run.summary()}"]
+            for t in run.targets:
+                lines.append(
+                    f"{t.name}: {t.status} {t.value_text()} ({t.threshold or '-'}) {t.reason}"
+                )
+            status = {"go": "pass", "no-go": "fail"}.get(run.verdict, "inconclusive")
+            screen.post_message(StepOutcome(step.id, status, lines, run))
+
+        screen.run_worker(
+            work,
+            thread=True,
+            group=f"step-{step.id}",
+            exclusive=True,
+            exit_on_error=False,
+            description=f"gate set {name}",
         )
 
     # ------------------------------------------------------------ action
@@ -198,7 +229,7 @@ class ActionFlow:
                 if n not in self.params and p.default is None and p.required is not False
             ]
             if ask or missing:
-                from screens.dialogs import ParamsDialog
+                from screens.dialogs import params_dialog
 
                 def filled(values: dict[str, str] | None) -> None:
                     if values is None:
@@ -207,7 +238,7 @@ class ActionFlow:
                     self.params = values
                     self._plan()
 
-                self.app.push_screen(ParamsDialog(self.name, spec.params, self.params), filled)
+                self.app.push_screen(params_dialog(self.name, spec.params, self.params), filled)
                 return
         self._plan()
 

@@ -28,16 +28,6 @@ def _md_escape(text: str) -> str:
     return text
 
 
-_KIND_TAG = {
-    "read": "read",
-    "probe": "probe",
-    "query": "query",
-    "action": "action",
-    "check": "check",
-    "route": "route",
-}
-
-
 class WalkthroughScreen(Screen):
     """Steps on the left, guidance on the right; every mark is saved at once."""
 
@@ -132,7 +122,7 @@ what, what to do next.
         index = [s.id for s in self.playbook.steps].index(step.id) + 1
         status = self.progress.status(step.id)
         parts = [f"**{index}. {step.title}**", ""]
-        parts.append(f"`{_KIND_TAG[step.kind]}` · status **{status}**")
+        parts.append(f"`{step.kind}` · status **{status}**")
         parts.append("")
         if step.kind in ("probe", "query", "action", "gate"):
             does = step_does(step)
@@ -234,6 +224,8 @@ what, what to do next.
         else:
             self.progress.statuses[step.id] = status  # type: ignore[assignment]
         self._save()
+        pid = self.playbook.id
+        self.app.timeline(lambda inc: inc.record_step(pid, step.id, status, step.title))
         self._fill_steps()
         if status in ("done", "skipped"):
             nxt = self.progress.next_open(self.playbook, after=step.id)

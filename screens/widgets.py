@@ -42,8 +42,13 @@ class SiteBar(Static):
                 if state.read_only:
                     text.append("  ")
                     text.append(" READ-ONLY ", style="bold reverse")
-            interrupted = getattr(self.app, "interrupted", 0)
-            if interrupted:
-                text.append("  ")
-                text.append(f" {interrupted} INTERRUPTED ", style="bold red reverse")
+        inc = getattr(self.app, "incident", None)
+        if inc is not None:
+            text.append("  ")
+            text.append(f" {inc.severity} ", style="bold reverse")
+            text.append(f" {inc.id[-9:]} {inc.age_text()}", style="bold")
+        interrupted = getattr(self.app, "interrupted", 0)
+        if interrupted:
+            text.append("  ")
+            text.append(f" {interrupted} INTERRUPTED ", style="bold red reverse")
         self.update(text)

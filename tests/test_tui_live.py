@@ -165,7 +165,7 @@ async def test_actions_screen_freeze_then_break_glass_for_a_flag(demo, fixmap_ho
 
     from console.journal import read_journal
     from screens.actions import ActionsScreen
-    from screens.dialogs import ConfirmActionDialog, ParamsDialog
+    from screens.dialogs import ConfirmActionDialog, FormDialog
     from screens.widgets import SiteBar
 
     svc, cfg = demo
@@ -190,7 +190,7 @@ async def test_actions_screen_freeze_then_break_glass_for_a_flag(demo, fixmap_ho
 
         table.move_cursor(row=table.get_row_index("flag"))
         await pilot.press("enter")
-        await until(pilot, lambda: isinstance(app.screen, ParamsDialog), "parameters asked")
+        await until(pilot, lambda: isinstance(app.screen, FormDialog), "parameters asked")
         app.screen.query_one("#param-name", Input).value = "rerank"
         app.screen.query_one("#param-value", Input).value = "false"
         app.screen.query_one("#param-value", Input).focus()
@@ -282,7 +282,9 @@ async def test_history_screen_with_an_empty_history_says_so(demo, fixmap_home):
         await settle(pilot)
         await pilot.press("f3")
         screen = app.screen
-        await until(pilot, lambda: screen.running is None and screen.last_request is not None, "first query")
+        await until(
+            pilot, lambda: screen.running is None and screen.last_request is not None, "first query"
+        )
         table = screen.query_one(DataTable)
         assert "nothing left its baseline" in str(table.get_cell_at((0, 0)))
         assert not screen.query_one(TimeChart).display

@@ -1,0 +1,52 @@
+"""The seed's 60-second ship checklist, ticked from the gate runs of this session where it can."""
+
+from __future__ import annotations
+
+from rich.text import Text
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.screen import Screen
+from textual.widgets import Footer, Label, Static
+
+from screens.widgets import SiteBar
+
+MARK = {"ticked": ("[x]", "bold green"), "open": ("[ ]", "bold red"), "unknown": ("[?]", "yellow")}
+
+
+class ChecklistScreen(Screen):
+    """Five lines to read before shipping; each says why it is ticked, open or unknown."""
+
+    HELP = """
+## 60-second ship checklist
+
+The seed's five items. An item is **ticked** `[x]` when the gate runs of this session prove
+it, **open** `[ ]` when a gate target behind it failed, and **unknown** `[?]` when nothing
+measured it yet — run the readiness and canary gates (**F5**, then `1` / `2`) and come back.
+**Esc** back.
+"""
+
+    BINDINGS = [Binding("escape", "app.pop_screen", "Back", id="checklist.back")]
+
+    def compose(self) -> ComposeResult:
+        yield SiteBar()
+        yield Label("60-second ship checklist", id="checklist-title")
+        yield Static("", id="checklist-body")
+        yield Footer()
+
+    def on_mount(self) -> None:
+        from console.exports import checklist_status
+
+        runs = list(self.app.gate_runs.values())
+        rows = checklist_status(self.app.loaded, runs or None)
+        body = Text()
+        for item, detail, status, why in rows:
+            mark, style = MARK.get(status, ("[?]", ""))
+            body.append(f"{mark} ", style=style)
+            body.append(item, style="bold")
+            body.append(f" — {detail}\n")
+            body.append(f"    {why}\n\n", style="dim")
+        if not runs:
+            body.append(
+                "No gate has run in this session: F5 runs the readiness gate.", style="italic"
+            )
+        self.query_one("#checklist-body", Static).update(body)

@@ -1,0 +1,270 @@
+"""Incident: the open incident's timeline, a note box, comms drafts, close and export."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from rich.text import Text
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.screen import Screen
+from textual.widgets import Footer, Input, Label, RichLog
+
+from screens.widgets import SiteBar
+
+KIND_STYLE = {
+    "opened": "bold",
+    "closed": "bold",
+    "note": "",
+    "action": "bold cyan",
+    "gate": "bold magenta",
+    "probe": "cyan",
+    "query": "blue",
+    "route": "dim",
+    "step": "dim",
+    "comms": "bold yellow",
+    "phase": "bold yellow",
+}
+
+
+class IncidentScreen(Screen):
+    """Everything seen and done lands here with a time; the postmortem starts from it."""
+
+    HELP = """
+## Incident
+
+The open incident: its timeline (routes opened, steps done, probe and gate verdicts,
+queries, actions with their keys and outcomes, notes), its age, severity and comms phase,
+and when the next public update is due (first ≤ 10 min, then every 15–20 min).
+
+- Type a note and press **Enter** — it lands on the timeline with the time.
+- **Ctrl+O** open an incident · **Ctrl+T** next comms phase · **Ctrl+R** a public update was posted
+- **Ctrl+D** status-page drafts for every phase (no internal numbers in them)
+- **Ctrl+E** export the postmortem draft (Markdown + JSON) into the data dir
+- **Ctrl+X** close with a resolution · **Esc** back
+"""
+
+    BINDINGS = [
+        # priority: the note box would otherwise take ctrl+d / ctrl+e / ctrl+x as editing keys
+        Binding("ctrl+o", "open_incident", "Open", id="incident.open", priority=True),
+        Binding("ctrl+t", "next_phase", "Phase", id="incident.phase", priority=True),
+        Binding("ctrl+r", "update_posted", "Posted", id="incident.posted", priority=True),
+        Binding("ctrl+d", "drafts", "Drafts", id="incident.drafts", priority=True),
+        Binding("ctrl+e", "export", "Export", id="incident.export", priority=True),
+        Binding("ctrl+x", "close_incident", "Close", id="incident.close", priority=True),
+        Binding("escape", "app.pop_screen", "Back", id="incident.back"),
+    ]
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.incident: Any = None
+
+    def compose(self) -> ComposeResult:
+        yield SiteBar()
+        yield Label("", id="incident-head")
+        yield RichLog(id="timeline", wrap=True, markup=False, highlight=False, max_lines=5000)
+        yield Input(
+            placeholder="note: what you see or decided (Enter adds it to the timeline)", id="note"
+        )
+        yield Footer()
+
+    def on_mount(self) -> None:
+        self.reload()
+        self.query_one(Input).focus()
+        self.set_interval(30, self._tick, name="incident-clock")
+
+    # ------------------------------------------------------------ loading
+
+    def reload(self) -> None:
+        def work() -> None:
+            from console.incident import current_incident
+
+            inc = current_incident()
+            due = None
+            if inc is not None:
+                from console.exports import next_update_due
+
+                due = next_update_due(inc)
+            self.app.call_from_thread(self._show, inc, due)
+
+        self.run_worker(
+            work,
+            thread=True,
+            group="incident",
+            exclusive=True,
+            exit_on_error=False,
+            description="read the incident",
+        )
+
+    def _tick(self) -> None:
+        if self.incident is not None:
+            self.reload()
+
+    def _show(self, inc: Any, due: Any) -> None:
+        self.incident = inc
+        self.app.incident = inc
+        head = self.query_one("#incident-head", Label)
+        log = self.query_one(RichLog)
+        log.clear()
+        if inc is None:
+            head.update(
+                Text("No incident open — Ctrl+O opens one (title, severity, service)", style="bold")
+            )
+            self.app.refresh_bars()
+            return
+        text = Text()
+        text.append(f" {inc.severity} ", style="bold reverse")
+        text.append(f" {inc.id} · {inc.title} · open {inc.age_text()} · {inc.phase}")
+        if due is not None:
+            text.append(f"\n {due.text()}", style="bold red" if due.overdue else "dim")
+        head.update(text)
+        for e in inc.events:
+            line = Text(e.ts[11:19] + " ", style="dim")
+            line.append(f"{e.kind:<7} ", style=KIND_STYLE.get(e.kind, ""))
+            line.append(e.title)
+            log.write(line)
+        self.app.refresh_bars()
+
+    # ------------------------------------------------------------ the note box
+
+    def on_input_submitted(self, event: Input.Submitted) -> None:
+        event.stop()
+        text = event.value.strip()
+        if not text:
+            return
+        if self.incident is None:
+            self.notify("No incident open: Ctrl+O opens one first.", severity="warning")
+            return
+        event.input.value = ""
+        self._do(lambda inc: inc.add_note(text), "note added")
+
+    def _do(self, call: Any, done: str) -> None:
+        """Run one incident call in a worker, then reload; errors become a notification."""
+
+        def work() -> None:
+            from console import incident
+            from console.errors import FixmapError
+
+            try:
+                call(incident)
+            except FixmapError as exc:
+                self.app.call_from_thread(self.notify, exc.render(), severity="error", timeout=10)
+                return
+            self.app.call_from_thread(self.notify, done, timeout=3)
+            self.app.call_from_thread(self.reload)
+
+        self.run_worker(
+            work,
+            thread=True,
+            group="incident-write",
+            exit_on_error=False,
+            description="update the incident",
+        )
+
+    # ------------------------------------------------------------ actions
+
+    def action_open_incident(self) -> None:
+        from screens.dialogs import FormDialog
+
+        loaded = self.app.loaded
+        service = loaded.default_service if loaded.path else ""
+        fields = [
+            ("title", "Title — what users see (e.g. answers cite old snippets)", ""),
+            ("severity", "Severity — S1 (worst) … S4", "S2"),
+            ("service", "Service", service or ""),
+        ]
+
+        def chosen(values: dict[str, str] | None) -> None:
+            if not values:
+                return
+            self._do(
+                lambda inc: inc.open_incident(
+                    values.get("title", ""),
+                    values.get("severity"),
+                    values.get("service"),
+                    loaded=loaded,
+                ),
+                "incident opened",
+            )
+
+        self.app.push_screen(FormDialog("Open an incident", fields), chosen)
+
+    def on_screen_resume(self) -> None:
+        """Back from a walkthrough or a dialog: show what landed on the timeline meanwhile."""
+        self.query_one(Input).focus()
+        self.reload()
+
+    def action_next_phase(self) -> None:
+        if self.incident is None:
+            return
+        order = ["investigating", "identified", "monitoring", "resolved"]
+        current = self.incident.phase
+        nxt = order[min(order.index(current) + 1, len(order) - 1)] if current in order else order[0]
+        self._do(lambda inc: inc.set_phase(nxt), f"phase: {nxt}")
+
+    def action_update_posted(self) -> None:
+        if self.incident is not None:
+            self._do(
+                lambda inc: inc.mark_update_posted(),
+                "update recorded; the next one is timed from now",
+            )
+
+    def action_drafts(self) -> None:
+        if self.incident is None:
+            return
+        from console.exports import status_drafts
+        from screens.dialogs import TextDialog
+
+        parts = []
+        for d in status_drafts(self.incident):
+            quoted = "\n>\n".join(f"> {line}" for line in d.text().splitlines() if line.strip())
+            parts.append(f"**{d.phase}**\n\n{quoted}\n")
+        self.app.push_screen(TextDialog("Status-page drafts (copy, edit, post)", "\n".join(parts)))
+
+    def action_export(self) -> None:
+        inc = self.incident
+        if inc is None:
+            return
+        loaded = self.app.loaded
+
+        def work() -> None:
+            from console.exports import export_incident
+            from console.paths import atomic_write, data_dir
+
+            folder = data_dir() / "exports"
+            md = folder / f"{inc.id}-postmortem.md"
+            js = folder / f"{inc.id}.json"
+            atomic_write(md, export_incident(inc.id, "md", loaded=loaded))
+            atomic_write(js, export_incident(inc.id, "json", loaded=loaded))
+            self.app.call_from_thread(
+                self.notify, f"postmortem draft: {md}\ntimeline: {js}", title="Exported", timeout=15
+            )
+
+        self.run_worker(
+            work,
+            thread=True,
+            group="incident-export",
+            exit_on_error=False,
+            description="export the incident",
+        )
+
+    def action_close_incident(self) -> None:
+        if self.incident is None:
+            return
+        from screens.dialogs import FormDialog
+
+        def chosen(values: dict[str, str] | None) -> None:
+            if values is None:
+                return
+            resolution = values.get("resolution", "")
+            self._do(
+                lambda inc: inc.close_incident(resolution, loaded=self.app.loaded),
+                "incident closed",
+            )
+
+        self.app.push_screen(
+            FormDialog(
+                f"Close {self.incident.id}", [("resolution", "Resolution — what fixed it", "")]
+            ),
+            chosen,
+        )
