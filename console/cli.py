@@ -29,6 +29,31 @@ def warn(text: str) -> None:
 class FixmapGroup(click.Group):
     """Turns FixmapError into its message on stderr and its exit code, never a traceback."""
 
+    lazy: dict[str, str] = {}
+    """Command name -> module that defines it; imported only when that command runs, so the
+    console's start-up does not pay for every other command."""
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return sorted({*super().list_commands(ctx), *self.lazy})
+
+    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        if cmd_name not in self.commands and cmd_name in self.lazy:
+            __import__(self.lazy[cmd_name])
+        return super().get_command(ctx, cmd_name)
+
+    def resolve_command(self, ctx: click.Context, args: list[str]):
+        try:
+            return super().resolve_command(ctx, args)
+        except click.UsageError as exc:
+            # click suggests from the commands loaded so far; the lazy ones count too
+            from console.errors import closest
+
+            if args and not args[0].startswith("-") and closest(args[0], self.commands) is None:
+                guess = closest(args[0], self.list_commands(ctx))
+                if guess:
+                    exc.message += f" Did you mean '{guess}'?"
+            raise
+
     def invoke(self, ctx: click.Context) -> Any:
         try:
             return super().invoke(ctx)
@@ -52,7 +77,18 @@ def load(config_path: Path | None):
     return load_config(config_path)
 
 
-@click.group(cls=FixmapGroup, invoke_without_command=True, context_settings=CONTEXT)
+class MainGroup(FixmapGroup):
+    lazy = {
+        "probe": "console.cli_probe",
+        "history": "console.cli_history",
+        "act": "console.cli_act",
+        "journal": "console.cli_act",
+        "gate": "console.cli_gate",
+        "incident": "console.cli_incident",
+    }
+
+
+@click.group(cls=MainGroup, invoke_without_command=True, context_settings=CONTEXT)
 @config_option
 @click.version_option(package_name="fixmap", prog_name="fixmap")
 @click.pass_context
@@ -221,17 +257,3 @@ def demo(faults: tuple[str, ...], folder: Path | None, serve: bool) -> None:
         run_console(LoadedConfig(None, None, "demo"), demo=True)
         return
     launch(faults=list(faults), folder=folder, serve=serve)
-
-
-for _module in (
-    "console.cli_probe",
-    "console.cli_history",
-    "console.cli_act",
-    "console.cli_incident",
-    "console.cli_gate",
-):
-    try:
-        __import__(_module)
-    except ModuleNotFoundError as _exc:
-        if _exc.name != _module:
-            raise

@@ -236,6 +236,27 @@ class FixmapApp(App[int]):
         self.push_screen(WalkthroughScreen(pb, self.progress.load(pb)))
         self.timeline(lambda inc: inc.record_route(pb.id, pb.title))
 
+    def get_system_commands(self, screen):
+        """The palette also goes to every screen (the F-keys, by name)."""
+        from textual.app import SystemCommand
+
+        yield from super().get_system_commands(screen)
+        yield SystemCommand(
+            "Probes (F2)", "Run the site's probes, one or all", self.action_show_probes
+        )
+        yield SystemCommand(
+            "History (F3)", "What changed, named queries, SQL", self.action_show_history
+        )
+        yield SystemCommand(
+            "Actions (F4)", "Rollback, freeze, read-only…; the journal", self.action_show_actions
+        )
+        yield SystemCommand(
+            "Gates (F5)", "Go / no-go on the acceptance targets", self.action_show_gates
+        )
+        yield SystemCommand(
+            "Incident (F6)", "Timeline, notes, drafts, export", self.action_show_incident
+        )
+
     def action_show_probes(self) -> None:
         from screens.probes import ProbesScreen
 

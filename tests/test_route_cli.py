@@ -50,3 +50,10 @@ def test_route_human_output_and_empty_query():
 
 def test_route_bad_top_is_usage_error():
     assert route("x", "--top", "0").returncode == 2
+
+
+def test_a_typo_in_a_command_suggests_the_right_one():
+    for typo, meant in (("gaet", "gate"), ("playbok", "playbooks"), ("jornal", "journal")):
+        proc = subprocess.run([FIXMAP, typo], capture_output=True, text=True, timeout=60)
+        assert proc.returncode == 2
+        assert proc.stderr.count(f"Did you mean '{meant}'?") == 1, proc.stderr
