@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import importlib.util
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from textual.message import Message
 
-from console.playbook import Playbook, Step
+if TYPE_CHECKING:  # pydantic stays out of the console's first frame
+    from console.playbook import Playbook, Step
 
 
 class StepOutcome(Message):

@@ -41,3 +41,17 @@ def test_cli_import_stays_light():
     proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
     assert proc.returncode == 0, proc.stderr
     assert proc.stdout.strip() == ""
+
+
+def test_the_console_first_frame_path_stays_light():
+    """What the console imports before its first frame: no pydantic, numpy, duckdb, httpx, yaml."""
+    code = (
+        "import sys, console.cli, console.config, screens.app, screens.triage\n"
+        "from console.config import load_config\n"
+        "load_config(None)\n"
+        "heavy = ('pydantic', 'numpy', 'duckdb', 'httpx', 'yaml', 'keyring', 'pyarrow')\n"
+        "print(','.join(sorted(m for m in heavy if m in sys.modules)))\n"
+    )
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout.strip() == "", f"loaded before the first frame: {proc.stdout.strip()}"
