@@ -211,16 +211,18 @@ class ConfirmActionDialog(ModalScreen[Confirmation]):
 
 
 class FormDialog(ModalScreen[dict[str, str] | None]):
-    """A few labelled text fields; Enter moves on, Enter on the last submits, Esc cancels."""
+    """A few labelled text fields. Enter submits once every field has a value (else it moves to
+    the first empty one); Tab moves between fields; Esc cancels."""
 
     BINDINGS = [Binding("escape", "cancel", "Cancel", id="form.cancel")]
 
-    def __init__(self, title: str, fields: list[tuple[str, str, str]], hint: str = "") -> None:
-        """fields: (name, label, initial value)."""
+    def __init__(self, title: str, fields: list[tuple[str, ...]], hint: str = "") -> None:
+        """fields: (name, label, initial value[, "optional"])."""
         super().__init__()
         self.title_text = title
-        self.fields = fields
-        self.hint = hint or "Enter: next field, then submit · Esc cancels"
+        self.fields = [(f[0], f[1], f[2]) for f in fields]
+        self.optional = {f[0] for f in fields if len(f) > 3 and f[3] == "optional"}
+        self.hint = hint or "Enter submits · Tab next field · Esc cancels"
 
     def compose(self) -> ComposeResult:
         with Vertical(id="params-box"):
@@ -230,19 +232,30 @@ class FormDialog(ModalScreen[dict[str, str] | None]):
                 yield Input(value=value, placeholder=name, id=f"param-{name}")
             yield Label(self.hint, classes="confirm-hint")
 
+    def on_mount(self) -> None:
+        self._first_empty_or(self.query(Input).first()).focus()
+
+    def _empty(self) -> list[Input]:
+        return [
+            i
+            for i in self.query(Input)
+            if not i.value.strip() and (i.id or "").removeprefix("param-") not in self.optional
+        ]
+
+    def _first_empty_or(self, fallback: Input) -> Input:
+        return next(iter(self._empty()), fallback)
+
     def on_input_submitted(self, event: Input.Submitted) -> None:
         event.stop()
-        inputs = list(self.query(Input))
-        index = inputs.index(event.input)
-        if index + 1 < len(inputs):
-            inputs[index + 1].focus()
+        empty = self._empty()
+        if empty:
+            empty[0].focus()
             return
-        values = {}
-        for name, _label, _value in self.fields:
-            text = self.query_one(f"#param-{name}", Input).value.strip()
-            if text:
-                values[name] = text
-        self.dismiss(values)
+        values = {
+            name: self.query_one(f"#param-{name}", Input).value.strip()
+            for name, _l, _v in self.fields
+        }
+        self.dismiss({k: v for k, v in values.items() if v})
 
     def action_cancel(self) -> None:
         self.dismiss(None)
@@ -263,8 +276,14 @@ def params_dialog(action: str, params: dict[str, Any], given: dict[str, Any]) ->
         shown = (
             "" if value is None else str(value).lower() if isinstance(value, bool) else str(value)
         )
-        fields.append((name, f"{name} — {'; '.join(bits)}" if bits else name, shown))
-    return FormDialog(f"{action}: parameters", fields, "Enter: next field, then plan · Esc cancels")
+        required = spec.required is not False and spec.default is None
+        label = f"{name} — {'; '.join(bits)}" if bits else name
+        fields.append((name, label, shown) if required else (name, label, shown, "optional"))
+    return FormDialog(
+        f"{action}: parameters",
+        fields,
+        "Enter plans it (when every field is filled) · Tab next · Esc cancels",
+    )
 
 
 class TextDialog(ModalScreen[None]):

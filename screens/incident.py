@@ -171,7 +171,7 @@ and when the next public update is due (first ≤ 10 min, then every 15–20 min
         fields = [
             ("title", "Title — what users see (e.g. answers cite old snippets)", ""),
             ("severity", "Severity — S1 (worst) … S4", "S2"),
-            ("service", "Service", service or ""),
+            ("service", "Service (optional)", service or "", "optional"),
         ]
 
         def chosen(values: dict[str, str] | None) -> None:

@@ -154,3 +154,16 @@ async def test_gate_step_in_a_walkthrough_records_the_verdict(demo, fixmap_home)
         assert walk.progress.status("run-gate") == "done", walk.progress.results["run-gate"]
         assert walk.progress.results["run-gate"][0].startswith("readiness: go")
         assert app.gate_runs["readiness"].verdict == "go"
+
+
+async def test_one_enter_opens_an_incident_and_a_missing_title_is_asked_for(demo, fixmap_home):
+    _svc, cfg = demo
+    app = FixmapApp(load_config(cfg))
+    async with app.run_test(size=(80, 24)) as pilot:
+        await until(pilot, lambda: app.catalog is not None, "catalog")
+        await pilot.press("f6", "ctrl+o", "enter")  # no title yet: the dialog stays, on the title
+        assert isinstance(app.screen, FormDialog)
+        assert app.screen.focused.id == "param-title"
+        await pilot.press(*"429 storm", "enter")  # one burst, one Enter
+        await until(pilot, lambda: app.incident is not None, "incident opened")
+        assert app.incident.title == "429 storm" and app.incident.service == "demo"
