@@ -62,7 +62,7 @@ The routes below re-rank as you type; each says *why* it matched.
     def show_quick_routes(self) -> None:
         titles = self._titles()
         routes = self.query_one(OptionList)
-        width = max(routes.size.width - 4, 40)
+        width = max((routes.size.width or self.app.size.width - 2) - 4, 40)
         options: list[Option | None] = []
         for scenario, pid in QUICK_ROUTES:
             options.append(Option(_route_line(scenario, titles.get(pid, pid), width), id=pid))
@@ -88,7 +88,7 @@ The routes below re-rank as you type; each says *why* it matched.
             title.update("No route matches — try other words, or Ctrl+P for every playbook")
             return
         options = []
-        width = max(routes.size.width - 4, 40)
+        width = max((routes.size.width or self.app.size.width - 2) - 4, 40)
         for i, r in enumerate(results, 1):
             line = Text()
             line.append(_clip(f"{i}. {r.title}", width - 6), style="bold" if i == 1 else "")
