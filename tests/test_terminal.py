@@ -121,3 +121,52 @@ def test_no_color_keeps_the_screen_readable(tmux):
     tmux.wait("Triage")
     tmux.keys("Escape")
     tmux.keys("C-q")
+
+
+def test_two_real_consoles_and_an_ingest_share_one_history(tmux, fixmap_home, tmp_path):
+    """Two engineers on one bastion: two consoles on the history screen, and a CLI ingest."""
+    folder = tmp_path / "site"
+    server = subprocess.Popen(
+        [FIXMAP, "demo", "--serve", "--dir", str(folder)],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.DEVNULL,
+        text=True,
+        env=tmux.env,
+    )
+    try:
+        line = server.stdout.readline()
+        assert line.startswith("serving "), line
+        config = line.strip().split("config=", 1)[1]
+        second = Tmux(tmux.env)
+        try:
+            tmux.start(FIXMAP, "--config", config)
+            second.start(FIXMAP, "--config", config)
+            for t in (tmux, second):
+                t.wait("What do you see")
+                t.keys("F3")
+            for t in (tmux, second):
+                t.wait(r"what changed: last 24h")
+            csv = tmp_path / "samples.csv"
+            rows = ["ts,service,metric,value"] + [
+                f"2026-01-01 00:{m:02d}:00,demo,extra_metric,{m}" for m in range(60)
+            ]
+            csv.write_text("\n".join(rows) + "\n")
+            for _ in range(3):  # queries in both consoles while the ingest writes
+                for t in (tmux, second):
+                    t.keys("C-g")
+                ingest = subprocess.run(
+                    [FIXMAP, "history", "ingest", str(csv), "--config", config, "--force"],
+                    capture_output=True,
+                    text=True,
+                    timeout=120,
+                    env=tmux.env,
+                )
+                assert ingest.returncode == 0, ingest.stderr
+            for t in (tmux, second):
+                screen = t.wait(r"what changed: last 24h")
+                assert "lock" not in screen.lower() and "✗" not in screen, screen
+        finally:
+            second.kill()
+    finally:
+        server.terminate()
+        server.wait(timeout=30)
