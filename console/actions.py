@@ -620,6 +620,19 @@ def _previous(key: str, *, holding_lock: bool = False) -> Entry | None:
     return done or (runs[-1] if runs else None)
 
 
+def _key_mismatch(plan: Plan, prev: Entry | None) -> str | None:
+    """A key already used for another action, other parameters or another target."""
+    if prev is None or not prev.base:
+        return None
+    base = _base(plan.action, plan.typed, plan.incident, _resolved(plan.argv, plan.http))
+    if prev.base == base:
+        return None
+    return (
+        f"key {plan.key} was used for {prev.action} with other parameters or another target "
+        f"({prev.status} {prev.started_at}); one key names one change: use a new --key"
+    )
+
+
 def _previous_json(e: Entry | None) -> dict[str, Any] | None:
     if e is None:
         return None
@@ -829,12 +842,17 @@ def _guards(plan: Plan, site: SiteState | None, prev: Entry | None) -> list[Guar
 # ---------------------------------------------------------------- running
 
 
+LINE_BUFFER_MAX = 1 << 20
+"""Longest output line kept whole for redaction (bytes); longer ones are split there."""
+
+
 def _clean(text: str) -> str:
     text = _ANSI.sub("", text).replace("\r", "")
     text = _CTRL.sub("", text)
+    text = redact(text)  # before cutting: a secret across the cut would leak half of itself
     if len(text) > LINE_MAX:
         text = text[:LINE_MAX] + "…"
-    return redact(text)
+    return text
 
 
 def _emitter(on_output: OutputCallback | None) -> OutputCallback:
@@ -881,6 +899,7 @@ def _run_argv(
     timeout: float,
     emit: OutputCallback,
     cancel: threading.Event | None,
+    lock_fd: int | None = None,
 ) -> _Result:
     child_env = {k: v for k, v in os.environ.items() if not k.startswith("FIXMAP_SECRET_")}
     child_env.update(env)
@@ -896,6 +915,9 @@ def _run_argv(
             env=child_env,
             start_new_session=True,
             close_fds=True,
+            # the child holds the key's lock too: if fixmap dies mid-run, the key stays
+            # 'running' while the command lives, and a --retry cannot start a second copy
+            pass_fds=(lock_fd,) if lock_fd is not None else (),
         )
     except OSError as exc:
         return _Result(
@@ -911,10 +933,20 @@ def _run_argv(
         stream = proc.stdout
         assert stream is not None
         try:
-            for raw in iter(lambda: stream.readline(8192), b""):
+            pending = b""
+            for raw in iter(lambda: stream.readline(65536), b""):
                 if not followed.is_set():
                     continue  # the run is over; drain so the writer never blocks
-                line = _clean(raw.decode("utf-8", errors="replace").rstrip("\n"))
+                # whole lines are redacted: a secret split across two reads would slip through
+                pending += raw
+                if not pending.endswith(b"\n") and len(pending) < LINE_BUFFER_MAX:
+                    continue
+                line = _clean(pending.decode("utf-8", errors="replace").rstrip("\n"))
+                pending = b""
+                tail.append(line)
+                emit(line)
+            if pending and followed.is_set():
+                line = _clean(pending.decode("utf-8", errors="replace"))
                 tail.append(line)
                 emit(line)
         finally:
@@ -1213,6 +1245,9 @@ def run_action(
     break_glass = _check_break_glass(break_glass_reason)
 
     prev = _previous(plan.key)
+    mismatch = _key_mismatch(plan, prev)
+    if mismatch:
+        return _refuse(plan, "idempotency", mismatch, record=False)
     if prev is not None and prev.status == "done":
         return _already(plan, prev)
     site = site_state(loaded)
@@ -1257,10 +1292,13 @@ def run_action(
             wait=spec.timeout + 2 * KILL_GRACE + LOCK_GRACE,
             on_wait=waiting,
             cancel=cancel,
-        ):
+        ) as lock_fd:
             # authoritative now that no one else can run this key: an open intent left under it
             # is a run that died (it cannot be running: the lock is ours)
             prev = _previous(plan.key, holding_lock=True)
+            mismatch = _key_mismatch(plan, prev)
+            if mismatch:
+                return _refuse(plan, "idempotency", mismatch, record=False)
             if prev is not None and prev.status == "done":
                 return _already(plan, prev)
             if prev is not None and prev.status in ("interrupted", "failed") and not retry:
@@ -1300,7 +1338,7 @@ def run_action(
                         cancel,
                     )
                 else:
-                    result = _run_argv(argv, env, plan.cwd, spec.timeout, emit, cancel)
+                    result = _run_argv(argv, env, plan.cwd, spec.timeout, emit, cancel, lock_fd)
             except Exception as exc:  # recorded, never silent: the intent gets its outcome
                 result = _Result(
                     False,

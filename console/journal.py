@@ -331,10 +331,12 @@ def key_lock(
     wait: float,
     on_wait: Callable[[], None] | None = None,
     cancel: threading.Event | None = None,
-) -> Iterator[None]:
+) -> Iterator[int]:
     """Hold the single-flight lock of `key`; wait up to `wait` seconds for a run holding it.
 
-    `on_wait` is called once, when the lock is found taken. Raises KeyLockTimeout.
+    Yields the lock's file descriptor: a command started with it inherited keeps the key locked
+    for as long as it runs, even if fixmap itself dies (a dropped SSH session). `on_wait` is
+    called once, when the lock is found taken. Raises KeyLockTimeout.
     """
     fd = os.open(lock_path(key), os.O_RDWR | os.O_CREAT, 0o600)
     try:
@@ -354,7 +356,7 @@ def key_lock(
                 raise KeyLockTimeout(key)
             # flock has no timed wait; a short poll keeps the wait bounded and cancellable
             time.sleep(0.05)
-        yield
+        yield fd
     finally:
         os.close(fd)
 

@@ -295,6 +295,27 @@ def test_kill_9_mid_action_leaves_an_interrupted_record(tmp_path, marker, fixmap
     assert entries[0]["retry_of"] == entries[1]["run"]
 
 
+def test_a_command_outliving_a_killed_fixmap_keeps_its_key_locked(tmp_path, marker, fixmap_home):
+    """A dropped SSH session kills fixmap, not the command: no retry may start a second copy."""
+    cfg, gate, hold = _blocking_config(tmp_path, marker)
+    proc = start("act", "block", "--config", str(cfg), "--yes")
+    read_until(proc.stdout, "│ started ")
+    proc.send_signal(signal.SIGKILL)
+    proc.wait(10)
+    entry = json.loads(fixmap("journal", "--json").stdout)["entries"][0]
+    assert entry["status"] == "running", entry  # the command still holds the key
+    retry = start("act", "block", "--config", str(cfg), "--yes", "--retry", "--json")
+    read_until(retry.stderr, "waiting for the run already in progress")
+    assert lines(marker) == ["x"]  # the retry waits; it did not start a second copy
+    hold.unlink()  # the retried run will not block
+    with open(gate, "w") as fh:
+        fh.write("go")  # the orphaned command finishes; only then may the retry run
+    out, err = retry.communicate(timeout=60)
+    assert retry.returncode == 0, err
+    assert json.loads(out)["status"] == "done"
+    assert lines(marker) == ["x", "x"]
+
+
 def test_timeout_is_exit_1_and_recorded(tmp_path):
     cfg = write_config(
         tmp_path,

@@ -557,7 +557,10 @@ destructive = false
     assert run("unfreeze").status == "done"
     assert run("freeze").status == "done"
     assert run("freeze", key="change-42").status == "done"
-    assert run("unfreeze", key="change-42").status == "already_done"  # a given key is the key
+    # one key names one change: reusing it for unfreeze must not report the freeze as 'done'
+    reused = run("unfreeze", key="change-42")
+    assert reused.status == "refused" and reused.cli_exit == 3
+    assert "was used for freeze" in reused.reason
     assert lines(marker) == ["freeze", "unfreeze", "freeze", "freeze"]
     assert run("freeze", incident="INC-7").status == "done"  # another incident, another key
 
@@ -905,3 +908,28 @@ def test_same_action_on_another_target_gets_its_own_key(tmp_path):
     finally:
         first.close()
         second.close()
+
+
+def test_a_secret_split_by_long_output_lines_is_still_masked(tmp_path, monkeypatch):
+    monkeypatch.setenv("FIXMAP_SECRET_TOK", CANARY)
+    code = "import os; t=os.environ['TOK']; print('x'*470 + t); print('y'*8180 + t + 'z')"
+    loaded = config(
+        tmp_path,
+        f"""
+[actions.leak]
+kind = "custom"
+destructive = false
+argv = [{s(PY)}, "-c", {s(code)}]
+env = {{ TOK = "{{secret:tok}}" }}
+""",
+    )
+    out: list[str] = []
+    outcome = run_action(
+        loaded, plan_action(loaded, "leak", check_site=False), confirmed=True, on_output=out.append
+    )
+    assert outcome.status == "done"
+    everything = "\n".join(out) + journal.journal_path().read_text() + json.dumps(outcome.to_json())
+    for i in range(len(CANARY) - 7):
+        assert CANARY[i : i + 8] not in everything, (
+            f"a piece of the secret leaked: {CANARY[i : i + 8]}"
+        )
