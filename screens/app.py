@@ -72,6 +72,10 @@ class FixmapApp(App[int]):
 
         self.progress = ProgressStore()
         self.step_runner = StepRunner(self)
+        self._progress: dict[str, Any] = {}
+        """One Progress per playbook, shared by every walkthrough showing it."""
+        self.running_steps: set[tuple[str, str]] = set()
+        self.live_output: dict[tuple[str, str], list[str]] = {}
 
     def get_default_screen(self):
         from screens.triage import TriageScreen
@@ -206,6 +210,9 @@ class FixmapApp(App[int]):
         """One place where a failed worker becomes a visible error."""
         from textual.worker import WorkerState
 
+        group = event.worker.group or ""
+        if event.state in (WorkerState.ERROR, WorkerState.CANCELLED) and "@" in group:
+            self.step_worker_failed(group, event.worker.error)
         if event.state == WorkerState.ERROR:
             from console.redact import redact
 
@@ -233,7 +240,7 @@ class FixmapApp(App[int]):
             return
         from screens.walkthrough import WalkthroughScreen
 
-        self.push_screen(WalkthroughScreen(pb, self.progress.load(pb)))
+        self.push_screen(WalkthroughScreen(pb, self.progress_for(pb)))
         self.timeline(lambda inc: inc.record_route(pb.id, pb.title))
 
     def get_system_commands(self, screen):
@@ -257,35 +264,115 @@ class FixmapApp(App[int]):
             "Incident (F6)", "Timeline, notes, drafts, export", self.action_show_incident
         )
 
+    def _go_to(self, screen_type: type) -> None:
+        """Show the screen of that type: back to it if it is open already, else a new one."""
+        for i, screen in enumerate(self.screen_stack):
+            if isinstance(screen, screen_type):
+                while len(self.screen_stack) > i + 1:
+                    self.pop_screen()
+                return
+        self.push_screen(screen_type())
+
     def action_show_probes(self) -> None:
         from screens.probes import ProbesScreen
 
-        if not isinstance(self.screen, ProbesScreen):
-            self.push_screen(ProbesScreen())
+        self._go_to(ProbesScreen)
 
     def action_show_history(self) -> None:
         from screens.history import HistoryScreen
 
-        if not isinstance(self.screen, HistoryScreen):
-            self.push_screen(HistoryScreen())
+        self._go_to(HistoryScreen)
 
     def action_show_actions(self) -> None:
         from screens.actions import ActionsScreen
 
-        if not isinstance(self.screen, ActionsScreen):
-            self.push_screen(ActionsScreen())
+        self._go_to(ActionsScreen)
 
     def action_show_gates(self) -> None:
         from screens.gates import GateScreen
 
-        if not isinstance(self.screen, GateScreen):
-            self.push_screen(GateScreen())
+        self._go_to(GateScreen)
 
     def action_show_incident(self) -> None:
         from screens.incident import IncidentScreen
 
-        if not isinstance(self.screen, IncidentScreen):
-            self.push_screen(IncidentScreen())
+        self._go_to(IncidentScreen)
+
+    # ------------------------------------------------------------ walkthrough steps
+
+    def progress_for(self, playbook: Any) -> Any:
+        if playbook.id not in self._progress:
+            self._progress[playbook.id] = self.progress.load(playbook)
+        return self._progress[playbook.id]
+
+    def save_progress(self, progress: Any) -> None:
+        try:
+            self.progress.save(progress)
+        except OSError as exc:
+            self.notify(f"Could not save progress: {exc}", severity="error")
+
+    def _walkthroughs(self, playbook_id: str) -> list[Any]:
+        from screens.walkthrough import WalkthroughScreen
+
+        return [
+            s
+            for s in self.screen_stack
+            if isinstance(s, WalkthroughScreen) and s.playbook.id == playbook_id
+        ]
+
+    def on_step_progress(self, message: Any) -> None:
+        from console.redact import redact
+
+        self.live_output[(message.playbook_id, message.step_id)] = [
+            redact(x) for x in message.lines
+        ]
+        for screen in self._walkthroughs(message.playbook_id):
+            screen.refresh_step(message.step_id)
+
+    def on_step_outcome(self, message: Any) -> None:
+        """File a step's result on its playbook's progress, wherever the engineer is now."""
+        from console.redact import redact
+
+        key = (message.playbook_id, message.step_id)
+        self.running_steps.discard(key)
+        self.live_output.pop(key, None)
+        screens = self._walkthroughs(message.playbook_id)
+        if not message.record:
+            self.notify(message.lines[0] if message.lines else "nothing ran", timeout=4)
+            for screen in screens:
+                screen.refresh_step(message.step_id)
+            return
+        progress = self._progress.get(message.playbook_id)
+        if progress is None:
+            return
+        progress.results[message.step_id] = [redact(x) for x in message.lines]
+        if message.status == "pass":
+            progress.statuses[message.step_id] = "done"
+        elif message.status == "fail":
+            progress.statuses[message.step_id] = "failed"
+        self.save_progress(progress)
+        for screen in screens:
+            screen.refresh_all()
+        severity = {"pass": "information", "fail": "error"}.get(message.status, "warning")
+        gate_line = next((line for line in message.lines if line.startswith("gate ")), None)
+        summary = gate_line or (message.lines[0] if message.lines else message.status)
+        title = message.step_id
+        if self.catalog is not None and message.playbook_id in self.catalog:
+            title = self.catalog[message.playbook_id].step(message.step_id).title
+        self.notify(
+            redact(summary), title=f"{title}: {message.status}", severity=severity, timeout=8
+        )
+
+    def step_worker_failed(self, group: str, error: Any) -> None:
+        """A step whose worker broke is not left 'running'."""
+        from screens.steps import StepOutcome
+
+        name, _, playbook_id = group.partition("@")
+        step_id = name.removeprefix("step-").removeprefix("action-")
+        for pid, sid in list(self.running_steps):
+            if pid == playbook_id and (sid == step_id or name.startswith("action-")):
+                lines = [f"error: {error}"] if error else ["cancelled"]
+                self.on_step_outcome(StepOutcome(sid, "error", lines, playbook_id=pid))
 
     def action_help(self) -> None:
         from screens.dialogs import HelpScreen

@@ -143,6 +143,9 @@ class ConfirmActionDialog(ModalScreen[Confirmation]):
         return f"{tag}{plan.action} ({plan.kind}) on {plan.target}{done}"
 
     def on_mount(self) -> None:
+        if self.needs_retry:
+            self.query_one("#confirm-plan").focus()  # 'r' first, then the fields
+            return
         for selector in ("#break-glass", "#confirm-target"):
             found = self.query(selector)
             if found:

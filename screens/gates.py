@@ -21,7 +21,7 @@ VERDICT_STYLE = {
 }
 STATUS = {
     "pass": ("✓ pass", "bold green"),
-    "fail": ("✗ FAIL", "bold red"),
+    "fail": ("✗ FAIL", "bold red reverse"),
     "error": ("! error", "bold magenta"),
     "inconclusive": ("? incon.", "bold yellow"),
 }
@@ -74,6 +74,8 @@ Any **FAIL** → no-go. A target that could not be judged (`? incon.`: no data, 
         super().__init__()
         self.set_name = set_name
         self.running: str | None = None
+        self.shown: Any = None
+        """The run whose targets are in the table (a newer one may be running)."""
 
     def compose(self) -> ComposeResult:
         yield SiteBar()
@@ -149,6 +151,7 @@ Any **FAIL** → no-go. A target that could not be judged (`? incon.`: no data, 
         self._show(message.run)
 
     def _show(self, run: Any) -> None:
+        self.shown = run
         self.query_one("#gate-verdict", Label).update(verdict_text(run))
         table = self.query_one(DataTable)
         table.clear()
@@ -166,12 +169,14 @@ Any **FAIL** → no-go. A target that could not be judged (`? incon.`: no data, 
         self._detail()
 
     def _detail(self) -> None:
-        run = self.app.gate_runs.get(self.set_name)
+        run = self.shown
         table = self.query_one(DataTable)
         if run is None or not table.row_count:
             return
         name = table.coordinate_to_cell_key(table.cursor_coordinate).row_key.value
-        t = run.target(name)
+        t = next((t for t in run.targets if t.name == name), None)
+        if t is None:
+            return
         lines = [
             f"{t.label or t.name}: {t.status} — {t.reason}",
             f"  source: {t.source} · samples: {t.samples}",

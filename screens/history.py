@@ -280,7 +280,7 @@ Type into the box and press **Enter**:
             table.add_row("nothing left its baseline in this window; try a longer one (window=48h)")
             return
         for col in result.columns:
-            table.add_column(col, key=col)
+            table.add_column(col)  # no key: SQL may repeat a column name (select ts, ts …)
         for row in result.rows[:MAX_TABLE_ROWS]:
             table.add_row(*[_cell(v) for v in row])
 

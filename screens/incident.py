@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+import queue
+import threading
 from typing import Any
 
 from rich.text import Text
+from textual import events
 from textual.app import ComposeResult
 from textual.binding import Binding
+from textual.message import Message
 from textual.screen import Screen
 from textual.widgets import Footer, Input, Label, RichLog
 
@@ -25,6 +29,27 @@ KIND_STYLE = {
     "comms": "bold yellow",
     "phase": "bold yellow",
 }
+
+
+class NoteInput(Input):
+    """The note box: Enter takes the text and empties the box in one step, so keys typed
+    right after Enter (a laggy SSH link delivers them in a burst) start the next note."""
+
+    class Noted(Message):
+        def __init__(self, text: str) -> None:
+            super().__init__()
+            self.text = text
+
+    async def _on_key(self, event: events.Key) -> None:
+        # Enter is taken here, in key order: as a binding it would run after the keys behind it
+        if event.key == "enter":
+            event.stop()
+            event.prevent_default()
+            text, self.value = self.value, ""
+            if text.strip():
+                self.post_message(self.Noted(text.strip()))
+            return
+        await super()._on_key(event)
 
 
 class IncidentScreen(Screen):
@@ -58,12 +83,15 @@ and when the next public update is due (first ≤ 10 min, then every 15–20 min
     def __init__(self) -> None:
         super().__init__()
         self.incident: Any = None
+        self._writes: queue.Queue = queue.Queue()
+        self._writes_lock = threading.Lock()
+        self._draining = False
 
     def compose(self) -> ComposeResult:
         yield SiteBar()
         yield Label("", id="incident-head")
         yield RichLog(id="timeline", wrap=True, markup=False, highlight=False, max_lines=5000)
-        yield Input(
+        yield NoteInput(
             placeholder="note: what you see or decided (Enter adds it to the timeline)", id="note"
         )
         yield Footer()
@@ -127,30 +155,41 @@ and when the next public update is due (first ≤ 10 min, then every 15–20 min
 
     # ------------------------------------------------------------ the note box
 
-    def on_input_submitted(self, event: Input.Submitted) -> None:
+    def on_note_input_noted(self, event: NoteInput.Noted) -> None:
         event.stop()
-        text = event.value.strip()
-        if not text:
-            return
         if self.incident is None:
+            self.query_one(NoteInput).value = event.text
             self.notify("No incident open: Ctrl+O opens one first.", severity="warning")
             return
-        event.input.value = ""
+        text = event.text
         self._do(lambda inc: inc.add_note(text), "note added")
 
     def _do(self, call: Any, done: str) -> None:
-        """Run one incident call in a worker, then reload; errors become a notification."""
+        """Queue one incident write; one worker drains the queue, so notes land in typed order."""
+        self._writes.put((call, done))
+        with self._writes_lock:
+            if self._draining:
+                return
+            self._draining = True
 
         def work() -> None:
             from console import incident
             from console.errors import FixmapError
 
-            try:
-                call(incident)
-            except FixmapError as exc:
-                self.app.call_from_thread(self.notify, exc.render(), severity="error", timeout=10)
-                return
-            self.app.call_from_thread(self.notify, done, timeout=3)
+            while True:
+                with self._writes_lock:
+                    if self._writes.empty():
+                        self._draining = False
+                        break
+                    job, message = self._writes.get()
+                try:
+                    job(incident)
+                except FixmapError as exc:
+                    self.app.call_from_thread(
+                        self.notify, exc.render(), severity="error", timeout=10
+                    )
+                    continue
+                self.app.call_from_thread(self.notify, message, timeout=3)
             self.app.call_from_thread(self.reload)
 
         self.run_worker(

@@ -15,7 +15,7 @@ from screens.widgets import SiteBar
 
 STATUS_TEXT = {
     "pass": ("✓ pass", "bold green"),
-    "fail": ("✗ FAIL", "bold red"),
+    "fail": ("✗ FAIL", "bold red reverse"),
     "error": ("! error", "bold magenta"),
     "inconclusive": ("? incon.", "bold yellow"),
     "running": ("… running", "italic"),

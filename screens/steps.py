@@ -36,10 +36,27 @@ class StepOutcome(Message):
 class StepProgress(Message):
     """Output so far of a step that is still running (an action's last lines)."""
 
-    def __init__(self, step_id: str, lines: list[str]) -> None:
+    def __init__(self, step_id: str, lines: list[str], playbook_id: str = "") -> None:
         super().__init__()
+        self.playbook_id = playbook_id
         self.step_id = step_id
         self.lines = lines
+
+
+class _AppSide:
+    """Where step workers run and report: the app (a screen may be popped while they run)."""
+
+    def __init__(self, app: Any, playbook_id: str) -> None:
+        self.app = app
+        self.playbook_id = playbook_id
+
+    def post_message(self, message: Any) -> None:
+        message.playbook_id = self.playbook_id
+        self.app.post_message(message)
+
+    def run_worker(self, work: Any, **kwargs: Any) -> Any:
+        kwargs["group"] = f"{kwargs.get('group', 'step')}@{self.playbook_id}"
+        return self.app.run_worker(work, **kwargs)
 
 
 def _available(module: str) -> bool:
@@ -64,8 +81,10 @@ class StepRunner:
         return module is not None and _available(module)
 
     def run(self, screen: Any, playbook: Playbook, step: Step) -> None:
+        """Run a step; its outcome goes to the app, which files it on the playbook's progress
+        even when the engineer has left the walkthrough meanwhile."""
         handler = getattr(self, f"_run_{step.kind}")
-        handler(screen, playbook, step)
+        handler(_AppSide(self.app, playbook.id), playbook, step)
 
     # ------------------------------------------------------------ probe
 

@@ -12,14 +12,8 @@ from textual.widgets.option_list import Option
 
 from console.playbook import Playbook, Step
 from console.progress import Progress
-from console.redact import redact
 from console.render import step_does
-from screens.steps import StepOutcome, StepProgress
 from screens.widgets import STATUS_GLYPH, STATUS_STYLE, SiteBar
-
-
-def redact_lines(lines: list[str]) -> list[str]:
-    return [redact(line) for line in lines]
 
 
 def _md_escape(text: str) -> str:
@@ -63,8 +57,6 @@ what, what to do next.
         super().__init__()
         self.playbook = playbook
         self.progress = progress
-        self.running: set[str] = set()
-        self.live_output: dict[str, list[str]] = {}
 
     def compose(self) -> ComposeResult:
         yield SiteBar()
@@ -95,7 +87,7 @@ what, what to do next.
         if counts["skipped"]:
             text.append(f" · {counts['skipped']} skipped", style="dim")
         if counts["failed"]:
-            text.append(f" · {counts['failed']} failed", style="bold red")
+            text.append(f" · {counts['failed']} failed", style="bold red reverse")
         text.append("  ")
         text.append(self.playbook.title, style="bold")
         return text
@@ -149,10 +141,11 @@ what, what to do next.
                 parts.append(f"_{gate.note}_")
             parts.append("")
         last = self.progress.results.get(step.id)
-        if step.id in self.running:
+        if self._step_running(step.id):
             parts.append("> **Running…** the console stays live; the result lands here.")
             parts.append("")
-            parts.extend(f"- {_md_escape(line)}" for line in self.live_output.get(step.id, []))
+            live = self.app.live_output.get((self.playbook.id, step.id), [])
+            parts.extend(f"- {_md_escape(line)}" for line in live)
             parts.append("")
         elif last:
             parts.append("**Last result**")
@@ -253,57 +246,31 @@ what, what to do next.
                 note.replace("`", ""), title=f"Cannot run this {step.kind} step", severity="warning"
             )
             return
-        if step.id in self.running:
+        if self._step_running(step.id):
             self.notify("Already running.", timeout=2)
             return
-        self.running.add(step.id)
+        self.app.running_steps.add((self.playbook.id, step.id))
         self._show_step(step.id)
         self.app.step_runner.run(self, self.playbook, step)
 
-    def on_step_progress(self, message: StepProgress) -> None:
-        self.live_output[message.step_id] = redact_lines(message.lines)
-        current = self._current()
-        if current is not None and current.id == message.step_id:
-            self._show_step(current.id)
+    def _step_running(self, step_id: str) -> bool:
+        return (self.playbook.id, step_id) in self.app.running_steps
 
-    def on_step_outcome(self, message: StepOutcome) -> None:
-        self.running.discard(message.step_id)
-        self.live_output.pop(message.step_id, None)
-        if not message.record:
-            self.notify(message.lines[0] if message.lines else "nothing ran", timeout=4)
-            current = self._current()
-            if current is not None:
-                self._show_step(current.id)
-            return
-        self.progress.results[message.step_id] = redact_lines(message.lines)
-        if message.status == "pass":
-            self.progress.statuses[message.step_id] = "done"
-        elif message.status == "fail":
-            self.progress.statuses[message.step_id] = "failed"
-        self._save()
+    def refresh_step(self, step_id: str) -> None:
+        """Redraw the guidance if it shows this step (live output, a cancelled run)."""
+        current = self._current()
+        if current is not None and current.id == step_id:
+            self._show_step(step_id)
+
+    def refresh_all(self) -> None:
+        """The shared progress changed (a result landed, another view marked a step)."""
         self._fill_steps()
         current = self._current()
         if current is not None:
             self._show_step(current.id)
-        step = self.playbook.step(message.step_id)
-        severity = {"pass": "information", "fail": "error"}.get(message.status, "warning")
-        gate_line = next((line for line in message.lines if line.startswith("gate ")), None)
-        summary = gate_line or (message.lines[0] if message.lines else message.status)
-        self.notify(summary, title=f"{step.title}: {message.status}", severity=severity, timeout=8)
 
-    def on_worker_state_changed(self, event) -> None:
-        """A step whose worker broke is not left 'running'."""
-        from textual.worker import WorkerState
-
-        group = event.worker.group or ""
-        if event.state in (WorkerState.ERROR, WorkerState.CANCELLED) and group.startswith("step-"):
-            step_id = group.removeprefix("step-")
-            if step_id in self.running:
-                self.running.discard(step_id)
-                lines = [f"error: {event.worker.error}"] if event.worker.error else ["cancelled"]
-                self.progress.results[step_id] = redact_lines(lines)
-                self._save()
-                self._show_step(step_id)
+    def on_screen_resume(self) -> None:
+        self.refresh_all()
 
     def action_related(self) -> None:
         from screens.dialogs import PickDialog
@@ -334,7 +301,4 @@ what, what to do next.
         self.app.pop_screen()
 
     def _save(self) -> None:
-        try:
-            self.app.progress.save(self.progress)
-        except OSError as exc:
-            self.notify(f"Could not save progress: {exc}", severity="error")
+        self.app.save_progress(self.progress)

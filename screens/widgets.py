@@ -6,7 +6,7 @@ from rich.text import Text
 from textual.widgets import Static
 
 STATUS_GLYPH = {"pending": "○", "done": "✓", "skipped": "»", "failed": "✗"}
-STATUS_STYLE = {"pending": "", "done": "green", "skipped": "dim", "failed": "bold red"}
+STATUS_STYLE = {"pending": "", "done": "green", "skipped": "dim", "failed": "bold red reverse"}
 
 
 class SiteBar(Static):

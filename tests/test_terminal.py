@@ -170,3 +170,22 @@ def test_two_real_consoles_and_an_ingest_share_one_history(tmux, fixmap_home, tm
     finally:
         server.terminate()
         server.wait(timeout=30)
+
+
+def test_notes_typed_in_one_burst_land_once_each(tmux, fixmap_home):
+    """A laggy SSH link delivers fast typing in one burst: each Enter still ends one note."""
+    tmux.start(FIXMAP)
+    tmux.wait("What do you see")
+    tmux.keys("F6")
+    tmux.wait("No incident open")
+    tmux.keys("C-o")
+    tmux.wait("Open an incident")
+    tmux.type("burst test")
+    tmux.keys("Enter")
+    tmux.wait("burst test · open")
+    tmux.type("note A\rnote B\rnote C\r")  # one write to the terminal
+    tmux.wait("note C")
+    from console.incident import current_incident
+
+    notes = [e.title for e in current_incident().events if e.kind == "note"]
+    assert notes == ["note A", "note B", "note C"]

@@ -94,7 +94,7 @@ async def test_incident_walked_in_the_console_exports_what_happened(demo, fixmap
         walk.query_one("#steps", OptionList).highlighted = probe_idx
         await pilot.pause()
         await pilot.press("enter")
-        await until(pilot, lambda: not walk.running, "probe step ran")
+        await until(pilot, lambda: not app.running_steps, "probe step ran")
         await pilot.press("escape")
         await pilot.press("f6")
         screen = app.screen
@@ -167,3 +167,27 @@ async def test_one_enter_opens_an_incident_and_a_missing_title_is_asked_for(demo
         await pilot.press(*"429 storm", "enter")  # one burst, one Enter
         await until(pilot, lambda: app.incident is not None, "incident opened")
         assert app.incident.title == "429 storm" and app.incident.service == "demo"
+
+
+async def test_notes_typed_in_one_burst_land_once_each_in_order(demo, fixmap_home):
+    _svc, cfg = demo
+    app = FixmapApp(load_config(cfg))
+    async with app.run_test(size=(80, 24)) as pilot:
+        await until(pilot, lambda: app.catalog is not None, "catalog")
+        await pilot.press("f6", "ctrl+o", *"burst test", "enter")
+        await until(pilot, lambda: app.incident is not None, "incident opened")
+        keys: list[str] = []
+        for n in range(1, 9):
+            keys += [*f"note {n}", "enter"]
+        await pilot.press(*keys)  # one burst, as a laggy SSH link delivers fast typing
+        screen = app.screen
+        await until(
+            pilot,
+            lambda: (
+                sum(e.kind == "note" for e in (screen.incident.events if screen.incident else []))
+                >= 8
+            ),
+            "eight notes",
+        )
+        notes = [e.title for e in screen.incident.events if e.kind == "note"]
+        assert notes == [f"note {n}" for n in range(1, 9)]

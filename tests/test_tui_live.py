@@ -288,3 +288,67 @@ async def test_history_screen_with_an_empty_history_says_so(demo, fixmap_home):
         table = screen.query_one(DataTable)
         assert "nothing left its baseline" in str(table.get_cell_at((0, 0)))
         assert not screen.query_one(TimeChart).display
+
+
+async def test_a_step_result_lands_after_leaving_the_walkthrough(demo, fixmap_home):
+    """Enter on a probe step, Esc at once: the verdict is still filed on the step."""
+    _svc, cfg = demo
+    app = FixmapApp(load_config(cfg))
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        app.open_playbook("idempotency_dedupe")
+        await pilot.pause()
+        walk = app.screen
+        idx = next(i for i, s in enumerate(walk.playbook.steps) if s.kind == "probe")
+        step = walk.playbook.steps[idx]
+        walk.query_one("#steps", OptionList).highlighted = idx
+        await pilot.pause()
+        await pilot.press("enter", "escape")
+        await until(pilot, lambda: not app.running_steps, "the probe finished")
+        assert step.id in app.progress_for(walk.playbook).results
+        app.open_playbook("idempotency_dedupe")
+        await pilot.pause()
+        assert app.screen.progress.status(step.id) == "done"
+
+
+async def test_the_same_playbook_open_twice_shares_its_progress(fixmap_home):
+    app = FixmapApp(load_config(None))
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        app.open_playbook("bootstrap_ordering")
+        await pilot.pause()
+        first = app.screen
+        app.open_playbook("bootstrap_ordering")  # e.g. via a route step and back
+        await pilot.pause()
+        await pilot.press("d", "d", "d", "escape")
+        await pilot.pause()
+        assert app.screen is first
+        await pilot.press("up")  # the old view saves on every move: it must not erase the marks
+        await pilot.pause()
+        from console.progress import ProgressStore
+
+        assert sum(v == "done" for v in ProgressStore().load(first.playbook).statuses.values()) == 3
+        assert "3/" in str(first.query_one("#walk-title").content)
+
+
+async def test_f_keys_go_back_to_an_open_screen_and_sql_may_repeat_a_column(demo, fixmap_home):
+    _svc, cfg = demo
+    app = FixmapApp(load_config(cfg))
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        await pilot.press("f2", "f3", "f2", "f3")
+        await pilot.pause()
+        assert [type(s).__name__ for s in app.screen_stack] == [
+            "TriageScreen",
+            "ProbesScreen",
+            "HistoryScreen",
+        ]
+        screen = app.screen
+        await until(pilot, lambda: screen.running is None, "first query")
+        screen.run_request("select 1 as ts, 2 as ts")
+        await until(
+            pilot,
+            lambda: screen.running is None and screen.last_request == "select 1 as ts, 2 as ts",
+            "repeated-column query",
+        )
+        assert len(screen.query_one(DataTable).columns) == 2
