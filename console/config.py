@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import contextlib
 import hashlib
+import math
 import re
 import threading
 from pathlib import Path
@@ -44,6 +45,8 @@ def parse_duration(value: Any) -> float:
     if isinstance(value, bool):
         raise ValueError("expected a duration like '30s' or '5m'")
     if isinstance(value, int | float):
+        if not math.isfinite(value):
+            raise ValueError(f"'{value}' is not a duration: it must be a finite number of seconds")
         if value < 0:
             raise ValueError("a duration cannot be negative")
         return float(value)
@@ -240,6 +243,11 @@ def load_config(explicit: str | Path | None = None, *, eager: bool = False) -> L
     file = str(path)
     raw = _parse_toml(text, file)
     resolved = path.resolve()
+    if isinstance(raw.get("data_dir"), str):
+        from console.paths import use_site_data_dir
+
+        site_dir = Path(raw["data_dir"]).expanduser()
+        use_site_data_dir(site_dir if site_dir.is_absolute() else resolved.parent / site_dir)
     marker = _known_valid(_fingerprint(resolved, text))
     if not eager and marker is not None and marker.exists():
         return LoadedConfig(None, resolved, found_by, raw, file)

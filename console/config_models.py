@@ -35,8 +35,8 @@ class Service(_Model):
     """Root URL of the service, e.g. http://127.0.0.1:8080."""
     latency_budget_ms: float = Field(default=1200.0, gt=0)
     """The P95 latency budget."""
-    timeout: Duration = 5.0
-    """Default timeout for a request to this service."""
+    timeout: Annotated[Duration, Field(gt=0, le=3600)] = 5.0
+    """Default timeout for a request to this service (more than 0, at most an hour)."""
 
 
 class EmbeddingsSpec(_Model):

@@ -1021,6 +1021,8 @@ class History:
                 )
             values = r.get("values")
             extra = {k: v for k, v in r.items() if k not in known}
+            if r.get("value") is not None and _num_or_none(r.get("value")) is None:
+                extra["value"] = r["value"]  # a text headline ('read-write') is kept here
             if extra:
                 values = {**(values if isinstance(values, dict) else {"values": values}), **extra}
             rows.append(
@@ -1030,7 +1032,7 @@ class History:
                     _opt_str(r.get("kind")),
                     _opt_str(r.get("service")),
                     _opt_str(r.get("status")),
-                    _opt_float(r.get("value"), f"results[{i}].value"),
+                    _num_or_none(r.get("value")),
                     _opt_str(r.get("threshold")),
                     _opt_str(r.get("reason")),
                     _opt_float(r.get("duration_ms"), f"results[{i}].duration_ms"),
@@ -1296,6 +1298,19 @@ class History:
 
 def _opt_str(v: Any) -> str | None:
     return None if v is None else str(v)
+
+
+def _num_or_none(v: Any) -> float | None:
+    """A probe's headline value as a number, or NULL when it is text ('read-write'); the text
+    stays in values_json."""
+    if isinstance(v, bool):
+        return float(v)
+    if isinstance(v, int | float):
+        return float(v)
+    try:
+        return float(v) if v not in (None, "") else None
+    except (TypeError, ValueError):
+        return None
 
 
 def _opt_float(v: Any, what: str) -> float | None:

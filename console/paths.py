@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 from pathlib import Path
 
@@ -9,11 +10,23 @@ APP = "fixmap"
 CONFIG_NAME = "fixmap.toml"
 
 
+_site_data_dir: Path | None = None
+
+
+def use_site_data_dir(path: Path | None) -> None:
+    """The site config's data_dir: where the journal, locks, incidents and history live when
+    FIXMAP_HOME is not set (so engineers sharing a site config share one journal)."""
+    global _site_data_dir
+    _site_data_dir = path
+
+
 def data_dir() -> Path:
-    """FIXMAP_HOME, else the user data dir; created on first use."""
+    """FIXMAP_HOME, else the site config's data_dir, else the user data dir; created on first use."""
     home = os.environ.get("FIXMAP_HOME")
     if home:
         path = Path(home).expanduser()
+    elif _site_data_dir is not None:
+        path = _site_data_dir
     else:
         import platformdirs
 
@@ -50,13 +63,21 @@ def find_config(explicit: str | os.PathLike[str] | None = None) -> tuple[Path | 
 
 def atomic_write(path: Path, text: str) -> None:
     """Write a file so a crash leaves the old or the new content, never half of one."""
+    import tempfile
+
     path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    with open(tmp, "w", encoding="utf-8") as fh:
-        fh.write(text)
-        fh.flush()
-        os.fsync(fh.fileno())
-    os.replace(tmp, path)
+    # a unique temp file per call: two threads writing one path must not share it
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as fh:
+            fh.write(text)
+            fh.flush()
+            os.fsync(fh.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        with contextlib.suppress(OSError):
+            os.unlink(tmp)
+        raise
 
 
 def bundled_dir() -> Path:

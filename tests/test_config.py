@@ -123,3 +123,32 @@ def test_cli_bad_config_exits_2_and_starts_nothing(tmp_path):
         f"{bad}:8: services.rag.base_ur1: unknown field (did you mean 'base_url'?)" in proc.stderr
     )
     assert "Traceback" not in proc.stderr
+
+
+def test_the_site_data_dir_holds_journal_and_incidents_unless_fixmap_home_is_set(
+    tmp_path, monkeypatch
+):
+    from console import paths
+
+    cfg = write(tmp_path / "fixmap.toml", 'data_dir = "shared"\n[site]\nname = "x"\n')
+    try:
+        load_config(cfg)
+        assert paths.data_dir() != tmp_path / "shared"  # FIXMAP_HOME (set by the test fixture) wins
+        monkeypatch.delenv("FIXMAP_HOME")
+        assert paths.data_dir() == tmp_path / "shared"
+        from console.journal import journal_path
+
+        assert journal_path().parent == tmp_path / "shared"
+    finally:
+        paths.use_site_data_dir(None)
+
+
+@pytest.mark.parametrize("bad", ["inf", "nan", "0", "-1"])
+def test_a_timeout_must_be_a_finite_positive_duration(tmp_path, bad):
+    cfg = write(
+        tmp_path / "fixmap.toml",
+        f'[services.s]\nbase_url = "http://127.0.0.1:9"\ntimeout = {bad}\n',
+    )
+    with pytest.raises(ConfigError) as err:
+        load_config(cfg)
+    assert err.value.problems[0].field == "services.s.timeout"

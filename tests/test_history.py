@@ -552,3 +552,19 @@ def test_probe_results_and_events_are_recorded_redacted(tmp_path):
     with pytest.raises(HistoryError):
         h.record_probe_results([{"status": "pass"}])
     assert count(h, "probe_results") == 2
+
+
+def test_a_text_probe_value_is_kept_without_losing_the_batch(tmp_path):
+    """read_only's headline value is 'read-write': the batch is stored, that value as NULL."""
+    from console.history import History
+
+    h = History(tmp_path / "h.duckdb")
+    h.record_probe_results(
+        [
+            {"name": "read_only", "kind": "read_only", "status": "pass", "value": "read-write"},
+            {"name": "latency", "kind": "latency", "status": "pass", "value": 120.5},
+        ]
+    )
+    rows = h.sql("select name, value, values_json from probe_results order by name").rows
+    assert [r[:2] for r in rows] == [["latency", 120.5], ["read_only", None]]
+    assert "read-write" in rows[1][2]
