@@ -256,6 +256,11 @@ def _act(
         return EXIT_OK
 
     blocking = plan.blocking(break_glass=break_glass is not None, retry=retry)
+    if blocking is not None and blocking.name == "secrets":
+        from console.secrets import resolve
+
+        for name in plan.missing_secrets:
+            resolve(name)  # raises SecretError (exit 2), naming both places to put it
     confirmed = yes
     refusal = ""
     # ask only when something would run: an already-done key or a blocked guard needs no answer

@@ -221,6 +221,9 @@ Type into the box and press **Enter**:
         from console.redact import redact
 
         self._title("✗ " + redact(message.error).replace("\n", " "), "bold red")
+        # the last answer must not pass for this query's
+        self.query_one(TimeChart).display = False
+        self.query_one(DataTable).clear(columns=True)
         self._deliver(None, message.error)
 
     def on_query_done(self, message: QueryDone) -> None:

@@ -205,6 +205,11 @@ and when the next public update is due (first ≤ 10 min, then every 15–20 min
     def action_open_incident(self) -> None:
         from screens.dialogs import FormDialog
 
+        if self.incident is not None:
+            self.notify(
+                f"{self.incident.id} is still open: close it first (Ctrl+X).", severity="warning"
+            )
+            return
         loaded = self.app.loaded
         service = loaded.default_service if loaded.path else ""
         fields = [

@@ -79,8 +79,9 @@ class ProbesScreen(Screen):
 ## Probes
 
 Every probe in the site config with its last verdict:
-`✓ pass` · `✗ FAIL` (the value is bad) · `! error` (the probe itself broke: target down,
-timeout, bad JSON) · `? incon.` (not enough data to judge).
+`✓ pass` · `✗ FAIL` (the value is bad, or the target did not answer in time) · `! error`
+(the probe itself could not work: an answer that is not JSON, a path that leads nowhere, a
+missing secret) · `? incon.` (not enough data to judge).
 
 - **Enter** runs the selected probe · **a** runs them all (concurrently)
 - Results land as each probe finishes; a hung target costs its timeout, not the console.

@@ -482,3 +482,27 @@ params.code = {{ type = "int", default = 0 }}
                 assert CANARY.encode() not in path.read_bytes(), path
     finally:
         api.close()
+
+
+def test_a_missing_secret_is_bad_input_even_without_yes(tmp_path):
+    cfg = write_config(
+        tmp_path,
+        """
+[services.api]
+base_url = "http://127.0.0.1:9"
+
+[actions.freeze]
+kind = "freeze"
+destructive = false
+http = { url = "/admin/freeze", headers = { Authorization = "Bearer {secret:absent_token}" } }
+""",
+    )
+    proc = subprocess.run(
+        [FIXMAP, "act", "freeze", "--config", str(cfg)],
+        capture_output=True,
+        text=True,
+        stdin=subprocess.DEVNULL,
+        timeout=60,
+    )
+    assert proc.returncode == 2, proc.stderr
+    assert "FIXMAP_SECRET_ABSENT_TOKEN" in proc.stderr
