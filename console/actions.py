@@ -70,7 +70,14 @@ from console.errors import (
 )
 from console.journal import Entry, read_journal
 from console.redact import redact, redact_json
-from console.state import SiteState, service_base_url, service_name, site_state
+from console.state import (
+    RequestAbandoned,
+    SiteState,
+    bounded_http,
+    service_base_url,
+    service_name,
+    site_state,
+)
 
 __all__ = [
     "ActionError",
@@ -1019,39 +1026,51 @@ def _run_http(
     emit: OutputCallback,
     cancel: threading.Event | None,
 ) -> _Result:
+    """One HTTP request under ONE overall deadline (see state.bounded_http): a server that
+    trickles its answer is abandoned at `timeout`, its socket shut, and recorded as timed out."""
     import httpx
 
     start = time.monotonic()
     deadline = start + timeout
-    body = bytearray()
-    status: int | None = None
+    lock = threading.Lock()
+    got: dict[str, Any] = {"status": None, "phrase": ""}
+    received = bytearray()
     timed_out = cancelled = False
     reason = ""
+
+    def work(client: httpx.Client) -> str:
+        kwargs: dict[str, Any] = {"headers": req.headers}
+        if req.body is not None:
+            kwargs["json"] = req.body
+        with client.stream(req.method, req.url, **kwargs) as resp:
+            with lock:
+                got["status"], got["phrase"] = resp.status_code, resp.reason_phrase
+            for chunk in resp.iter_bytes():
+                with lock:
+                    if len(received) < BODY_MAX:
+                        received.extend(chunk[: BODY_MAX - len(received)])
+                if time.monotonic() > deadline:
+                    return "timed_out"
+                if cancel is not None and cancel.is_set():
+                    return "cancelled"
+        return ""
+
     try:
-        with httpx.Client(
-            timeout=httpx.Timeout(timeout), follow_redirects=False, verify=req.verify_tls
-        ) as client:
-            kwargs: dict[str, Any] = {"headers": req.headers}
-            if req.body is not None:
-                kwargs["json"] = req.body
-            with client.stream(req.method, req.url, **kwargs) as resp:
-                status = resp.status_code
-                emit(_clean(f"HTTP {status} {resp.reason_phrase}"))
-                for chunk in resp.iter_bytes():
-                    if len(body) < BODY_MAX:
-                        body += chunk[: BODY_MAX - len(body)]
-                    if time.monotonic() > deadline:
-                        timed_out = True
-                        break
-                    if cancel is not None and cancel.is_set():
-                        cancelled = True
-                        break
+        end = bounded_http(work, timeout=timeout, verify=req.verify_tls, cancel=cancel)
+        timed_out, cancelled = end == "timed_out", end == "cancelled"
+    except RequestAbandoned as exc:
+        timed_out, cancelled = not exc.cancelled, exc.cancelled
     except httpx.TimeoutException:
         timed_out = True
     except httpx.HTTPError as exc:
         reason = redact(f"{type(exc).__name__}: {exc}")
     except KeyboardInterrupt:
         cancelled = True
+    with lock:  # an abandoned worker may still be writing
+        status, phrase = got["status"], got["phrase"]
+        body = bytes(received)
+    if status is not None:
+        emit(_clean(f"HTTP {status} {phrase}"))
     duration = time.monotonic() - start
     text = body.decode("utf-8", errors="replace")
     tail: deque[str] = deque(maxlen=TAIL_LINES)

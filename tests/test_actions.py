@@ -933,3 +933,169 @@ env = {{ TOK = "{{secret:tok}}" }}
         assert CANARY[i : i + 8] not in everything, (
             f"a piece of the secret leaked: {CANARY[i : i + 8]}"
         )
+
+
+# ---------------------------------------------------------------- code injection past wrappers
+
+
+@pytest.mark.parametrize(
+    "argv",
+    [
+        '["timeout", "30s", "sh", "-c", "echo marker {x}"]',
+        '["bash", "-o", "pipefail", "-c", "echo marker {x}"]',
+        '["env", "-u", "FOO", "sh", "-c", "echo marker {x}"]',
+        '["kubectl", "exec", "deploy/rag", "--", "sh", "-c", "echo marker {x}"]',
+        '["sudo", "-u", "deploy", "sh", "-c", "echo {x}"]',
+        '["busybox", "sh", "-c", "echo {x}"]',
+        '["perl", "-ne", "print {x}"]',
+        '["python3", "-uc", "print({x})"]',
+        '["node", "--eval=console.log({x})"]',
+        '["bash", "-o", "pipefail", "{x}"]',
+        '["sh", "-c", "exec \\"$@\\"", "sh", "bash", "{x}"]',
+    ],
+)
+def test_a_parameter_run_as_code_is_refused_wherever_the_shell_sits(tmp_path, argv):
+    with pytest.raises(ConfigError) as err:
+        config(  # noqa: B018 - validation happens here
+            tmp_path,
+            f'[actions.a1]\nkind = "custom"\nargv = {argv}\nparams.x = {{ default = "hi" }}\n',
+        ).config
+    text = err.value.render()
+    assert "actions.a1" in text and "run as code" in text
+    assert "{x} would be code, not data" in text and "sh -c 'cmd \"$1\"' sh {x}" in text
+
+
+@pytest.mark.parametrize(
+    "argv",
+    [
+        '["sh", "-c", "echo \\"$1\\"", "sh", "{x}"]',
+        '["timeout", "30s", "sh", "-c", "echo \\"$1\\"", "sh", "{x}"]',
+        '["kubectl", "exec", "deploy/rag", "--", "sh", "-c", "echo \\"$1\\"", "sh", "{x}"]',
+        '["jq", "--arg", "v", "{x}", "-n", "$v"]',
+    ],
+)
+def test_a_parameter_passed_as_its_own_word_to_a_shell_loads(tmp_path, argv):
+    loaded = config(
+        tmp_path,
+        f'[actions.a1]\nkind = "custom"\nargv = {argv}\nparams.x = {{ default = "hi" }}\n',
+    )
+    assert "a1" in loaded.config.actions
+
+
+def test_the_safe_shell_form_keeps_an_injection_attempt_as_data(tmp_path):
+    marker = tmp_path / "out"
+    pwned = tmp_path / "pwned"
+    loaded = config(
+        tmp_path,
+        f"""
+[actions.a1]
+kind = "custom"
+destructive = false
+argv = ["timeout", "30s", "sh", "-c", "printf '%s' \\"$1\\" > {marker}", "sh", "{{x}}"]
+params.x = {{ default = "hi" }}
+""",
+    )
+    attack = f"hi; touch {pwned}"
+    outcome = run_action(loaded, plan_action(loaded, "a1", {"x": attack}), confirmed=True)
+    assert outcome.status == "done", outcome.reason
+    assert marker.read_text() == attack and not pwned.exists()
+
+
+# ---------------------------------------------------------------- one overall HTTP deadline
+
+
+class Trickle:
+    """A loopback server that accepts and then sends one byte every 0.3 s, never finishing."""
+
+    def __init__(self) -> None:
+        import socket
+
+        self.stop = threading.Event()
+        self.accepted = threading.Event()
+        self.sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        self.sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        self.sock.bind(("127.0.0.1", 0))
+        self.sock.listen(8)
+        self.sock.settimeout(0.1)
+        self.url = f"http://127.0.0.1:{self.sock.getsockname()[1]}"
+        self.threads: list[threading.Thread] = []
+        self.thread = threading.Thread(target=self._serve, daemon=True)
+        self.thread.start()
+
+    def _serve(self) -> None:
+        while not self.stop.is_set():
+            try:
+                conn, _ = self.sock.accept()
+            except OSError:
+                continue
+            self.accepted.set()
+            t = threading.Thread(target=self._trickle, args=(conn,), daemon=True)
+            t.start()
+            self.threads.append(t)
+
+    def _trickle(self, conn) -> None:
+        data = b"HTTP/1.1 200 OK\r\nX-Slow: " + b"a" * 10_000
+        with conn:
+            for byte in data:
+                if self.stop.wait(0.3):
+                    return
+                try:
+                    conn.sendall(bytes([byte]))
+                except OSError:  # the client shut its socket: good
+                    return
+
+    def close(self) -> None:
+        self.stop.set()
+        self.thread.join(5)
+        for t in self.threads:
+            t.join(5)
+        self.sock.close()
+
+
+@pytest.fixture
+def trickle():
+    t = Trickle()
+    yield t
+    t.close()
+
+
+def test_a_trickling_http_action_is_abandoned_at_its_timeout(tmp_path, trickle):
+    loaded = config(
+        tmp_path,
+        f"""
+[actions.slow]
+kind = "custom"
+destructive = false
+timeout = "1s"
+http = {{ url = "{trickle.url}/admin/slow" }}
+""",
+    )
+    started = time.monotonic()
+    outcome = run_action(loaded, plan_action(loaded, "slow"), confirmed=True)
+    elapsed = time.monotonic() - started
+    assert trickle.accepted.is_set()
+    assert elapsed < 3, elapsed
+    assert outcome.status == "failed" and outcome.timed_out
+    assert "timed out after 1s" in outcome.reason
+    last = json.loads(journal.journal_path().read_text().splitlines()[-1])
+    assert last["type"] == "outcome" and last["timed_out"] and last["status"] == "failed"
+
+
+def test_a_trickling_live_state_check_becomes_an_error_not_a_hang(tmp_path, trickle):
+    loaded = config(
+        tmp_path,
+        f"""
+[actions.freeze]
+kind = "freeze"
+destructive = false
+argv = ["true"]
+state = {{ url = "{trickle.url}/state", path = "frozen", timeout = "1s" }}
+""",
+    )
+    started = time.monotonic()
+    state = site_state(loaded)
+    elapsed = time.monotonic() - started
+    assert trickle.accepted.is_set()
+    assert elapsed < 3, elapsed
+    assert not state.frozen and "live check failed" in state.frozen_source
+    assert any("timed out after 1s" in e for e in state.errors), state.errors
