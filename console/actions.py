@@ -763,22 +763,39 @@ def plan_action(
         typed=typed,
         base_dir=loaded.base_dir,
     )
-    plan.guards = _guards(plan, site, prev)
+    plan.guards = _guards(plan, site, prev, loaded.config.site.freeze_unknown)
     return plan
 
 
-def _guards(plan: Plan, site: SiteState | None, prev: Entry | None) -> list[Guard]:
+def _frozen_for(site: SiteState | None, policy: str) -> str | None:
+    """Why change-shipping actions count as frozen now (None: they do not)."""
+    if site is None:
+        return None
+    if site.frozen:
+        return f"change freeze in effect ({site.frozen_source})"
+    if policy == "refuse" and site.frozen_source.startswith("unknown"):
+        return (
+            f"the freeze state is unknown ({site.frozen_source}) and this site treats an "
+            "unknown freeze as a freeze (site.freeze_unknown = 'refuse')"
+        )
+    return None
+
+
+def _guards(
+    plan: Plan, site: SiteState | None, prev: Entry | None, policy: str = "allow"
+) -> list[Guard]:
     guards: list[Guard] = []
+    frozen = _frozen_for(site, policy)
     if plan.kind in NEVER_BLOCKED_BY_FREEZE:
         guards.append(Guard("freeze", False, f"a {plan.kind} is never blocked by a change freeze"))
     elif not plan.ships_change:
         guards.append(Guard("freeze", False, "does not ship change: allowed during a freeze"))
-    elif site is not None and site.frozen:
+    elif frozen:
         guards.append(
             Guard(
                 "freeze",
                 True,
-                f"change freeze in effect ({site.frozen_source}); this action ships change: "
+                f"{frozen}; this action ships change: "
                 "refused unless you break glass with a written reason",
                 override="break_glass",
             )
@@ -1271,12 +1288,12 @@ def run_action(
         return _already(plan, prev)
     site = site_state(loaded)
     plan.site = site
-    if spec.effective_ships_change and site.frozen and break_glass is None:
+    frozen = _frozen_for(site, loaded.config.site.freeze_unknown)
+    if spec.effective_ships_change and frozen and break_glass is None:
         return _refuse(
             plan,
             "freeze",
-            f"change freeze in effect ({site.frozen_source}) and "
-            f"{plan.action} ships change; to override, break glass with a written reason",
+            f"{frozen} and {plan.action} ships change; to override, break glass with a written reason",
             record=True,
         )
     if prev is not None and prev.status in ("interrupted", "failed") and not retry:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Literal
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, model_validator
 
@@ -26,6 +26,9 @@ class SiteInfo(_Model):
     """How this site is called on screen and in exports."""
     service: str | None = None
     """The default service (a key of [services]) for probes, queries and actions."""
+    freeze_unknown: Literal["allow", "refuse"] = "allow"
+    """When the freeze state cannot be read live and nothing is recorded here: 'refuse' treats
+    it as a freeze for actions that ship change (break glass still works)."""
 
 
 class Service(_Model):

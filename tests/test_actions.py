@@ -1099,3 +1099,35 @@ state = {{ url = "{trickle.url}/state", path = "frozen", timeout = "1s" }}
     assert elapsed < 3, elapsed
     assert not state.frozen and "live check failed" in state.frozen_source
     assert any("timed out after 1s" in e for e in state.errors), state.errors
+
+
+def test_a_site_can_treat_an_unknown_freeze_as_a_freeze(tmp_path):
+    marker = tmp_path / "marker"
+    body = f"""
+[actions.ship]
+kind = "custom"
+destructive = false
+ships_change = true
+{append_cmd(marker, "shipped")}
+"""
+    allow = config(tmp_path, body)
+    assert (
+        run_action(allow, plan_action(allow, "ship", check_site=False), confirmed=True).status
+        == "done"
+    )
+    marker.unlink()
+    strict = config(
+        tmp_path, '[site]\nfreeze_unknown = "refuse"\n' + body.replace("shipped", "again")
+    )
+    plan = plan_action(strict, "ship")
+    assert plan.blocking() is not None and "unknown" in plan.blocking().reason
+    refused = run_action(strict, plan, confirmed=True)
+    assert refused.status == "refused" and refused.guard == "freeze"
+    assert not marker.exists()
+    glass = run_action(
+        strict,
+        plan_action(strict, "ship"),
+        confirmed=True,
+        break_glass_reason="hotfix while the state service is down",
+    )
+    assert glass.status == "done" and lines(marker) == ["again"]
