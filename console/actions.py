@@ -902,6 +902,19 @@ class _Result:
     reason: str = ""
 
 
+def _stopped(
+    timed_out: bool, cancelled: bool, timeout: float, how: str, **fields: Any
+) -> _Result | None:
+    """The result of a run that did not finish by itself (timeout or the operator), if so."""
+    if timed_out:
+        return _Result(
+            False, timed_out=True, reason=f"timed out after {timeout:g}s: {how}", **fields
+        )
+    if cancelled:
+        return _Result(False, cancelled=True, reason=f"cancelled by the operator: {how}", **fields)
+    return None
+
+
 def _kill_group(proc: subprocess.Popen[bytes]) -> None:
     for sig, grace in ((signal.SIGTERM, KILL_GRACE), (signal.SIGKILL, KILL_GRACE)):
         with contextlib.suppress(ProcessLookupError, PermissionError):
@@ -1008,24 +1021,17 @@ def _run_argv(
         )
     duration = time.monotonic() - start
     rc = proc.poll()
-    if timed_out:
-        return _Result(
-            False,
-            exit_code=rc,
-            duration_s=duration,
-            timed_out=True,
-            tail=list(tail),
-            reason=f"timed out after {timeout:g}s: the process group was killed",
-        )
-    if cancelled:
-        return _Result(
-            False,
-            exit_code=rc,
-            duration_s=duration,
-            cancelled=True,
-            tail=list(tail),
-            reason="cancelled by the operator: the process group was killed",
-        )
+    stopped = _stopped(
+        timed_out,
+        cancelled,
+        timeout,
+        "the process group was killed",
+        exit_code=rc,
+        duration_s=duration,
+        tail=list(tail),
+    )
+    if stopped is not None:
+        return stopped
     ok = rc == 0
     return _Result(
         ok,
@@ -1095,24 +1101,17 @@ def _run_http(
         line = _clean(line)
         tail.append(line)
         emit(line)
-    if timed_out:
-        return _Result(
-            False,
-            http_status=status,
-            duration_s=duration,
-            timed_out=True,
-            tail=list(tail),
-            reason=f"timed out after {timeout:g}s: the request was abandoned",
-        )
-    if cancelled:
-        return _Result(
-            False,
-            http_status=status,
-            duration_s=duration,
-            cancelled=True,
-            tail=list(tail),
-            reason="cancelled by the operator: the request was abandoned",
-        )
+    stopped = _stopped(
+        timed_out,
+        cancelled,
+        timeout,
+        "the request was abandoned",
+        http_status=status,
+        duration_s=duration,
+        tail=list(tail),
+    )
+    if stopped is not None:
+        return stopped
     if status is None:
         return _Result(False, duration_s=duration, tail=list(tail), reason=reason or "no answer")
     ok = status in expect if expect else 200 <= status < 300
