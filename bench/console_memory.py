@@ -23,7 +23,7 @@ sys.path.insert(0, str(ROOT))
 
 CHILD = r"""
 import asyncio, sys
-from console.config import load_config
+from console.site.config import load_config
 from screens.app import FixmapApp
 from screens.history import HistoryScreen
 
@@ -60,7 +60,7 @@ def main() -> None:
     ap.add_argument("--rows", type=int, default=10_000_000)
     args = ap.parse_args()
     from bench.history import make_parquet
-    from console.history import History
+    from console.history.store import History
 
     with tempfile.TemporaryDirectory() as tmp:
         tmpdir = Path(tmp)

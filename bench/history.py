@@ -78,7 +78,7 @@ def ingest_duckdb(parquet: Path, db: Path) -> float:
 
 
 def ingest_fixmap(parquet: Path, db: Path) -> float:
-    from console.history import History, close_all
+    from console.history.store import History, close_all
 
     h = History(db)
     h.ensure_schema()  # an existing history file: the schema is there already
@@ -92,7 +92,7 @@ def query_ratio(db: Path, name: str, params: dict, runs: int) -> dict:
     """Median wall time of the named query vs its statements run directly, interleaved."""
     import duckdb
 
-    from console.history import History, close_all
+    from console.history.store import History, close_all
 
     h = History(db, linger=5.0)
     first = time.perf_counter()
@@ -141,7 +141,7 @@ def peak_kib():
         if line.startswith("VmHWM:"):
             return int(line.split()[1])
 
-from console.history import History
+from console.history.store import History
 h = History(sys.argv[1])  # the console's defaults (memory_limit 128MB)
 until = sys.argv[2]
 a = h.named("latency_percentiles", service="svc03", metric="latency_ms", window="24h", bucket="1m", until=until)

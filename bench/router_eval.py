@@ -51,7 +51,7 @@ def evaluate(router, cases: list[dict]) -> tuple[dict[str, float], list[tuple[di
 
 def timings(catalog, router, queries: list[str]) -> dict[str, float]:
     """Warm numbers in this process: repeated builds, every query routed three times."""
-    from console.router import Router
+    from console.routing.router import Router
 
     pbs = list(catalog)
     build = []
@@ -83,10 +83,10 @@ def timings(catalog, router, queries: list[str]) -> dict[str, float]:
 _COLD = r"""
 import json, sys, time
 t0 = time.perf_counter()
-import console.router as router_mod
+import console.routing.router as router_mod
 t1 = time.perf_counter()
 numpy_at_import = "numpy" in sys.modules
-from console.playbook import load_catalog
+from console.playbooks.schema import load_catalog
 pbs = list(load_catalog())
 t_np = time.perf_counter()
 import numpy
@@ -126,8 +126,8 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--set", choices=sorted(SETS), action="append", help="evaluate only this set")
     args = ap.parse_args(argv)
 
-    import console.router as router_mod
-    from console.playbook import load_catalog
+    import console.routing.router as router_mod
+    from console.playbooks.schema import load_catalog
 
     catalog = load_catalog()
     for p in catalog.problems:
@@ -167,7 +167,7 @@ def main(argv: list[str] | None = None) -> int:
         f"p95 {t['route_ms_p95']:.3f} ms, max {t['route_ms_max']:.3f} ms"
     )
     print(
-        f"cold process: import console.router {cold['import']:.1f} ms "
+        f"cold process: import console.routing.router {cold['import']:.1f} ms "
         f"(numpy loaded at import: {cold['numpy_at_import']}, textual/rich: {cold['ui']}); "
         f"numpy import {cold['numpy']:.1f} ms; first build {cold['build']:.1f} ms (incl. lexicon); "
         f"first route {cold['route']:.2f} ms; first typo route {cold['typo']:.2f} ms"

@@ -1,4 +1,4 @@
-from console.cli import main
+from console.cli.base import main
 
 if __name__ == "__main__":
     main(prog_name="fixmap")

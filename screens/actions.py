@@ -73,7 +73,7 @@ journal. **Enter** plans the selected action and opens the confirm dialog:
         loaded = self.app.loaded
 
         def work() -> None:
-            from console.actions import action_summaries
+            from console.actions.execute import action_summaries
 
             summaries = action_summaries(loaded)
             self.app.call_from_thread(self._fill, summaries)
@@ -135,7 +135,7 @@ journal. **Enter** plans the selected action and opens the confirm dialog:
 
     def action_show_journal(self) -> None:
         def work() -> None:
-            from console.journal import describe, read_journal
+            from console.actions.journal import describe, read_journal
 
             entries = read_journal(limit=20)
             self.app.call_from_thread(

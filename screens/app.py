@@ -11,7 +11,7 @@ from textual.app import App
 from textual.binding import Binding
 from textual.message import Message
 
-from console.config import LoadedConfig
+from console.site.config import LoadedConfig
 from screens.commands import PlaybookCommands
 
 
@@ -67,7 +67,7 @@ class FixmapApp(App[int]):
         """The last run of each gate set in this session (the checklist ticks from them)."""
         self._interrupted_told = False
         self._pending_open: str | None = None
-        from console.progress import ProgressStore
+        from console.walkthrough.progress import ProgressStore
         from screens.steps import StepRunner
 
         self.progress = ProgressStore()
@@ -112,12 +112,12 @@ class FixmapApp(App[int]):
             incident = None
             try:
                 if loaded.path is not None:
-                    from console.state import site_state
+                    from console.actions.state import site_state
 
                     state = site_state(loaded, live=True)
             finally:
-                from console.incident import current_incident
-                from console.journal import read_journal
+                from console.actions.journal import read_journal
+                from console.incident.timeline import current_incident
 
                 interrupted = sum(1 for e in read_journal() if e.interrupted)
                 incident = current_incident()
@@ -158,7 +158,7 @@ class FixmapApp(App[int]):
 
     def incident_id(self) -> str | None:
         """The open incident, if any (actions key on it). Safe from worker threads."""
-        from console.incident import current_id
+        from console.incident.timeline import current_id
 
         return current_id()
 
@@ -166,7 +166,7 @@ class FixmapApp(App[int]):
         """Record on the open incident's timeline off the UI thread (each line is fsynced)."""
 
         def work() -> None:
-            from console import incident
+            from console.incident import timeline as incident
 
             call(incident, *args, **kwargs)
 
@@ -180,8 +180,8 @@ class FixmapApp(App[int]):
 
     def _load_catalog(self) -> None:
         self.loaded.config  # noqa: B018 - validate the (known-good) config off the first frame
-        from console.playbook import load_catalog
-        from console.router import Router
+        from console.playbooks.schema import load_catalog
+        from console.routing.router import Router
 
         catalog = load_catalog(self.loaded.playbook_dirs)
         router = Router.from_playbooks(catalog)
@@ -214,7 +214,7 @@ class FixmapApp(App[int]):
         if event.state in (WorkerState.ERROR, WorkerState.CANCELLED) and "@" in group:
             self.step_worker_failed(group, event.worker.error)
         if event.state == WorkerState.ERROR:
-            from console.redact import redact
+            from console.core.redact import redact
 
             error = event.worker.error
             self.notify(
@@ -321,7 +321,7 @@ class FixmapApp(App[int]):
         ]
 
     def on_step_progress(self, message: Any) -> None:
-        from console.redact import redact
+        from console.core.redact import redact
 
         self.live_output[(message.playbook_id, message.step_id)] = [
             redact(x) for x in message.lines
@@ -331,7 +331,7 @@ class FixmapApp(App[int]):
 
     def on_step_outcome(self, message: Any) -> None:
         """File a step's result on its playbook's progress, wherever the engineer is now."""
-        from console.redact import redact
+        from console.core.redact import redact
 
         key = (message.playbook_id, message.step_id)
         self.running_steps.discard(key)

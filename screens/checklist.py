@@ -34,7 +34,7 @@ measured it yet — run the readiness and canary gates (**F5**, then `1` / `2`) 
         yield Footer()
 
     def on_mount(self) -> None:
-        from console.exports import checklist_status
+        from console.exports.drafts import checklist_status
 
         runs = list(self.app.gate_runs.values())
         rows = checklist_status(self.app.loaded, runs or None)

@@ -116,8 +116,8 @@ Any **FAIL** → no-go. A target that could not be judged (`? incon.`: no data, 
         loaded = self.app.loaded
 
         def work() -> None:
-            from console.errors import FixmapError
-            from console.gates import run_gate_set
+            from console.core.errors import FixmapError
+            from console.gates.run import run_gate_set
 
             try:
                 run = run_gate_set(loaded, name)
@@ -141,7 +141,7 @@ Any **FAIL** → no-go. A target that could not be judged (`? incon.`: no data, 
     def on_gate_done(self, message: GateDone) -> None:
         self.running = None
         if message.error is not None:
-            from console.redact import redact
+            from console.core.redact import redact
 
             self.query_one("#gate-verdict", Label).update(
                 Text(f"✗ {redact(message.error)}", style="bold red")

@@ -173,8 +173,8 @@ Type into the box and press **Enter**:
         loaded = self.app.loaded
 
         def work() -> None:
-            from console.errors import FixmapError
-            from console.history import history_for
+            from console.core.errors import FixmapError
+            from console.history.store import history_for
 
             try:
                 if self.history is None:
@@ -218,7 +218,7 @@ Type into the box and press **Enter**:
         if message.request != self.running:
             return  # a cancelled or superseded query
         self.running = None
-        from console.redact import redact
+        from console.core.redact import redact
 
         self._title("✗ " + redact(message.error).replace("\n", " "), "bold red")
         # the last answer must not pass for this query's
@@ -297,7 +297,7 @@ Type into the box and press **Enter**:
         self._title(f"… charting {change.service} {change.metric}", "italic")
 
         def work() -> None:
-            from console.errors import FixmapError
+            from console.core.errors import FixmapError
 
             try:
                 chart = self.history.sql(series_sql(change.service, change.metric, since, until))
@@ -326,7 +326,7 @@ Type into the box and press **Enter**:
         self.run_request(request)
 
     def action_pick_named(self) -> None:
-        from console.history import named_queries
+        from console.history.store import named_queries
         from screens.dialogs import PickDialog
 
         choices = []

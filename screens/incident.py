@@ -105,12 +105,12 @@ and when the next public update is due (first ≤ 10 min, then every 15–20 min
 
     def reload(self) -> None:
         def work() -> None:
-            from console.incident import current_incident
+            from console.incident.timeline import current_incident
 
             inc = current_incident()
             due = None
             if inc is not None:
-                from console.exports import next_update_due
+                from console.exports.drafts import next_update_due
 
                 due = next_update_due(inc)
             self.app.call_from_thread(self._show, inc, due)
@@ -173,8 +173,8 @@ and when the next public update is due (first ≤ 10 min, then every 15–20 min
             self._draining = True
 
         def work() -> None:
-            from console import incident
-            from console.errors import FixmapError
+            from console.core.errors import FixmapError
+            from console.incident import timeline as incident
 
             while True:
                 with self._writes_lock:
@@ -256,7 +256,7 @@ and when the next public update is due (first ≤ 10 min, then every 15–20 min
     def action_drafts(self) -> None:
         if self.incident is None:
             return
-        from console.exports import status_drafts
+        from console.exports.drafts import status_drafts
         from screens.dialogs import TextDialog
 
         parts = []
@@ -272,8 +272,8 @@ and when the next public update is due (first ≤ 10 min, then every 15–20 min
         loaded = self.app.loaded
 
         def work() -> None:
-            from console.exports import export_incident
-            from console.paths import atomic_write, data_dir
+            from console.core.paths import atomic_write, data_dir
+            from console.exports.drafts import export_incident
 
             folder = data_dir() / "exports"
             md = folder / f"{inc.id}-postmortem.md"

@@ -128,7 +128,7 @@ missing secret) · `? incon.` (not enough data to judge).
         table.focus()
 
     def _load_last(self) -> None:
-        from console.probes import ProbeResult, read_runs
+        from console.probes.run import ProbeResult, read_runs
 
         last: dict[str, Any] = {}
         for row in read_runs(limit=500):
@@ -198,7 +198,7 @@ missing secret) · `? incon.` (not enough data to judge).
         loaded = self.app.loaded
 
         def work() -> None:
-            from console.probes import record_in_history, run_probes_sync
+            from console.probes.run import record_in_history, run_probes_sync
 
             try:
                 results = run_probes_sync(
@@ -209,7 +209,7 @@ missing secret) · `? incon.` (not enough data to judge).
                 )
             finally:
                 self.post_message(ProbeBatchDone(names))
-            from console.incident import record_probes
+            from console.incident.timeline import record_probes
 
             record_probes(results, context="probes screen")
             problem = record_in_history(loaded, results)

@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Any
 from textual.message import Message
 
 if TYPE_CHECKING:  # pydantic stays out of the console's first frame
-    from console.playbook import Playbook, Step
+    from console.playbooks.schema import Playbook, Step
 
 
 class StepOutcome(Message):
@@ -67,10 +67,10 @@ class StepRunner:
     """Knows which step kinds this build can run, and runs them off the UI thread."""
 
     ENGINES = {
-        "probe": "console.probes",
-        "query": "console.history",
-        "action": "console.actions",
-        "gate": "console.gates",
+        "probe": "console.probes.run",
+        "query": "console.history.store",
+        "action": "console.actions.execute",
+        "gate": "console.gates.run",
     }
 
     def __init__(self, app: Any) -> None:
@@ -93,9 +93,9 @@ class StepRunner:
         gate = playbook.gate(step.gate) if step.gate else None
 
         def work() -> None:
-            from console.incident import record_probes
-            from console.probes import record_in_history, run_probes_sync
-            from console.verdict import judge
+            from console.incident.timeline import record_probes
+            from console.playbooks.verdict import judge
+            from console.probes.run import record_in_history, run_probes_sync
             from screens.probes import result_lines
 
             (result,) = run_probes_sync(loaded, [step.probe])
@@ -131,7 +131,7 @@ class StepRunner:
         name = step.gate_set or "readiness"
 
         def work() -> None:
-            from console.gates import run_gate_set
+            from console.gates.run import run_gate_set
 
             run = run_gate_set(loaded, name)
             self.app.call_from_thread(self.app.gate_runs.__setitem__, run.set, run)
@@ -181,7 +181,7 @@ class StepRunner:
 
     def _run_query(self, screen: Any, playbook: Playbook, step: Step) -> None:
         """Opens the history screen on the step's query; its verdict comes back to the step."""
-        from console.verdict import judge
+        from console.playbooks.verdict import judge
         from screens.history import HistoryScreen
 
         gate = playbook.gate(step.gate) if step.gate else None
@@ -266,8 +266,8 @@ class ActionFlow:
         loaded = self.app.loaded
 
         def plan() -> None:
-            from console.actions import plan_action
-            from console.errors import FixmapError
+            from console.actions.execute import plan_action
+            from console.core.errors import FixmapError
 
             try:
                 planned = plan_action(
@@ -301,8 +301,8 @@ class ActionFlow:
         loaded = self.app.loaded
 
         def run() -> None:
-            from console.actions import run_action
-            from console.errors import FixmapError
+            from console.actions.execute import run_action
+            from console.core.errors import FixmapError
 
             def line(text: str) -> None:
                 self.app.call_from_thread(self.on_output, text)

@@ -9,7 +9,7 @@ from textual.screen import Screen
 from textual.widgets import Footer, Input, Label, OptionList
 from textual.widgets.option_list import Option
 
-from console.seed import DEPLOY_TRAPS, QUICK_ROUTES
+from console.playbooks.seed import DEPLOY_TRAPS, QUICK_ROUTES
 from screens.widgets import SiteBar
 
 
@@ -49,7 +49,7 @@ The routes below re-rank as you type; each says *why* it matched.
         self.show_quick_routes()
         self.query_one(Input).focus()
         if self.app.loaded.path is None and not getattr(self.app, "demo", False):
-            from console.config import NO_CONFIG_HINT
+            from console.site.config import NO_CONFIG_HINT
 
             self.notify(NO_CONFIG_HINT, title="Offline", timeout=6)
 

@@ -10,9 +10,9 @@ from textual.screen import Screen
 from textual.widgets import Footer, Label, Markdown, OptionList
 from textual.widgets.option_list import Option
 
-from console.playbook import Playbook, Step
-from console.progress import Progress
-from console.render import step_does
+from console.playbooks.render import step_does
+from console.playbooks.schema import Playbook, Step
+from console.walkthrough.progress import Progress
 from screens.widgets import STATUS_GLYPH, STATUS_STYLE, SiteBar
 
 

@@ -15,11 +15,18 @@ from pathlib import Path
 
 import pytest
 
-from console import journal, secrets
-from console.actions import ActionError, action_summaries, plan_action, run_action, site_state
-from console.config import load_config
-from console.errors import ConfigError
-from console.redact import forget_all_for_tests
+from console.actions import journal
+from console.actions.execute import (
+    ActionError,
+    action_summaries,
+    plan_action,
+    run_action,
+    site_state,
+)
+from console.core import secrets
+from console.core.errors import ConfigError
+from console.core.redact import forget_all_for_tests
+from console.site.config import load_config
 
 PY = sys.executable
 CANARY = "canary-Zx9-secret-value"
@@ -48,8 +55,8 @@ def fresh(monkeypatch):
     yield
     forget_all_for_tests()
     secrets.reset_for_tests()
-    if "console.history" in sys.modules:  # the journal mirror opened it
-        sys.modules["console.history"].close_all()
+    if "console.history.store" in sys.modules:  # the journal mirror opened it
+        sys.modules["console.history.store"].close_all()
 
 
 class Admin:
@@ -881,7 +888,7 @@ def test_demo_rollback_freeze_and_read_only_with_verify(tmp_path, monkeypatch):
         assert svc.state()["flags"]["rerank"] is False
         assert act("custom", {"note": "after the incident"}).status == "done"
         assert "after the incident" in (tmp_path / "custom-action.log").read_text()
-        from console.history import history_for
+        from console.history.store import history_for
 
         events = history_for(loaded).events()
         assert [e.kind for e in events][:3] == ["rollback", "freeze", "read_only"]

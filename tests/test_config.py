@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from console.config import load_config, parse_duration
-from console.errors import ConfigError
+from console.core.errors import ConfigError
+from console.site.config import load_config, parse_duration
 from tests.conftest import FIXMAP
 
 GOOD = """playbook_dirs = ["team"]
@@ -128,7 +128,7 @@ def test_cli_bad_config_exits_2_and_starts_nothing(tmp_path):
 def test_the_site_data_dir_holds_journal_and_incidents_unless_fixmap_home_is_set(
     tmp_path, monkeypatch
 ):
-    from console import paths
+    from console.core import paths
 
     cfg = write(tmp_path / "fixmap.toml", 'data_dir = "shared"\n[site]\nname = "x"\n')
     try:
@@ -136,7 +136,7 @@ def test_the_site_data_dir_holds_journal_and_incidents_unless_fixmap_home_is_set
         assert paths.data_dir() != tmp_path / "shared"  # FIXMAP_HOME (set by the test fixture) wins
         monkeypatch.delenv("FIXMAP_HOME")
         assert paths.data_dir() == tmp_path / "shared"
-        from console.journal import journal_path
+        from console.actions.journal import journal_path
 
         assert journal_path().parent == tmp_path / "shared"
     finally:

@@ -12,11 +12,11 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 
-from console.config import load_config
 from console.demo.service import DemoService
 from console.demo.site import site_config_toml
-from console.embed import BUILTIN_BANDS, SEED_BANDS, HashEmbedder, calibrate, delta_s, zone
-from console.probes import run_probes_sync
+from console.probes.embed import BUILTIN_BANDS, SEED_BANDS, HashEmbedder, calibrate, delta_s, zone
+from console.probes.run import run_probes_sync
+from console.site.config import load_config
 
 
 @pytest.fixture(autouse=True)
@@ -30,7 +30,7 @@ def test_builtin_embedder_is_deterministic_across_processes():
     text = "Roll back the release to the last known-good build."
     here = HashEmbedder().embed_sync([text])[0]
     code = (
-        "from console.embed import HashEmbedder; import hashlib, sys;"
+        "from console.probes.embed import HashEmbedder; import hashlib, sys;"
         f"v = HashEmbedder().embed_sync([{text!r}])[0]; print(hashlib.sha256(v.tobytes()).hexdigest())"
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
@@ -139,7 +139,7 @@ def test_a_failing_embeddings_endpoint_falls_back_and_says_so(tmp_path, monkeypa
 
 def test_engine_modules_import_without_numpy_httpx_or_the_ui():
     code = (
-        "import sys; import console.probes, console.embed, console.probe_spec, console.cli_probe, "
+        "import sys; import console.probes.run, console.probes.embed, console.site.probe_spec, console.cli.probe, "
         "console.demo.site, console.demo.launch, console.demo.service;"
         "print(sorted(m for m in ('numpy', 'httpx', 'textual', 'rich', 'duckdb') if m in sys.modules))"
     )

@@ -9,10 +9,9 @@ from datetime import timedelta
 
 import pytest
 
-from console import journal
-from console.config import load_config
+from console.actions import journal
 from console.demo.site import site_config_toml
-from console.exports import (
+from console.exports.drafts import (
     checklist_status,
     export_incident,
     incident_actions,
@@ -21,8 +20,8 @@ from console.exports import (
     postmortem_markdown,
     status_drafts,
 )
-from console.gates import GateRun, TargetResult
-from console.incident import (
+from console.gates.run import GateRun, TargetResult
+from console.incident.timeline import (
     add_note,
     close_incident,
     load_incident,
@@ -32,6 +31,7 @@ from console.incident import (
     record_action,
     set_phase,
 )
+from console.site.config import load_config
 
 CANARY = "canary-export-secret-Pp40ze"
 _NUMBER = re.compile(r"\d+\.\d+")

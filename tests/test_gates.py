@@ -11,12 +11,10 @@ from pathlib import Path
 
 import pytest
 
-from console.config import load_config
+from console.core.errors import ConfigError
 from console.demo.service import DemoService
 from console.demo.site import site_config_toml
-from console.errors import ConfigError
-from console.gate_spec import BUILTIN_SETS
-from console.gates import (
+from console.gates.run import (
     GateError,
     GateRun,
     TargetResult,
@@ -25,7 +23,9 @@ from console.gates import (
     overall,
     run_gate_set,
 )
-from console.history_seed import seed_demo_history
+from console.history.seed import seed_demo_history
+from console.site.config import load_config
+from console.site.gate_spec import BUILTIN_SETS
 
 TOKEN = "gates-test-admin-token"
 

@@ -12,7 +12,8 @@ from pathlib import Path
 
 import pytest
 
-from console.history import (
+from console.history.seed import seed_demo_history
+from console.history.store import (
     NAMED_QUERIES,
     History,
     HistoryError,
@@ -20,7 +21,6 @@ from console.history import (
     close_all,
     history_for,
 )
-from console.history_seed import seed_demo_history
 
 
 @pytest.fixture(scope="module")
@@ -72,7 +72,7 @@ def test_schema_is_created_on_first_use(tmp_path):
 
 def test_engine_import_does_not_load_duckdb_or_numpy():
     code = (
-        "import sys, console.history, console.history_seed, console.history_spec, console.cli_history\n"
+        "import sys, console.history, console.history.seed, console.site.history_spec, console.cli.history\n"
         "print(','.join(m for m in ('duckdb', 'numpy', 'httpx', 'pyarrow') if m in sys.modules))"
     )
     proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
@@ -82,7 +82,7 @@ def test_engine_import_does_not_load_duckdb_or_numpy():
 
 def test_times_are_utc_whatever_the_machine_zone(tmp_path):
     code = (
-        "import sys; from console.history import History\n"
+        "import sys; from console.history.store import History\n"
         "h = History(sys.argv[1])\n"
         "h.ingest_files([sys.argv[2]])\n"
         "print(h.sql(\"SELECT current_setting('TimeZone'), min(ts)::VARCHAR FROM samples\").rows)\n"
@@ -100,7 +100,7 @@ def test_times_are_utc_whatever_the_machine_zone(tmp_path):
 
 
 def test_history_for_uses_config_db_relative_to_config(tmp_path, fixmap_home):
-    from console.config import load_config
+    from console.site.config import load_config
 
     cfg = tmp_path / "site" / "fixmap.toml"
     cfg.parent.mkdir()
@@ -112,8 +112,8 @@ def test_history_for_uses_config_db_relative_to_config(tmp_path, fixmap_home):
 
 
 def test_history_spec_sources_validate(tmp_path):
-    from console.config import parse_config
-    from console.errors import ConfigError
+    from console.core.errors import ConfigError
+    from console.site.config import parse_config
 
     cfg = parse_config(
         """
@@ -502,7 +502,7 @@ def test_ingest_a_folder(tmp_path):
 
 
 def test_probe_results_and_events_are_recorded_redacted(tmp_path):
-    from console.redact import forget_all_for_tests, register_secret
+    from console.core.redact import forget_all_for_tests, register_secret
 
     h = History(tmp_path / "h.duckdb")
     register_secret("s3cr3t-token-value")
@@ -556,7 +556,7 @@ def test_probe_results_and_events_are_recorded_redacted(tmp_path):
 
 def test_a_text_probe_value_is_kept_without_losing_the_batch(tmp_path):
     """read_only's headline value is 'read-write': the batch is stored, that value as NULL."""
-    from console.history import History
+    from console.history.store import History
 
     h = History(tmp_path / "h.duckdb")
     h.record_probe_results(

@@ -9,8 +9,8 @@ from pathlib import Path
 
 import pytest
 
-from console.cli_history import format_table
-from console.history_seed import seed_demo_history
+from console.cli.history import format_table
+from console.history.seed import seed_demo_history
 from tests.conftest import FIXMAP
 
 

@@ -8,15 +8,15 @@ import sys
 import time
 from pathlib import Path
 
-from console.history import History, close_all
-from console.history_seed import seed_demo_history
+from console.history.seed import seed_demo_history
+from console.history.store import History, close_all
 from tests.conftest import FIXMAP
 
 # A console as the TUI drives the engine: a thread worker running queries while another records
 # probe results and events, until told to stop.
 CONSOLE = r"""
 import json, sys, threading, time
-from console.history import History
+from console.history.store import History
 
 db, stop, name = sys.argv[1], sys.argv[2], sys.argv[3]
 h = History(db, lock_timeout=30)

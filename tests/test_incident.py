@@ -11,10 +11,9 @@ from pathlib import Path
 
 import pytest
 
-from console import incident as inc_mod
-from console.config import load_config
 from console.demo.site import site_config_toml
-from console.incident import (
+from console.incident import timeline as inc_mod
+from console.incident.timeline import (
     IncidentError,
     add_note,
     close_incident,
@@ -34,6 +33,7 @@ from console.incident import (
     resolve_id,
     set_phase,
 )
+from console.site.config import load_config
 from tests.conftest import FIXMAP
 
 CANARY = "canary-incident-secret-Vv93kq"
@@ -82,7 +82,7 @@ def test_incidents_survive_a_restart(fixmap_home):
     inc = open_incident("p95 doubled after deploy", "S2", "demo")
     add_note("looking at the latency chart")
     code = (
-        "from console.incident import current_incident, record\n"
+        "from console.incident.timeline import current_incident, record\n"
         "record('gate', 'readiness gate: no-go', {'verdict': 'no-go'})\n"
         "i = current_incident(); print(i.id, len(i.events), i.severity)\n"
     )
@@ -203,7 +203,7 @@ def test_open_and_close_are_mirrored_into_the_history(tmp_path, fixmap_home):
     inc = open_incident("mirrored", "S2", loaded=loaded)
     assert inc.service == "demo" and not inc.notes
     close_incident("fine", loaded=loaded)
-    from console.history import history_for
+    from console.history.store import history_for
 
     events = history_for(loaded).events(kinds=["incident"])
     states = [e.detail["state"] for e in events if e.detail.get("id") == inc.id]

@@ -12,13 +12,13 @@ import os
 import subprocess
 from pathlib import Path
 
-from console.config import load_config
+from console.core.secrets import env_var
 from console.demo.service import DemoService
 from console.demo.site import ADMIN_SECRET, write_site_config
-from console.gates import run_gate_set
-from console.history_seed import seed_demo_history
-from console.incident import current_incident, load_incident
-from console.secrets import env_var
+from console.gates.run import run_gate_set
+from console.history.seed import seed_demo_history
+from console.incident.timeline import current_incident, load_incident
+from console.site.config import load_config
 from tests.conftest import FIXMAP
 
 CANARY = "canary-e2e-admin-token-Ux7Wq2mz"

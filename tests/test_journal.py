@@ -12,8 +12,8 @@ import threading
 
 import pytest
 
-from console import journal
-from console.redact import forget_all_for_tests, register_secret
+from console.actions import journal
+from console.core.redact import forget_all_for_tests, register_secret
 
 
 @pytest.fixture(autouse=True)
@@ -146,7 +146,7 @@ def test_every_line_is_redacted_before_it_reaches_the_disk():
 def test_concurrent_appends_from_threads_and_processes_stay_whole_lines():
     code = (
         "import sys\n"
-        "from console import journal\n"
+        "from console.actions import journal\n"
         "for i in range(50):\n"
         "    journal.append({'type': 'refused', 'key': 'p%s-%d' % (sys.argv[1], i), 'action': 'x',"
         " 'kind': 'custom', 'ts': journal.now_iso(), 'reason': 'r' * 300})\n"

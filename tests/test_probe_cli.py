@@ -16,7 +16,7 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from console.cli import main
+from console.cli.base import main
 from console.demo.service import DemoService
 from console.demo.site import write_site_config
 

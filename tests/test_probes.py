@@ -16,12 +16,12 @@ from pathlib import Path
 
 import pytest
 
-from console.config import load_config
+from console.core.errors import ConfigError
 from console.demo.service import FAULT_PROBES, FAULTS, DemoService
 from console.demo.site import write_site_config
-from console.errors import ConfigError
-from console.names import PROBES as CONVENTIONAL_PROBES
-from console.probes import UnknownProbe, read_runs, run_probes, run_probes_sync
+from console.playbooks.names import PROBES as CONVENTIONAL_PROBES
+from console.probes.run import UnknownProbe, read_runs, run_probes, run_probes_sync
+from console.site.config import load_config
 
 TOKEN = "probe-test-admin-token"
 

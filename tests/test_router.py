@@ -12,9 +12,9 @@ import numpy as np
 import pytest
 import yaml
 
-from console.playbook import load_catalog
-from console.router import Router, RouteResult
-from console.seed import ALL_IDS, SYMPTOM_TABLE
+from console.playbooks.schema import load_catalog
+from console.playbooks.seed import ALL_IDS, SYMPTOM_TABLE
+from console.routing.router import Router, RouteResult
 
 DATA = Path(__file__).parent / "data"
 
@@ -315,10 +315,12 @@ def test_speed(catalog):
 
 def test_import_pulls_in_no_ui():
     code = (
-        "import sys, console.router; "
+        "import sys, console.routing.router; "
         "bad = [m for m in ('textual', 'rich') if m in sys.modules]; "
         "print(','.join(bad)); sys.exit(1 if bad else 0)"
     )
     root = Path(__file__).resolve().parents[1]
     done = subprocess.run([sys.executable, "-c", code], cwd=root, capture_output=True, text=True)
-    assert done.returncode == 0, f"console.router imported {done.stdout.strip()} {done.stderr}"
+    assert done.returncode == 0, (
+        f"console.routing.router imported {done.stdout.strip()} {done.stderr}"
+    )

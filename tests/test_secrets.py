@@ -12,8 +12,8 @@ from pathlib import Path
 
 import pytest
 
-from console import secrets
-from console.redact import (
+from console.core import secrets
+from console.core.redact import (
     MASK,
     forget_all_for_tests,
     redact,
@@ -212,7 +212,7 @@ def test_fail_backend_in_a_process_with_stdin_closed_never_hangs(tmp_path):
         "PYTHON_KEYRING_BACKEND": "keyring.backends.fail.Keyring",
         "FIXMAP_SECRET_TOK": "env-value-in-child",
     }
-    code = "from console.secrets import resolve; print(len(resolve('tok')))"
+    code = "from console.core.secrets import resolve; print(len(resolve('tok')))"
     proc = subprocess.run(
         [sys.executable, "-c", code],
         stdin=subprocess.DEVNULL,

@@ -5,9 +5,9 @@ from __future__ import annotations
 import pytest
 from textual.widgets import DataTable, Markdown, OptionList
 
-from console.config import load_config
 from console.demo.service import DemoService
 from console.demo.site import write_site_config
+from console.site.config import load_config
 from screens.app import FixmapApp
 from screens.chart import TimeChart
 from screens.history import HistoryScreen
@@ -90,7 +90,7 @@ async def test_probe_step_runs_from_the_walkthrough_and_is_judged_by_its_gate(de
 
 async def test_history_screen_finds_the_demo_incident_and_charts_it(demo, fixmap_home):
     _svc, cfg = demo
-    from console.history_seed import seed_demo_history
+    from console.history.seed import seed_demo_history
 
     loaded = load_config(cfg)
     seed_demo_history(loaded.resolve(loaded.config.history.db), "demo")
@@ -116,14 +116,14 @@ async def test_history_screen_finds_the_demo_incident_and_charts_it(demo, fixmap
         await pilot.press("enter")
         await wait_workers(pilot, screen)
         assert "✗" in str(screen.query_one("#history-title").content)
-    from console.history import history_for
+    from console.history.store import history_for
 
     assert history_for(loaded).sql("select count(*) from samples").rows[0][0] > 0
 
 
 async def test_query_step_opens_history_and_records_the_gate_verdict(demo, fixmap_home):
     _svc, cfg = demo
-    from console.history_seed import seed_demo_history
+    from console.history.seed import seed_demo_history
 
     loaded = load_config(cfg)
     seed_demo_history(loaded.resolve(loaded.config.history.db), "demo")
@@ -163,7 +163,7 @@ async def until(pilot, predicate, what: str, rounds: int = 200) -> None:
 async def test_actions_screen_freeze_then_break_glass_for_a_flag(demo, fixmap_home):
     from textual.widgets import Input, Label
 
-    from console.journal import read_journal
+    from console.actions.journal import read_journal
     from screens.actions import ActionsScreen
     from screens.dialogs import ConfirmActionDialog, FormDialog
     from screens.widgets import SiteBar
@@ -250,7 +250,7 @@ async def test_walkthrough_rollback_step_needs_the_target_typed(demo, fixmap_hom
 
 async def test_an_interrupted_action_is_shown_on_start(demo, fixmap_home):
     """An intent with no outcome (the process died mid-action) is on every screen's bar."""
-    from console import journal
+    from console.actions import journal
     from screens.widgets import SiteBar
 
     _svc, cfg = demo
@@ -325,7 +325,7 @@ async def test_the_same_playbook_open_twice_shares_its_progress(fixmap_home):
         assert app.screen is first
         await pilot.press("up")  # the old view saves on every move: it must not erase the marks
         await pilot.pause()
-        from console.progress import ProgressStore
+        from console.walkthrough.progress import ProgressStore
 
         assert sum(v == "done" for v in ProgressStore().load(first.playbook).statuses.values()) == 3
         assert "3/" in str(first.query_one("#walk-title").content)

@@ -6,9 +6,9 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+from console.core.paths import CONFIG_NAME, atomic_write
 from console.demo import corpus
 from console.demo.service import HEALTHY_PINS
-from console.paths import CONFIG_NAME, atomic_write
 
 SERVICE_NAME = "demo"
 ADMIN_SECRET = "demo_admin_token"

@@ -1,0 +1,3 @@
+from console.cli.base import main
+
+__all__ = ["main"]

@@ -1,0 +1,171 @@
+"""`fixmap gate [SET] [--json]`: go / no-go for a deploy pipeline.
+
+Exit 0 go, 1 no-go, 2 could not evaluate (inconclusive, a bad config, no site config, an unknown
+set). With --json, one object on stdout: {"set", "verdict", "targets": [{"name", "status",
+"value", "threshold", "reason", ...}], ...}; everything else goes to stderr.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import sys
+from pathlib import Path
+from typing import Any
+
+import click
+
+from console.cli.base import CONTEXT, _config_from, config_option, load, main
+
+_STATUS_TEXT = {"pass": "PASS", "fail": "FAIL", "inconclusive": "UNSURE", "error": "ERROR"}
+_STATUS_COLOUR = {"pass": "green", "fail": "red", "inconclusive": "yellow", "error": "magenta"}
+_VERDICT_TEXT = {"go": "GO", "no-go": "NO-GO", "inconclusive": "INCONCLUSIVE"}
+_VERDICT_COLOUR = {"go": "green", "no-go": "red", "inconclusive": "yellow"}
+_CHECK_TEXT = {"ticked": "[x]", "open": "[ ]", "unknown": "[?]"}
+
+
+def _colour() -> bool:
+    return sys.stdout.isatty() and not os.environ.get("NO_COLOR")
+
+
+def _cut(text: str, width: int) -> str:
+    return text if len(text) <= width else text[: max(width - 1, 0)] + "…"
+
+
+def _emit_json(payload: Any) -> None:
+    from console.core.redact import redact_json
+
+    click.echo(redact_json(payload, indent=2))
+
+
+def _echo(text: str, *, err: bool = False) -> None:
+    from console.core.redact import redact
+
+    click.echo(redact(text), err=err)
+
+
+def format_run(run, width: int = 80, colour: bool = False) -> list[str]:
+    """The verdict line, then one aligned line per target (name, status, value, reason)."""
+    verdict = _VERDICT_TEXT.get(run.verdict, run.verdict.upper())
+    head = (
+        f"{verdict}  {run.set}: {run.summary().split(': ', 1)[-1]} ({run.duration_ms / 1000:.1f}s)"
+    )
+    head = _cut(head, width)
+    if colour:
+        head = head.replace(
+            verdict, click.style(verdict, fg=_VERDICT_COLOUR.get(run.verdict), bold=True), 1
+        )
+    lines = [head]
+    if not run.targets:
+        return lines
+    name_w = min(max(len(t.name) for t in run.targets), 16)
+    values = [_cut(t.value_text(), 10) for t in run.targets]
+    value_w = max(len(v) for v in values)
+    for t, value in zip(run.targets, values, strict=True):
+        status = _STATUS_TEXT.get(t.status, t.status.upper())
+        if t.dry_run:
+            status = status.lower()
+        row = f"  {_cut(t.name, name_w):<{name_w}}  {status:<6}  {value:>{value_w}}  "
+        reason = ("advisory: " if t.dry_run else "") + t.reason
+        text = row + _cut(reason, max(width - len(row), 20))
+        if colour:
+            text = text.replace(
+                status, click.style(status, fg=_STATUS_COLOUR.get(t.status), bold=True), 1
+            )
+        lines.append(text)
+    return lines
+
+
+def _list_sets(loaded, as_json: bool) -> None:
+    from console.gates.run import gate_sets
+
+    sets = gate_sets(loaded)
+    if as_json:
+        _emit_json({"sets": [s.to_json() for s in sets.values()]})
+        return
+    for s in sets.values():
+        click.echo(f"{s.name}: {s.title}")
+        for t in s.targets:
+            flags = []
+            if not t.enabled:
+                flags.append("off")
+            if t.dry_run:
+                flags.append("advisory")
+            if t.overridden:
+                flags.append("site: " + ", ".join(t.overridden))
+            extra = f"  [{'; '.join(flags)}]" if flags else ""
+            _echo(f"  {t.name:<18} {t.threshold:<22} {t.source}{extra}")
+
+
+@main.command(context_settings=CONTEXT)
+@click.argument("set_name", metavar="[SET]", required=False, default="readiness")
+@click.option("--json", "as_json", is_flag=True, help="JSON on stdout.")
+@click.option("--list", "list_sets", is_flag=True, help="List the gate sets and their targets.")
+@click.option(
+    "--checklist", is_flag=True, help="Also show the seed's ship checklist ticked from the result."
+)
+@click.option(
+    "--no-record",
+    is_flag=True,
+    help="Do not store the results in the history or on the current incident.",
+)
+@config_option
+@click.pass_context
+def gate(
+    ctx: click.Context,
+    set_name: str,
+    as_json: bool,
+    list_sets: bool,
+    checklist: bool,
+    no_record: bool,
+    config_path: Path | None,
+) -> None:
+    """Run a gate set (readiness by default; canary, hard_stop, recovery) and say go or no-go.
+
+    Exit 0 go, 1 no-go, 2 could not evaluate (inconclusive, bad config, no site config).
+    """
+    from console.gates.run import _require_site, get_set, run_gate_set
+
+    loaded = load(_config_from(ctx, config_path))
+    if list_sets:
+        _list_sets(loaded, as_json)
+        return
+    _require_site(loaded)
+    get_set(loaded, set_name)  # an unknown set is exit 2 before anything runs
+    import httpx  # noqa: F401 - start-up cost, kept out of the run's wall time
+
+    run = run_gate_set(loaded, set_name, record=not no_record)
+    items = None
+    if checklist:
+        from console.exports.drafts import checklist_status
+
+        items = checklist_status(loaded, run)
+    if as_json:
+        payload = run.to_json()
+        if items is not None:
+            payload["checklist"] = [
+                {"item": i, "detail": d, "status": s, "why": w} for i, d, s, w in items
+            ]
+        _emit_json(payload)
+    else:
+        width = min(shutil.get_terminal_size((80, 24)).columns, 160)
+        for line in format_run(run, width, _colour()):
+            _echo(line)
+        if items is not None:
+            click.echo("")
+            click.echo("Ship checklist:")
+            for item, _detail, status, why in items:
+                _echo(_cut(f"  {_CHECK_TEXT[status]} {item}: {why}", width))
+    for note in run.notes:
+        _echo(f"fixmap: {note}", err=True)
+    _close_history()
+    ctx.exit(run.exit_code)
+
+
+def _close_history() -> None:
+    import contextlib
+
+    history = sys.modules.get("console.history.store")
+    if history is not None:
+        with contextlib.suppress(Exception):
+            history.close_all()

@@ -1,0 +1,496 @@
+"""`fixmap history ...`: ingest metrics, query them, ask what changed. Exit 0 ok, 2 bad input/SQL."""
+
+from __future__ import annotations
+
+import shutil
+import sys
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+import click
+
+from console.cli.base import (
+    CONTEXT,
+    FixmapGroup,
+    _config_from,
+    config_option,
+    emit_json,
+    load,
+    main,
+    warn,
+)
+from console.core.errors import FixmapError, Problem
+
+db_option = click.option(
+    "--db",
+    "db_path",
+    type=click.Path(dir_okay=False, path_type=Path),
+    default=None,
+    help="History file (default: [history].db of the site config, else history.duckdb in the data dir).",
+)
+
+
+def _open_history(ctx: click.Context, config_path: Path | None, db_path: Path | None):
+    """The History to use, and the loaded config (for its default service and sources)."""
+    from console.history.store import History, history_for
+
+    loaded = load(_config_from(ctx, config_path))
+    # a one-shot command may use DuckDB's default memory limit; the console keeps to its own
+    if db_path is not None:
+        return History(
+            db_path, lock_timeout=loaded.config.history.lock_timeout, memory_limit=None
+        ), loaded
+    return history_for(loaded, memory_limit=None), loaded
+
+
+# ---------------------------------------------------------------- table output
+
+
+def _cell(v: Any) -> str:
+    if v is None:
+        return ""
+    if isinstance(v, bool):
+        return "true" if v else "false"
+    if isinstance(v, datetime):
+        return v.strftime("%Y-%m-%d %H:%M:%S" if v.second or v.microsecond else "%Y-%m-%d %H:%M")
+    if isinstance(v, float):
+        if v != v:
+            return "NaN"
+        a = abs(v)
+        if a == 0:
+            return "0"
+        if a >= 1e7 or a < 1e-4:
+            return f"{v:.3e}"
+        if a >= 100:
+            return f"{v:.1f}"
+        return f"{v:.4g}"
+    if isinstance(v, list | tuple):
+        return "[" + ", ".join(_cell(x) for x in v) + "]"
+    return str(v).replace("\n", " ")
+
+
+def _clip(text: str, width: int) -> str:
+    return text if len(text) <= width else text[: max(width - 1, 0)] + "…"
+
+
+def format_table(columns: list[str], rows: list[list[Any]], width: int = 80) -> str:
+    """An aligned text table no wider than `width`; wide cells are cut with '…'."""
+    if not columns:
+        return ""
+    cells = [[_cell(v) for v in r] for r in rows]
+    numeric = [
+        all(
+            isinstance(r[i], int | float) and not isinstance(r[i], bool)
+            for r in rows
+            if r[i] is not None
+        )
+        and any(r[i] is not None for r in rows)
+        for i in range(len(columns))
+    ]
+    widths = [max([len(c)] + [len(r[i]) for r in cells]) for i, c in enumerate(columns)]
+    shown = len(columns)
+
+    def total(n: int) -> int:
+        return sum(widths[:n]) + 2 * (n - 1)
+
+    # cut text columns first (not below their header, up to 12); then leave columns out
+    solid = [
+        numeric[i] or any(isinstance(r[i], datetime) for r in rows) for i in range(len(columns))
+    ]
+    floors = [
+        widths[i] if solid[i] else min(widths[i], max(6, min(len(c), 12)))
+        for i, c in enumerate(columns)
+    ]
+    while total(shown) > width:
+        soft = [i for i in range(shown) if widths[i] > floors[i]]
+        if soft:
+            widest = max(soft, key=lambda i: widths[i])
+            widths[widest] = max(floors[widest], widths[widest] - (total(shown) - width))
+        elif shown > 1:
+            shown -= 1
+        else:
+            widths[0] = width
+            break
+    hidden = len(columns) - shown
+
+    def line(values: list[str]) -> str:
+        out = []
+        for i in range(shown):
+            text = _clip(values[i], widths[i])
+            out.append(text.rjust(widths[i]) if numeric[i] else text.ljust(widths[i]))
+        return "  ".join(out).rstrip()
+
+    lines = [line(columns), "  ".join("-" * widths[i] for i in range(shown))]
+    lines.extend(line(r) for r in cells)
+    if hidden:
+        lines.append(
+            _clip(
+                f"({hidden} more column{'s' if hidden > 1 else ''}, see them with --json: "
+                f"{', '.join(columns[shown:])})",
+                width,
+            )
+        )
+    return "\n".join(lines)
+
+
+def _width() -> int:
+    if sys.stdout.isatty():
+        return max(40, shutil.get_terminal_size((80, 24)).columns)
+    return 80
+
+
+def _print_result(result: Any) -> None:
+    if result.title and result.name:
+        click.echo(result.title)
+    if result.columns:
+        click.echo(format_table(result.columns, result.rows, _width()))
+    if result.note:
+        warn(f"note: {result.note}")
+    if result.measures:
+        shown = ", ".join(f"{k}={_cell(v)}" for k, v in result.measures.items())
+        click.echo(f"measures: {shown}")
+    more = " (more rows exist: raise --limit or narrow the query)" if result.truncated else ""
+    warn(
+        f"{len(result.rows)} row{'s' if len(result.rows) != 1 else ''} in {result.elapsed_ms:.1f} ms{more}"
+    )
+
+
+# ---------------------------------------------------------------- commands
+
+
+@main.group("history", cls=FixmapGroup, context_settings=CONTEXT)
+def history_group() -> None:
+    """Metric history in a local DuckDB file: ingest, query, what changed."""
+
+
+@history_group.command("ingest", context_settings=CONTEXT)
+@click.argument("paths", nargs=-1, type=click.Path(path_type=Path))
+@click.option(
+    "--prometheus", "prom_url", metavar="URL", help="A Prometheus-compatible API to query_range."
+)
+@click.option(
+    "--query", "queries", multiple=True, metavar="PROMQL", help="PromQL to ingest (repeatable)."
+)
+@click.option("--since", default="24h", show_default=True, help="How far back to query.")
+@click.option("--step", default="30s", show_default=True, help="Resolution of the range query.")
+@click.option("--until", default=None, help="End of the range (ISO time; default now).")
+@click.option("--metric", default=None, help="Store the series under this metric name.")
+@click.option(
+    "--service",
+    default=None,
+    help="Service of the series (Prometheus: instead of the service/job label; files: when "
+    "they have no service column).",
+)
+@click.option(
+    "--token-secret",
+    default=None,
+    metavar="NAME",
+    help="Name of the secret holding a bearer token for the Prometheus API.",
+)
+@click.option(
+    "--source",
+    "sources",
+    multiple=True,
+    metavar="NAME",
+    help="Ingest this metric source of the site config (repeatable; default: all of them).",
+)
+@click.option("--force", is_flag=True, help="Ingest files again even if they were ingested before.")
+@click.option("--json", "as_json", is_flag=True, help="JSON on stdout.")
+@config_option
+@db_option
+@click.pass_context
+def history_ingest(
+    ctx: click.Context,
+    paths: tuple[Path, ...],
+    prom_url: str | None,
+    queries: tuple[str, ...],
+    since: str,
+    step: str,
+    until: str | None,
+    metric: str | None,
+    service: str | None,
+    token_secret: str | None,
+    sources: tuple[str, ...],
+    force: bool,
+    as_json: bool,
+    config_path: Path | None,
+    db_path: Path | None,
+) -> None:
+    """Load CSV/Parquet files, a Prometheus range query, or the site config's metric sources.
+
+    \b
+      fixmap history ingest metrics.parquet exports/
+      fixmap history ingest --prometheus http://127.0.0.1:9090 --query 'up' --since 24h --step 30s
+      fixmap history ingest            # the [history.sources] of the site config
+    """
+    from console.history.store import ingest_sources
+
+    history, loaded = _open_history(ctx, config_path, db_path)
+    if prom_url:
+        if paths or sources:
+            raise FixmapError("give files, --prometheus or --source, one at a time")
+        if not queries:
+            raise FixmapError(
+                "--prometheus needs at least one --query PROMQL",
+                [
+                    Problem(
+                        None,
+                        "query",
+                        "missing",
+                        hint="e.g. --query 'rate(http_requests_total[1m])'",
+                    )
+                ],
+            )
+        headers = {}
+        if token_secret:
+            from console.core.secrets import resolve
+
+            headers["Authorization"] = f"Bearer {resolve(token_secret)}"
+        report = history.ingest_prometheus(
+            prom_url,
+            list(queries),
+            since,
+            step,
+            until=until,
+            metric=metric,
+            service=service,
+            headers=headers,
+        )
+    elif paths:
+        if queries or sources:
+            raise FixmapError("--query needs --prometheus URL; --source cannot be mixed with files")
+        report = history.ingest_files(
+            paths, service=service or loaded.config.default_service(), force=force
+        )
+    elif queries:
+        raise FixmapError("--query needs --prometheus URL")
+    elif sources or loaded.config.history.sources:
+        report = ingest_sources(history, loaded, list(sources) or None)
+    else:
+        raise FixmapError(
+            "nothing to ingest",
+            [
+                Problem(
+                    None,
+                    None,
+                    "no files, no --prometheus URL, and no [history.sources] in the site config",
+                    hint="e.g. fixmap history ingest metrics.csv",
+                )
+            ],
+        )
+    if as_json:
+        emit_json({"db": str(history.path), **report.to_json()})
+        return
+    for src in report.sources:
+        if src.skipped:
+            warn(f"skipped {src.source}: {src.skipped}")
+        else:
+            extra = f", {src.series} series" if src.series else ""
+            click.echo(f"  {src.rows:>10,} rows{extra}  {src.source}")
+    replaced = f" (replacing {report.replaced:,} overlapping rows)" if report.replaced else ""
+    click.echo(
+        f"ingested {report.rows:,} rows in {report.elapsed_s:.2f} s "
+        f"({report.rows_per_s:,.0f} rows/s){replaced} into {history.path}"
+    )
+
+
+def _parse_params(items: tuple[str, ...]) -> dict[str, str]:
+    out: dict[str, str] = {}
+    problems = []
+    for item in items:
+        key, sep, value = item.partition("=")
+        if not sep or not key.strip():
+            problems.append(
+                Problem(None, "--param", f"'{item}' is not k=v", hint="e.g. --param window=15m")
+            )
+            continue
+        out[key.strip()] = value.strip()
+    if problems:
+        raise FixmapError("bad --param", problems)
+    return out
+
+
+@history_group.command("query", context_settings=CONTEXT)
+@click.argument("sql", required=False)
+@click.option(
+    "--named",
+    "named_name",
+    default=None,
+    metavar="NAME",
+    help="Run a named query (latency_percentiles, window_vs_baseline, error_rates, "
+    "quality_trend, cache_hit_ratio, what_changed).",
+)
+@click.option(
+    "--param",
+    "params",
+    multiple=True,
+    metavar="K=V",
+    help="A named query's parameter (repeatable).",
+)
+@click.option(
+    "--limit",
+    default=10_000,
+    show_default=True,
+    type=click.IntRange(0),
+    help="At most this many rows (0: all).",
+)
+@click.option(
+    "--json", "as_json", is_flag=True, help='JSON on stdout: {"columns": [...], "rows": [[...]]}.'
+)
+@config_option
+@db_option
+@click.pass_context
+def history_query(
+    ctx: click.Context,
+    sql: str | None,
+    named_name: str | None,
+    params: tuple[str, ...],
+    limit: int,
+    as_json: bool,
+    config_path: Path | None,
+    db_path: Path | None,
+) -> None:
+    """Run read-only SQL over the history, or a named query.
+
+    \b
+      fixmap history query "SELECT metric, count(*) FROM samples GROUP BY ALL"
+      fixmap history query --named window_vs_baseline --param metric=latency_ms --param window=15m
+    Tables: samples(ts, service, metric, value, labels), events, probe_results, ingests.
+    """
+    if bool(sql) == bool(named_name):
+        raise FixmapError(
+            "give either SQL or --named NAME",
+            [
+                Problem(
+                    None,
+                    None,
+                    "both given" if sql else "neither given",
+                    hint='e.g. fixmap history query "SELECT * FROM events"',
+                )
+            ],
+        )
+    if params and not named_name:
+        raise FixmapError("--param goes with --named NAME")
+    history, _ = _open_history(ctx, config_path, db_path)
+    history.max_rows = limit
+    if named_name:
+        result = history.named(named_name, **_parse_params(params))
+    else:
+        result = history.sql(sql or "", max_rows=limit)
+    from console.incident.timeline import record_query
+
+    record_query(result)
+    if as_json:
+        payload = result.to_json()
+        if result.name:
+            payload.update(
+                {"name": result.name, "params": result.params, "measures": result.measures}
+            )
+            if result.note:
+                payload["note"] = result.note
+        emit_json(payload)
+        return
+    _print_result(result)
+
+
+@history_group.command("changed", context_settings=CONTEXT)
+@click.option("--service", default=None, help="Only this service (default: all).")
+@click.option("--window", default="1h", show_default=True, help="The recent window to look at.")
+@click.option(
+    "--baseline", default="24h", show_default=True, help="The baseline before the window."
+)
+@click.option(
+    "--until", default=None, help="End of the window (ISO time or a duration ago; default now)."
+)
+@click.option(
+    "--limit",
+    default=20,
+    show_default=True,
+    type=click.IntRange(1),
+    help="At most this many series.",
+)
+@click.option("--json", "as_json", is_flag=True, help="JSON on stdout.")
+@config_option
+@db_option
+@click.pass_context
+def history_changed(
+    ctx: click.Context,
+    service: str | None,
+    window: str,
+    baseline: str,
+    until: str | None,
+    limit: int,
+    as_json: bool,
+    config_path: Path | None,
+    db_path: Path | None,
+) -> None:
+    """What changed: series whose recent window left their baseline, ranked, with when it began."""
+    history, _ = _open_history(ctx, config_path, db_path)
+    changes = history.what_changed(service, window, baseline, until=until, limit=limit)
+    if as_json:
+        from console.history.store import _jsonable
+
+        emit_json(
+            {
+                "window": window,
+                "baseline": baseline,
+                "changes": [{**_jsonable(c.__dict__), "series": c.series} for c in changes],
+            }
+        )
+        return
+    if not changes:
+        click.echo(
+            f"nothing left its baseline in the last {window} (compared with the {baseline} before)"
+        )
+        return
+    click.echo(f"last {window} vs the {baseline} before (times UTC):")
+    rows = [
+        [
+            i,
+            c.series,
+            c.direction,
+            round(c.score, 1),
+            c.started.strftime("%m-%d %H:%M"),
+            c.ended.strftime("%m-%d %H:%M") if c.ended else "ongoing",
+            "" if c.change_pct is None else f"{c.change_pct:+.0f}%",
+            f"{c.baseline:.3g} → {c.peak:.3g}",
+        ]
+        for i, c in enumerate(changes, 1)
+    ]
+    click.echo(
+        format_table(
+            ["#", "series", "dir", "score", "started", "ended", "change", "baseline → peak"],
+            rows,
+            _width(),
+        )
+    )
+
+
+@history_group.command("events", context_settings=CONTEXT)
+@click.option("--since", default="7d", show_default=True, help="ISO time or a duration ago.")
+@click.option("--until", default=None, help="ISO time or a duration ago (default now).")
+@click.option("--service", default=None, help="Only this service (and events of no service).")
+@click.option("--json", "as_json", is_flag=True, help="JSON on stdout.")
+@config_option
+@db_option
+@click.pass_context
+def history_events(
+    ctx: click.Context,
+    since: str,
+    until: str | None,
+    service: str | None,
+    as_json: bool,
+    config_path: Path | None,
+    db_path: Path | None,
+) -> None:
+    """Deploys, rollbacks, actions and incidents recorded in the history."""
+    from console.history.store import _jsonable
+
+    history, _ = _open_history(ctx, config_path, db_path)
+    events = history.events(since, until, service=service)
+    if as_json:
+        emit_json([_jsonable(e.__dict__) for e in events])
+        return
+    rows = [[e.ts, e.kind, e.service or "", e.title] for e in events]
+    click.echo(format_table(["ts", "kind", "service", "title"], rows, _width()))

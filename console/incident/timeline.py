@@ -1,0 +1,705 @@
+"""Incidents: a timeline of what was seen and done while one is open, kept in the data dir.
+
+Storage (data_dir()/incidents/, survives restarts):
+
+- `<ID>.jsonl`: one incident, append-only, one JSON object per line, each line redacted, written
+  under an flock and fsynced before the call returns (console.journal.append):
+
+      {"v": 1, "ts": "2026-11-27T01:30:32.123Z", "kind": "opened", "title": "...",
+       "detail": {"id": ..., "title": ..., "severity": "S2", "service": ..., "site": ...},
+       "who": "alice", "host": "bastion-1"}
+
+  Kinds: opened, note, route, step, probe, gate, query, action, phase, severity, comms, closed
+  (any other lower-case word is kept as given). The first line is `opened`; `closed` carries
+  {"resolution": ...}. The incident's state is the replay of its lines.
+- `CURRENT`: the id of the current incident (written atomically; removed when it closes).
+
+IDs look like `INC-20261127-0130-3f9a` (UTC open time + 4 random hex digits).
+
+`record(kind, title, detail=None)` is the one call the rest of fixmap makes: it appends to the
+current incident when one is open, costs one small file read when none is, and never raises.
+Opening and closing are mirrored into the metric history as `incident` events (best effort).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import fcntl
+import json
+import os
+import re
+import secrets
+import threading
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from console.core.errors import EXIT_BAD_INPUT, FixmapError, Problem, closest
+
+INCIDENTS_DIR = "incidents"
+CURRENT_FILE = "CURRENT"
+SEVERITIES: tuple[str, ...] = ("S1", "S2", "S3", "S4")
+SEVERITY_MEANING: dict[str, str] = {
+    "S1": "major outage, most users blocked",
+    "S2": "partial outage: degraded answers or timeouts",
+    "S3": "narrow scope: one region or feature",
+    "S4": "advisory, no breakage",
+}
+PHASES: tuple[str, ...] = ("investigating", "identified", "monitoring", "resolved")
+KINDS: tuple[str, ...] = (
+    "opened",
+    "note",
+    "route",
+    "step",
+    "probe",
+    "gate",
+    "query",
+    "action",
+    "phase",
+    "severity",
+    "comms",
+    "closed",
+)
+MAX_DETAIL_CHARS = 64_000
+"""A detail larger than this (a huge query result) is cut to a preview."""
+HISTORY_MIRROR_TIMEOUT = 2.0
+_ID = re.compile(r"^INC-\d{8}-\d{4}-[0-9a-f]{4,8}$")
+_KIND = re.compile(r"^[a-z][a-z0-9_]*$")
+_lock = threading.Lock()
+
+last_error: str | None = None
+"""Why the last record() call wrote nothing although an incident was open (for a status line)."""
+
+
+class IncidentError(FixmapError):
+    """No such incident, none open, one already open, a bad severity or phase."""
+
+    exit_code = EXIT_BAD_INPUT
+
+
+# ------------------------------------------------------------------ model
+
+
+@dataclass(frozen=True)
+class TimelineEvent:
+    """One line of an incident's timeline."""
+
+    ts: str
+    """ISO 8601 UTC with milliseconds and Z."""
+    kind: str
+    title: str
+    detail: dict[str, Any] = field(default_factory=dict)
+    who: str = ""
+
+    @property
+    def time(self) -> datetime:
+        return parse_ts(self.ts)
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "ts": self.ts,
+            "kind": self.kind,
+            "title": self.title,
+            "detail": self.detail,
+            "who": self.who,
+        }
+
+
+@dataclass
+class Incident:
+    """An incident as its timeline tells it."""
+
+    id: str
+    title: str
+    severity: str
+    service: str | None
+    opened_at: str
+    opened_by: str = ""
+    host: str = ""
+    site: str | None = None
+    status: str = "open"
+    """open | closed"""
+    closed_at: str | None = None
+    closed_by: str | None = None
+    resolution: str | None = None
+    phase: str = "investigating"
+    """The comms phase: investigating | identified | monitoring | resolved."""
+    events: list[TimelineEvent] = field(default_factory=list)
+    path: Path | None = None
+    notes: list[str] = field(default_factory=list)
+    """Not stored: what went wrong around the last change (history not updated, ...)."""
+
+    @property
+    def is_open(self) -> bool:
+        return self.status == "open"
+
+    @property
+    def opened(self) -> datetime:
+        return parse_ts(self.opened_at)
+
+    @property
+    def closed(self) -> datetime | None:
+        return parse_ts(self.closed_at) if self.closed_at else None
+
+    def age_s(self, now: datetime | None = None) -> float:
+        end = self.closed or now or datetime.now(UTC)
+        return max(0.0, (end - self.opened).total_seconds())
+
+    def age_text(self, now: datetime | None = None) -> str:
+        return duration_text(self.age_s(now))
+
+    def of_kind(self, *kinds: str) -> list[TimelineEvent]:
+        return [e for e in self.events if e.kind in kinds]
+
+    def summary_json(self) -> dict[str, Any]:
+        return {
+            "id": self.id,
+            "title": self.title,
+            "severity": self.severity,
+            "service": self.service,
+            "status": self.status,
+            "phase": self.phase,
+            "opened_at": self.opened_at,
+            "opened_by": self.opened_by,
+            "closed_at": self.closed_at,
+            "resolution": self.resolution,
+            "events": len(self.events),
+        }
+
+    def to_json(self) -> dict[str, Any]:
+        data = self.summary_json()
+        data.update(
+            {
+                "host": self.host,
+                "site": self.site,
+                "closed_by": self.closed_by,
+                "events": [e.to_json() for e in self.events],
+            }
+        )
+        return data
+
+
+# ------------------------------------------------------------------ small helpers
+
+
+def now_iso() -> str:
+    return datetime.now(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+
+
+def parse_ts(text: str) -> datetime:
+    dt = datetime.fromisoformat(text.replace("Z", "+00:00"))
+    return dt if dt.tzinfo else dt.replace(tzinfo=UTC)
+
+
+def duration_text(seconds: float) -> str:
+    s = int(seconds)
+    if s < 60:
+        return f"{s}s"
+    if s < 3600:
+        return f"{s // 60}m"
+    if s < 86400:
+        return f"{s // 3600}h {s % 3600 // 60:02d}m"
+    return f"{s // 86400}d {s % 86400 // 3600}h"
+
+
+def parse_severity(text: str | None) -> str:
+    """'S2', 's2', 'sev2', 'SEV-2', '2' (and 'P2') -> 'S2'."""
+    raw = (text or "").strip()
+    m = re.match(r"^(?:s|sev|p)?[\s_-]*([1-4])$", raw, re.IGNORECASE)
+    if not m:
+        raise IncidentError(
+            f"severity '{raw}' is not one of S1-S4",
+            [
+                Problem(
+                    None,
+                    "severity",
+                    "use S1 (major outage) .. S4 (advisory); sev1..sev4 work too",
+                )
+            ],
+        )
+    return f"S{m.group(1)}"
+
+
+def parse_phase(text: str) -> str:
+    raw = (text or "").strip().lower()
+    if raw in PHASES:
+        return raw
+    guess = closest(raw, PHASES)
+    hint = f"did you mean '{guess}'?" if guess else "phases: " + ", ".join(PHASES)
+    raise IncidentError(f"'{text}' is not a comms phase ({hint})")
+
+
+def incidents_dir() -> Path:
+    from console.core.paths import data_dir
+
+    path = data_dir() / INCIDENTS_DIR
+    path.mkdir(parents=True, exist_ok=True)
+    return path
+
+
+def _file(incident_id: str) -> Path:
+    return incidents_dir() / f"{incident_id}.jsonl"
+
+
+@contextlib.contextmanager
+def _state_lock() -> Iterator[None]:
+    """Serialise open/close (and the CURRENT pointer) across threads and processes."""
+    with _lock:
+        fd = os.open(incidents_dir() / ".lock", os.O_RDWR | os.O_CREAT, 0o600)
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX)
+            yield
+        finally:
+            os.close(fd)
+
+
+def _who() -> tuple[str, str]:
+    from console.actions.journal import host, who
+
+    return who(), host()
+
+
+def _bounded(detail: Any) -> dict[str, Any]:
+    """The detail as a JSON object, cut to a preview when it is huge."""
+    if detail is None:
+        return {}
+    if not isinstance(detail, dict):
+        detail = {"value": detail}
+    text = json.dumps(detail, ensure_ascii=False, default=str)
+    if len(text) <= MAX_DETAIL_CHARS:
+        return json.loads(text)
+    return {"truncated": True, "preview": text[:MAX_DETAIL_CHARS]}
+
+
+def _append(incident_id: str, kind: str, title: str, detail: Any = None) -> TimelineEvent:
+    from console.actions.journal import append
+
+    if not _KIND.match(kind):
+        raise IncidentError(f"timeline kind '{kind}' is not a lower-case word")
+    who, host = _who()
+    written = append(
+        {
+            "ts": now_iso(),
+            "kind": kind,
+            "title": " ".join(str(title).split())[:500],
+            "detail": _bounded(detail),
+            "who": who,
+            "host": host,
+        },
+        _file(incident_id),
+    )
+    return TimelineEvent(
+        written["ts"], written["kind"], written["title"], written["detail"], written["who"]
+    )
+
+
+# ------------------------------------------------------------------ reading
+
+
+def _read_lines(path: Path) -> list[dict[str, Any]]:
+    try:
+        raw = path.read_bytes()
+    except FileNotFoundError:
+        return []
+    out = []
+    for line in raw.split(b"\n"):
+        if not line.strip():
+            continue
+        try:
+            rec = json.loads(line.decode("utf-8"))
+        except (UnicodeDecodeError, ValueError):
+            continue  # a torn line spoils only itself
+        if isinstance(rec, dict) and isinstance(rec.get("kind"), str):
+            out.append(rec)
+    return out
+
+
+def _replay(incident_id: str, lines: list[dict[str, Any]], path: Path | None) -> Incident:
+    first = next((r for r in lines if r.get("kind") == "opened"), None)
+    d = (first or {}).get("detail") or {}
+    inc = Incident(
+        id=incident_id,
+        title=str(d.get("title") or (first or {}).get("title") or incident_id),
+        severity=str(d.get("severity") or "S2"),
+        service=d.get("service"),
+        opened_at=str((first or lines[0]).get("ts") or now_iso()),
+        opened_by=str((first or {}).get("who") or ""),
+        host=str((first or {}).get("host") or ""),
+        site=d.get("site"),
+        path=path,
+    )
+    explicit_phase = None
+    for r in lines:
+        event = TimelineEvent(
+            str(r.get("ts") or ""),
+            str(r.get("kind")),
+            str(r.get("title") or ""),
+            r.get("detail") if isinstance(r.get("detail"), dict) else {},
+            str(r.get("who") or ""),
+        )
+        inc.events.append(event)
+        if event.kind == "severity" and event.detail.get("severity") in SEVERITIES:
+            inc.severity = event.detail["severity"]
+        elif event.kind in ("phase", "comms") and event.detail.get("phase") in PHASES:
+            explicit_phase = event.detail["phase"]
+        elif event.kind == "closed":
+            inc.status = "closed"
+            inc.closed_at = event.ts
+            inc.closed_by = event.who
+            inc.resolution = event.detail.get("resolution")
+        elif event.kind == "reopened":
+            inc.status = "open"
+            inc.closed_at = inc.closed_by = inc.resolution = None
+    inc.phase = "resolved" if inc.status == "closed" else (explicit_phase or "investigating")
+    return inc
+
+
+def resolve_id(text: str) -> str:
+    """An incident id from what was typed: the full id, or a unique part of one (its suffix)."""
+    raw = (text or "").strip()
+    ids = [p.stem for p in incidents_dir().glob("INC-*.jsonl")]
+    if raw in ids:
+        return raw
+    matches = [i for i in ids if raw and raw.lower() in i.lower()]
+    if len(matches) == 1:
+        return matches[0]
+    if len(matches) > 1:
+        raise IncidentError(
+            f"'{raw}' matches {len(matches)} incidents: {', '.join(sorted(matches)[-5:])}; "
+            "give more of the id"
+        )
+    guess = closest(raw, ids)
+    hint = f"did you mean '{guess}'?" if guess else "see 'fixmap incident list'"
+    raise IncidentError(f"no incident '{raw}' ({hint})")
+
+
+def load_incident(incident_id: str) -> Incident:
+    """The incident with this id (or a unique part of it); IncidentError when there is none."""
+    iid = resolve_id(incident_id)
+    path = _file(iid)
+    lines = _read_lines(path)
+    if not lines:
+        raise IncidentError(f"incident {iid} has an empty timeline file: {path}")
+    return _replay(iid, lines, path)
+
+
+def current_id() -> str | None:
+    """The current incident's id, or None (a small file read; never raises)."""
+    try:
+        text = (incidents_dir() / CURRENT_FILE).read_text(encoding="utf-8").strip()
+    except (OSError, UnicodeDecodeError):
+        return None
+    return text if _ID.match(text) else None
+
+
+def current_incident() -> Incident | None:
+    """The open current incident, or None."""
+    iid = current_id()
+    if iid is None:
+        return None
+    try:
+        inc = load_incident(iid)
+    except FixmapError:
+        return None
+    return inc if inc.is_open else None
+
+
+def list_incidents() -> list[Incident]:
+    """Every incident, newest first."""
+    out = []
+    for path in incidents_dir().glob("INC-*.jsonl"):
+        lines = _read_lines(path)
+        if lines:
+            out.append(_replay(path.stem, lines, path))
+    out.sort(key=lambda i: i.opened_at, reverse=True)
+    return out
+
+
+# ------------------------------------------------------------------ changing
+
+
+def _site_name(loaded: Any) -> str | None:
+    try:
+        return loaded.site_name if loaded is not None and loaded.path is not None else None
+    except Exception:
+        return None
+
+
+def _mirror(loaded: Any, inc: Incident, state: str, title: str) -> str | None:
+    """Copy an open/close into the metric history so charts mark it; best effort."""
+    if loaded is None or getattr(loaded, "path", None) is None:
+        return None
+    from console.core.redact import redact
+
+    try:
+        from console.history.store import history_for
+
+        history_for(loaded, lock_timeout=HISTORY_MIRROR_TIMEOUT).record_events(
+            [
+                {
+                    "kind": "incident",
+                    "service": inc.service,
+                    "title": title,
+                    "detail": {
+                        "state": state,
+                        "id": inc.id,
+                        "severity": inc.severity,
+                        "resolution": inc.resolution,
+                    },
+                }
+            ]
+        )
+    except Exception as exc:
+        return redact(f"history not updated ({type(exc).__name__}: {exc}); the timeline has it")
+    return None
+
+
+def new_id(now: datetime | None = None) -> str:
+    now = now or datetime.now(UTC)
+    return f"INC-{now:%Y%m%d-%H%M}-{secrets.token_hex(2)}"
+
+
+def open_incident(
+    title: str,
+    severity: str | None = "S2",
+    service: str | None = None,
+    *,
+    loaded: Any = None,
+) -> Incident:
+    """Open an incident, make it the current one, start its timeline.
+
+    Refuses (IncidentError, exit 2) while another current incident is open.
+    """
+    text = " ".join((title or "").split())
+    if not text:
+        raise IncidentError(
+            "an incident needs a title: what users see, e.g. 'answers cite old snippets'"
+        )
+    sev = parse_severity(severity or "S2")
+    if service is None and loaded is not None and getattr(loaded, "path", None) is not None:
+        with contextlib.suppress(Exception):
+            service = loaded.default_service
+    with _state_lock():
+        cur = current_incident()
+        if cur is not None:
+            raise IncidentError(
+                f"incident {cur.id} ('{cur.title}', {cur.severity}, open {cur.age_text()}) is "
+                "still open: close it first (fixmap incident close --resolution ...)"
+            )
+        iid = new_id()
+        while _file(iid).exists():
+            iid = new_id()
+        detail = {
+            "id": iid,
+            "title": text,
+            "severity": sev,
+            "service": service,
+            "site": _site_name(loaded),
+            "config": str(loaded.path) if loaded is not None and loaded.path else None,
+        }
+        _append(iid, "opened", f"incident opened: {text} ({sev})", detail)
+        from console.core.paths import atomic_write
+
+        atomic_write(incidents_dir() / CURRENT_FILE, iid + "\n")
+    inc = load_incident(iid)
+    note = _mirror(loaded, inc, "opened", f"incident {iid} opened: {text} ({sev})")
+    if note:
+        inc.notes.append(note)
+    return inc
+
+
+def _target_id(incident_id: str | None) -> str:
+    if incident_id:
+        return resolve_id(incident_id)
+    iid = current_id()
+    if iid is None or current_incident() is None:
+        raise IncidentError(
+            "no incident is open: open one with fixmap incident open TITLE [--severity S2]"
+        )
+    return iid
+
+
+def add_note(text: str, incident_id: str | None = None) -> TimelineEvent:
+    """A free-text note on the current (or given) incident."""
+    body = " ".join((text or "").split())
+    if not body:
+        raise IncidentError("the note is empty")
+    iid = _target_id(incident_id)
+    return _append(iid, "note", body, {"text": (text or "").strip()})
+
+
+def set_severity(severity: str, incident_id: str | None = None) -> TimelineEvent:
+    sev = parse_severity(severity)
+    iid = _target_id(incident_id)
+    return _append(iid, "severity", f"severity set to {sev}", {"severity": sev})
+
+
+def set_phase(phase: str, note: str | None = None, incident_id: str | None = None) -> TimelineEvent:
+    """Move the comms phase (investigating -> identified -> monitoring -> resolved)."""
+    p = parse_phase(phase)
+    iid = _target_id(incident_id)
+    title = f"status: {p}" + (f": {note}" if note else "")
+    return _append(iid, "phase", title, {"phase": p, "note": note})
+
+
+def mark_update_posted(
+    phase: str | None = None, incident_id: str | None = None, channel: str = "status page"
+) -> TimelineEvent:
+    """Record that a public update went out (starts the next-update timer)."""
+    iid = _target_id(incident_id)
+    inc = load_incident(iid)
+    p = parse_phase(phase) if phase else inc.phase
+    return _append(
+        iid,
+        "comms",
+        f"public update posted ({p}) on the {channel}",
+        {"phase": p, "channel": channel},
+    )
+
+
+def close_incident(
+    resolution: str | None = None, *, loaded: Any = None, incident_id: str | None = None
+) -> Incident:
+    """Close the current (or given) incident with its resolution; clears the current pointer."""
+    with _state_lock():
+        iid = _target_id(incident_id)
+        inc = load_incident(iid)
+        if not inc.is_open:
+            raise IncidentError(f"incident {iid} is already closed ({inc.closed_at})")
+        text = " ".join((resolution or "").split()) or "resolved (no resolution given)"
+        _append(
+            iid,
+            "closed",
+            f"incident closed: {text}",
+            {"resolution": text, "duration_s": round(inc.age_s(), 1)},
+        )
+        if current_id() == iid:
+            with contextlib.suppress(FileNotFoundError):
+                (incidents_dir() / CURRENT_FILE).unlink()
+    inc = load_incident(iid)
+    note = _mirror(loaded, inc, "resolved", f"incident {iid} resolved: {text}")
+    if note:
+        inc.notes.append(note)
+    return inc
+
+
+# ------------------------------------------------------------------ recording (never raises)
+
+
+def record(
+    kind: str, title: str, detail: Any = None, *, incident_id: str | None = None
+) -> TimelineEvent | None:
+    """Append to the current incident's timeline (or the given one). No incident: nothing, cheaply.
+
+    Never raises into the caller; a failure to write is kept in `last_error`.
+    """
+    global last_error
+    try:
+        iid = incident_id or current_id()
+        if iid is None:
+            return None
+        if incident_id is not None and not _file(iid).exists():
+            return None
+        event = _append(iid, kind, title, detail)
+        last_error = None
+        return event
+    except Exception as exc:
+        try:
+            from console.core.redact import redact
+
+            last_error = redact(f"timeline not written: {type(exc).__name__}: {exc}")
+        except Exception:
+            last_error = "timeline not written"
+        return None
+
+
+def record_probes(results: list[Any], *, context: str | None = None) -> TimelineEvent | None:
+    """Probe verdicts as one timeline event (ProbeResult objects or their dicts)."""
+    try:
+        rows = [r.to_dict() if hasattr(r, "to_dict") else dict(r) for r in results]
+        if not rows:
+            return None
+        bad = [f"{r.get('name')} {r.get('status')}" for r in rows if r.get("status") != "pass"]
+        title = f"probes: {len(rows) - len(bad)} of {len(rows)} pass"
+        if bad:
+            title += f" ({', '.join(bad)})"
+        if context:
+            title = f"{context}: {title}"
+        keep = ("name", "kind", "status", "value", "threshold", "reason", "embedder", "values")
+        return record("probe", title, {"probes": [{k: r.get(k) for k in keep} for r in rows]})
+    except Exception:
+        return None
+
+
+def record_action(outcome: Any) -> TimelineEvent | None:
+    """An action's outcome (console.actions.Outcome) with its key, status and verify."""
+    try:
+        plan = getattr(outcome, "plan", None)
+        verify = getattr(outcome, "verify", None)
+        title = f"action {outcome.action}: {outcome.status}"
+        if verify:
+            title += f", verify {verify.get('status')}"
+        detail = {
+            "action": outcome.action,
+            "key": outcome.key,
+            "status": outcome.status,
+            "run": getattr(outcome, "run", None),
+            "exit_code": getattr(outcome, "exit_code", None),
+            "http_status": getattr(outcome, "http_status", None),
+            "duration_s": getattr(outcome, "duration_s", None),
+            "reason": getattr(outcome, "reason", ""),
+            "verify": verify,
+            "break_glass": getattr(outcome, "break_glass", None),
+            "guard": getattr(outcome, "guard", None),
+            "params": getattr(plan, "params", None),
+            "kind": getattr(plan, "kind", None),
+        }
+        target = getattr(plan, "incident", None)
+        if target and _ID.match(str(target)) and _file(str(target)).exists():
+            return record("action", title, detail, incident_id=str(target))
+        return record("action", title, detail)
+    except Exception:
+        return None
+
+
+def record_query(result: Any) -> TimelineEvent | None:
+    """A history query that was run (console.history.QueryResult): name or SQL, params, measures."""
+    try:
+        name = getattr(result, "name", None)
+        title = f"query {name}" if name else "query (SQL)"
+        rows = len(getattr(result, "rows", []) or [])
+        title += f": {rows} rows"
+        detail = {
+            "name": name,
+            "params": getattr(result, "params", {}),
+            "sql": None if name else getattr(result, "sql", None),
+            "rows": rows,
+            "measures": getattr(result, "measures", {}),
+            "note": getattr(result, "note", None),
+        }
+        return record("query", title, detail)
+    except Exception:
+        return None
+
+
+def record_route(
+    playbook_id: str, title: str | None = None, *, why: str | None = None, query: str | None = None
+) -> TimelineEvent | None:
+    """A playbook opened (from the router or by hand)."""
+    text = f"route opened: {playbook_id}" + (f" ({title})" if title else "")
+    return record("route", text, {"playbook": playbook_id, "why": why, "query": query})
+
+
+def record_step(
+    playbook_id: str,
+    step_id: str,
+    status: str,
+    title: str | None = None,
+    detail: dict[str, Any] | None = None,
+) -> TimelineEvent | None:
+    """A walkthrough step done, skipped or failed."""
+    text = f"step {playbook_id}/{step_id} {status}" + (f": {title}" if title else "")
+    data = {"playbook": playbook_id, "step": step_id, "status": status, **(detail or {})}
+    return record("step", text, data)

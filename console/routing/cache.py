@@ -1,0 +1,88 @@
+"""Routing with a warm cache: the router index is rebuilt only when a playbook file changes."""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import json
+from pathlib import Path
+
+from console.core.paths import bundled_dir, playbook_files
+from console.site.config import LoadedConfig
+
+CACHE_VERSION = "1"
+
+
+def _fingerprint(dirs: list[Path]) -> str:
+    h = hashlib.sha1(CACHE_VERSION.encode())
+    router_src = Path(__file__).with_name("router.py")
+    for f in [router_src, *(f for d in dirs if d.is_dir() for f in playbook_files(d))]:
+        st = f.stat()
+        h.update(f"{f}\0{st.st_mtime_ns}\0{st.st_size}\n".encode())
+    return h.hexdigest()[:16]
+
+
+def get_router(loaded: LoadedConfig):
+    """The router over bundled + team playbooks, from the cache when nothing changed."""
+    from console.routing.router import Router
+
+    dirs = [bundled_dir(), *loaded.playbook_dirs]
+    cache = _cache_dir() / f"router-{_fingerprint(dirs)}.json"
+    if cache.is_file():
+        try:
+            return Router.from_state(_read_state(cache))
+        except Exception:  # a corrupt cache is rebuilt, never fatal
+            cache.unlink(missing_ok=True)
+    from console.playbooks.schema import load_catalog
+
+    catalog = load_catalog(loaded.playbook_dirs)
+    router = Router.from_playbooks(catalog)
+    with contextlib.suppress(OSError):  # a read-only data dir only costs the cache
+        _write_state(cache, router.to_state())
+    return router
+
+
+def route_query(loaded: LoadedConfig, query: str, top: int = 5):
+    return get_router(loaded).route(query, top)
+
+
+def _cache_dir() -> Path:
+    from console.core.paths import data_dir
+
+    d = data_dir() / "cache"
+    d.mkdir(parents=True, exist_ok=True)
+    return d
+
+
+def _read_state(path: Path) -> dict:
+    import numpy as np
+
+    raw = json.loads(path.read_text(encoding="utf-8"))
+    arrays = raw.pop("__arrays__", {})
+    for key, spec in arrays.items():
+        raw[key] = np.frombuffer(bytes.fromhex(spec["hex"]), dtype=spec["dtype"]).reshape(
+            spec["shape"]
+        )
+    return raw
+
+
+def _write_state(path: Path, state: dict) -> None:
+    import numpy as np
+
+    from console.core.paths import atomic_write
+
+    plain: dict = {}
+    arrays: dict = {}
+    for key, value in state.items():
+        if isinstance(value, np.ndarray) and value.dtype != object:
+            arrays[key] = {
+                "dtype": value.dtype.str,
+                "shape": list(value.shape),
+                "hex": value.tobytes().hex(),
+            }
+        else:
+            plain[key] = value.tolist() if isinstance(value, np.ndarray) else value
+    plain["__arrays__"] = arrays
+    for old in path.parent.glob("router-*.json"):
+        old.unlink(missing_ok=True)
+    atomic_write(path, json.dumps(plain))

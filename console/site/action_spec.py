@@ -1,0 +1,759 @@
+"""Site-config models for actions (the `[actions.NAME]` tables). Pydantic only: no httpx here.
+
+An action is either an argv template (a list of words, run without a shell) or an HTTP request.
+Templates hold placeholders: `{param}` for a typed parameter, `{secret:NAME}` for a secret
+(resolved only when the action runs, masked everywhere else); `{{` and `}}` are literal braces.
+A placeholder always substitutes inside one argv word, so a parameter value can never add words.
+
+    [actions.rollback]
+    kind = "rollback"
+    service = "rag"
+    destructive = true
+    timeout = "30s"
+    verify = "health"
+    http = { method = "POST", url = "/admin/rollback",
+             headers = { Authorization = "Bearer {secret:admin_token}" },
+             json = { to = "{release}" } }
+    params.release = { type = "str", regex = "^v[0-9]+(\\.[0-9]+)*$", default = "last-good" }
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import unicodedata
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Annotated, Any, Literal
+from urllib.parse import quote
+
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, model_validator
+
+ActionKind = Literal[
+    "rollback",
+    "freeze",
+    "unfreeze",
+    "read_only",
+    "read_write",
+    "flag",
+    "index_alias",
+    "cache_rotate",
+    "custom",
+]
+ACTION_KINDS: tuple[str, ...] = (
+    "rollback",
+    "freeze",
+    "unfreeze",
+    "read_only",
+    "read_write",
+    "flag",
+    "index_alias",
+    "cache_rotate",
+    "custom",
+)
+NEVER_BLOCKED_BY_FREEZE = frozenset({"rollback", "freeze", "unfreeze", "read_only", "read_write"})
+"""Kinds that stop or undo change: a freeze never blocks them (and they cannot ship change)."""
+SHIPS_CHANGE_BY_DEFAULT = frozenset({"flag", "index_alias"})
+"""Kinds that ship change unless the site says otherwise (a kill-switch-only flag, say)."""
+FREEZE_KINDS = frozenset({"freeze", "unfreeze"})
+READ_ONLY_KINDS = frozenset({"read_only", "read_write"})
+
+_PARAM_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]{0,63}$")
+_SECRET_NAME = re.compile(r"^[A-Za-z0-9_.-]{1,128}$")
+_TOKEN = re.compile(r"\{\{|\}\}|\{([^{}]*)\}|[{}]")
+_HEADER_NAME = re.compile(r"^[!#$%&'*+.^_`|~0-9A-Za-z-]+$")
+_BIDI = {chr(c) for c in (*range(0x202A, 0x202F), *range(0x2066, 0x206A), 0x200E, 0x200F, 0x061C)}
+
+
+def _duration(value: Any) -> float:
+    from console.site.config import parse_duration
+
+    return parse_duration(value)
+
+
+Duration = Annotated[float, BeforeValidator(_duration)]
+
+
+# ---------------------------------------------------------------- templates
+
+
+@dataclass(frozen=True)
+class Placeholder:
+    """`{name}` (kind 'param') or `{secret:NAME}` (kind 'secret') inside a template."""
+
+    kind: Literal["param", "secret"]
+    name: str
+
+    def __str__(self) -> str:
+        return f"{{secret:{self.name}}}" if self.kind == "secret" else f"{{{self.name}}}"
+
+
+Part = str | Placeholder
+
+
+def parse_template(text: str) -> list[Part]:
+    """Split a template into literal text and placeholders; ValueError with a fix on bad syntax."""
+    parts: list[Part] = []
+    pos = 0
+    buf = ""
+    for m in _TOKEN.finditer(text):
+        buf += text[pos : m.start()]
+        pos = m.end()
+        tok = m.group(0)
+        if tok in ("{{", "}}"):
+            buf += tok[0]
+            continue
+        if tok in ("{", "}"):
+            raise ValueError(
+                f"unmatched '{tok}' in {text!r}: write '{tok * 2}' for a literal brace"
+            )
+        inner = m.group(1).strip()
+        if inner.startswith("secret:"):
+            name = inner.removeprefix("secret:").strip()
+            if not _SECRET_NAME.match(name):
+                raise ValueError(
+                    f"'{{{inner}}}' in {text!r}: a secret name uses letters, digits, _ . - only"
+                )
+            ph = Placeholder("secret", name)
+        elif _PARAM_NAME.match(inner):
+            ph = Placeholder("param", inner)
+        else:
+            raise ValueError(
+                f"'{{{inner}}}' in {text!r} is not a placeholder: use {{param}} or {{secret:NAME}} "
+                "(write '{{' and '}}' for literal braces)"
+            )
+        if buf:
+            parts.append(buf)
+            buf = ""
+        parts.append(ph)
+    buf += text[pos:]
+    if buf:
+        parts.append(buf)
+    return parts
+
+
+def placeholders(text: str) -> list[Placeholder]:
+    return [p for p in parse_template(text) if isinstance(p, Placeholder)]
+
+
+def template_strings(obj: Any) -> list[str]:
+    """Every string leaf of a JSON-like template (keys are literal and not included)."""
+    if isinstance(obj, str):
+        return [obj]
+    if isinstance(obj, dict):
+        return [s for v in obj.values() for s in template_strings(v)]
+    if isinstance(obj, list):
+        return [s for v in obj for s in template_strings(v)]
+    return []
+
+
+def as_text(value: Any) -> str:
+    """A typed parameter value as it goes into text: true/false for bools."""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    return str(value)
+
+
+def url_quote(value: str) -> str:
+    """A value inside a URL: one path segment or query value, never a separator."""
+    return quote(value, safe="")
+
+
+def render_text(
+    text: str,
+    typed: dict[str, Any],
+    secret_values: dict[str, str] | None,
+    encode: Callable[[str], str] | None = None,
+) -> str:
+    """Fill a template; with `secret_values` None, secrets stay as {secret:NAME} (for plans)."""
+    out = ""
+    for part in parse_template(text):
+        if isinstance(part, str):
+            out += part
+        elif part.kind == "param":
+            value = as_text(typed[part.name])
+            out += encode(value) if encode else value
+        elif secret_values is None:
+            out += str(part)
+        else:
+            value = secret_values[part.name]
+            out += encode(value) if encode else value
+    return out
+
+
+def bad_characters(value: str) -> str | None:
+    """Why a value may not be substituted anywhere (control characters, line breaks, bidi)."""
+    for ch in value:
+        if ch == "\0":
+            return "contains a NUL byte"
+        if ch in "\r\n\u0085\u2028\u2029":
+            return "contains a line break"
+        if ch in _BIDI:
+            return "contains a bidirectional-text control character"
+        if unicodedata.category(ch) == "Cc":
+            return f"contains the control character U+{ord(ch):04X}"
+    return None
+
+
+# Programs that run their next word as code: a parameter in that word would be code, not data.
+_SHELLS = {
+    "sh",
+    "bash",
+    "rbash",
+    "zsh",
+    "dash",
+    "ksh",
+    "mksh",
+    "lksh",
+    "oksh",
+    "pdksh",
+    "yash",
+    "posh",
+    "ash",
+    "busybox",
+    "toybox",
+    "fish",
+    "csh",
+    "tcsh",
+}
+# Options of a shell that take the next word as their argument (not a script path).
+_SHELL_OPTION_ARGS = {"-o", "+o", "-O", "+O", "--rcfile", "--init-file"}
+# Interpreters and the flags after which the next word is code. A short flag may be
+# combined with others (perl -ne, python -uc) or carry its code attached (-e'...').
+_INTERPRETERS: dict[str, set[str]] = {
+    "python": {"-c", "-m"},
+    "pypy": {"-c", "-m"},
+    "perl": {"-e", "-E"},
+    "ruby": {"-e"},
+    "node": {"-e", "--eval", "-p", "--print"},
+    "nodejs": {"-e", "--eval", "-p", "--print"},
+    "bun": {"-e", "--eval", "-p", "--print"},
+    "deno": {"eval"},
+    "php": {"-r", "-B", "-R", "-E"},
+    "lua": {"-e"},
+    "luajit": {"-e"},
+    "pwsh": {"-c", "-command", "-encodedcommand", "-ec"},
+    "powershell": {"-c", "-command", "-encodedcommand", "-ec"},
+    "osascript": {"-e"},
+    "tclsh": set(),
+    "wish": set(),
+    "rscript": {"-e"},
+    "julia": {"-e", "-E", "--eval", "--print"},
+    "groovy": {"-e"},
+    "elixir": {"-e", "--eval"},
+    "erl": {"-eval"},
+    "racket": {"-e", "--eval"},
+    "guile": {"-c"},
+    "awk": {"-e", "--source"},
+    "gawk": {"-e", "--source"},
+    "mawk": set(),
+    "nawk": set(),
+    "sed": {"-e", "--expression"},
+    "jq": set(),
+}
+# Programs whose first operand (not a script path but) the program text itself.
+_PROGRAM_TEXT_FIRST = {"awk", "gawk", "mawk", "nawk", "sed", "jq"}
+# Options of those programs, and of interpreters, that take the next word(s) as argument.
+_OPTION_ARGS: dict[str, dict[str, int]] = {
+    "awk": {"-v": 1, "-F": 1, "-f": 1},
+    "gawk": {"-v": 1, "-F": 1, "-f": 1},
+    "mawk": {"-v": 1, "-F": 1, "-f": 1},
+    "nawk": {"-v": 1, "-F": 1, "-f": 1},
+    "sed": {"-f": 1, "-l": 1},
+    "jq": {"--arg": 2, "--argjson": 2, "--slurpfile": 2, "--rawfile": 2, "--indent": 1, "-L": 1},
+    "python": {"-W": 1, "-X": 1},
+    "pypy": {"-W": 1, "-X": 1},
+    "node": {"-r": 1, "--require": 1, "--import": 1},
+    "nodejs": {"-r": 1, "--require": 1, "--import": 1},
+}
+_WRAPPERS = {
+    "env",
+    "sudo",
+    "doas",
+    "nice",
+    "nohup",
+    "timeout",
+    "stdbuf",
+    "setsid",
+    "exec",
+    "command",
+    "chroot",
+}
+_SHELL_META_PROBES = (
+    "a;b",
+    "a|b",
+    "a&b",
+    "$(x)",
+    "`x`",
+    "a b",
+    "a>b",
+    "a<b",
+    "'",
+    '"',
+    "\\",
+    "a\tb",
+    "*",
+    "?",
+    "~",
+    "!",
+    "#",
+)
+
+
+def _program(word: str) -> str:
+    base = os.path.basename(word).lower()
+    base = re.sub(r"\.exe$", "", base)
+    return re.sub(r"[0-9.]+$", "", base) or base
+
+
+def _unwrap(argv: list[str]) -> int:
+    """Index of the program that really runs, past env/sudo/nice... and their options."""
+    i = 0
+    while i < len(argv) and _program(argv[i]) in _WRAPPERS:
+        i += 1
+        while i < len(argv) and (
+            argv[i].startswith("-")
+            or "=" in argv[i]
+            or re.fullmatch(r"[0-9]+(\.[0-9]+)?[smhd]?", argv[i])
+        ):
+            i += 1
+    return i
+
+
+def _runs_code(word: str) -> bool:
+    prog = _program(word)
+    return prog in _SHELLS or prog in _INTERPRETERS
+
+
+def _code_flag(prog: str, word: str) -> tuple[bool, bool]:
+    """For `word` somewhere after `prog`: (the next word is code, this word carries code)."""
+    if prog in _SHELLS:
+        if word == "--command":
+            return True, False
+        if word.startswith("--command="):
+            return False, True
+        m = re.match(r"-[A-Za-z]*c", word)
+        if m is None:
+            return False, False
+        return True, len(word) > m.end() and not word[m.end() :].isalpha()
+    flags = _INTERPRETERS.get(prog, set())
+    if prog in ("pwsh", "powershell"):
+        low = word.lower()
+        if low in flags or (
+            len(low) > 2
+            and low.startswith("-")
+            and ("-command".startswith(low) or "-encodedcommand".startswith(low))
+        ):
+            return True, False
+        if ":" in low and low.split(":", 1)[0] in flags:
+            return False, True
+        return False, False
+    if word in flags:
+        return True, False
+    if word.startswith("--"):
+        return False, "=" in word and word.split("=", 1)[0] in flags
+    letters = {f[1] for f in flags if len(f) == 2 and f[0] == "-"}
+    if not letters or not re.match(r"-[A-Za-z]", word):
+        return False, False
+    for n, ch in enumerate(word[1:], start=1):  # a cluster: perl -ne, python -uc, -e'code'
+        if ch in letters:
+            return n + 1 == len(word), n + 1 < len(word)
+        if not ch.isalpha():
+            break
+    return False, False
+
+
+def _first_operand(argv: list[str], j: int) -> int | None:
+    """Index of the script path (or program text) given to the shell/interpreter at argv[j]."""
+    prog = _program(argv[j])
+    takes = _OPTION_ARGS.get(prog, {})
+    i = j + 1
+    while i < len(argv):
+        w = argv[i]
+        nxt, here = _code_flag(prog, w)
+        if nxt or here:
+            return None  # inline code: the code-flag rule covers it
+        if w == "--":
+            return i + 1 if i + 1 < len(argv) else None
+        if prog in _SHELLS and w in _SHELL_OPTION_ARGS:
+            i += 2
+        elif w in takes:
+            i += 1 + takes[w]
+        elif len(w) > 1 and (w.startswith("-") or (prog in _SHELLS and w.startswith("+"))):
+            i += 1
+        else:
+            return i
+    return None
+
+
+def _code_owners(argv: list[str]) -> dict[int, int]:
+    """argv words a shell or an interpreter will run as code, each with the index of its runner.
+
+    The whole argv is scanned, not only the program it starts with: wrappers (timeout 30s,
+    sudo -u x, env -u X, kubectl exec ... --, ssh host) put the shell anywhere. Where a word
+    is a shell or an interpreter, a later code flag (-c, -lc, -euc, -e, --eval, ...) makes the
+    word after it code; without one, its first operand (a script path, awk/sed/jq program text)
+    is code. The name ($0) that follows a shell's -c script is not a program.
+    """
+    runners = [j for j, w in enumerate(argv) if _runs_code(w)]
+    out: dict[int, int] = {}
+    names: set[int] = set()
+    for j in runners:
+        prog = _program(argv[j])
+        for k in range(j + 1, len(argv)):
+            nxt, here = _code_flag(prog, argv[k])
+            if here:
+                out.setdefault(k, j)
+            if nxt and k + 1 < len(argv):
+                out.setdefault(k + 1, j)
+                if prog in _SHELLS and not here:
+                    names.add(k + 2)
+    for j in runners:
+        if j in names:
+            continue
+        op = _first_operand(argv, j)
+        if op is not None:
+            out.setdefault(op, j)
+    return dict(sorted(out.items()))
+
+
+def _code_words(argv: list[str]) -> list[int]:
+    """Indexes of argv words that a shell or an interpreter will run as code."""
+    return list(_code_owners(argv))
+
+
+def _admits_shell_syntax(regex: str) -> bool:
+    rx = re.compile(regex)
+    return any(rx.fullmatch(probe) for probe in _SHELL_META_PROBES)
+
+
+# ---------------------------------------------------------------- models
+
+
+class _Model(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class ParamSpec(_Model):
+    """One typed parameter of an action; values are validated before anything runs."""
+
+    type: Literal["str", "int", "bool"] = "str"
+    """'str', 'int' or 'bool' (true/false, yes/no, on/off, 1/0)."""
+    required: bool | None = None
+    """Must be given; default: required when there is no default."""
+    default: str | int | bool | None = None
+    """The value when none is given (validated like a given one)."""
+    enum: list[str | int] | None = None
+    """The only values allowed."""
+    regex: str | None = None
+    """A regular expression the whole value must match (Python syntax)."""
+    min: int | None = None
+    """Smallest value of an int parameter."""
+    max: int | None = None
+    """Largest value of an int parameter."""
+    max_length: int = Field(default=200, ge=1, le=4096)
+    """Longest value of a str parameter."""
+    description: str = ""
+    """What the value means, shown in the plan and the confirm dialog."""
+
+    @model_validator(mode="after")
+    def _consistent(self) -> ParamSpec:
+        if self.regex is not None:
+            try:
+                re.compile(self.regex)
+            except re.error as exc:
+                raise ValueError(f"regex {self.regex!r} does not compile: {exc}") from None
+        if self.type == "bool" and (self.enum or self.regex):
+            raise ValueError("a bool parameter takes no enum or regex")
+        if self.type != "int" and (self.min is not None or self.max is not None):
+            raise ValueError("min and max apply to int parameters only")
+        if self.required and self.default is not None:
+            raise ValueError("a required parameter has no default (drop one of them)")
+        if self.required is False and self.default is None:
+            raise ValueError("an optional parameter needs a default (or make it required)")
+        if self.default is not None:
+            try:
+                self.convert(self.default)
+            except ValueError as exc:
+                raise ValueError(f"default: {exc}") from None
+        if self.enum:
+            for value in self.enum:
+                try:
+                    self.convert(value, check_enum=False)
+                except ValueError as exc:
+                    raise ValueError(f"enum value {value!r}: {exc}") from None
+        return self
+
+    @property
+    def is_required(self) -> bool:
+        return self.default is None if self.required is None else self.required
+
+    def convert(self, raw: Any, *, check_enum: bool = True) -> str | int | bool:
+        """The typed value of `raw`; ValueError with a sentence saying what is wrong."""
+        if isinstance(raw, bool):
+            text = "true" if raw else "false"
+        elif isinstance(raw, int | str):
+            text = str(raw)
+        else:
+            raise ValueError(f"expected a {self.type}, got {type(raw).__name__}")
+        why = bad_characters(text)
+        if why:
+            raise ValueError(f"the value {why}")
+        value: str | int | bool
+        if self.type == "int":
+            if not re.fullmatch(r"-?[0-9]{1,18}", text.strip()):
+                raise ValueError(f"{text!r} is not a whole number")
+            value = int(text)
+            if self.min is not None and value < self.min:
+                raise ValueError(f"{value} is below the minimum {self.min}")
+            if self.max is not None and value > self.max:
+                raise ValueError(f"{value} is above the maximum {self.max}")
+        elif self.type == "bool":
+            low = text.strip().lower()
+            if low in ("true", "yes", "on", "1"):
+                value = True
+            elif low in ("false", "no", "off", "0"):
+                value = False
+            else:
+                raise ValueError(f"{text!r} is not true/false")
+        else:
+            if len(text) > self.max_length:
+                raise ValueError(f"the value is longer than {self.max_length} characters")
+            value = text
+        if (
+            check_enum
+            and self.enum is not None
+            and value not in self.enum
+            and text not in [str(e) for e in self.enum]
+        ):
+            raise ValueError(f"{text!r} is not one of: " + ", ".join(str(e) for e in self.enum))
+        if self.regex is not None and self.type == "str" and not re.fullmatch(self.regex, text):
+            raise ValueError(f"{text!r} does not match {self.regex}")
+        return value
+
+    @property
+    def constrained(self) -> bool:
+        """An enum, or a regex that admits no shell syntax."""
+        if self.type != "str":
+            return True
+        if self.enum:
+            return True
+        return self.regex is not None and not _admits_shell_syntax(self.regex)
+
+
+class HttpSpec(_Model):
+    """An HTTP request: method, URL, headers and a JSON body, all templates."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
+
+    method: Literal["GET", "POST", "PUT", "PATCH", "DELETE"] = "POST"
+    url: str
+    """Absolute (http://host/path) or relative to the action's service ('/admin/rollback')."""
+    headers: dict[str, str] = Field(default_factory=dict)
+    """Header templates, e.g. Authorization = "Bearer {secret:admin_token}"."""
+    json_body: Any = Field(default=None, alias="json")
+    """The JSON body (a table); a string leaf that is exactly '{param}' takes the parameter's type."""
+    expect_status: list[int] | None = None
+    """HTTP statuses that mean success (default: any 2xx)."""
+    verify_tls: bool = True
+    """Check the server's TLS certificate."""
+
+    @model_validator(mode="after")
+    def _check(self) -> HttpSpec:
+        if not (re.match(r"^https?://", self.url) or self.url.startswith("/")):
+            raise ValueError(
+                f"url {self.url!r} must start with http://, https:// or '/' (relative to the service)"
+            )
+        parsed = parse_template(self.url)
+        if re.match(r"^https?://", self.url):
+            # scheme, host and port stay literal: a parameter must not redirect the request (and
+            # the credentials in its headers) to another host
+            authority_end = self.url.find("/", self.url.index("://") + 3)
+            head = self.url if authority_end < 0 else self.url[:authority_end]
+            if "{" in head.replace("{{", "").replace("}}", ""):
+                raise ValueError(
+                    f"url {self.url!r}: the scheme, host and port cannot hold placeholders"
+                )
+        elif parsed and isinstance(parsed[0], Placeholder):
+            raise ValueError(f"url {self.url!r}: a relative url starts with a literal '/'")
+        for name, value in self.headers.items():
+            if not _HEADER_NAME.match(name):
+                raise ValueError(f"header name {name!r} is not a valid HTTP header name")
+            parse_template(value)
+        for s in template_strings(self.json_body):
+            parse_template(s)
+        for code in self.expect_status or []:
+            if not 100 <= code <= 599:
+                raise ValueError(f"expect_status {code} is not an HTTP status")
+        return self
+
+    def templates(self) -> list[str]:
+        return [self.url, *self.headers.values(), *template_strings(self.json_body)]
+
+
+class StateSpec(_Model):
+    """Where to read the live state a freeze or read-only action controls (a GET returning JSON)."""
+
+    url: str
+    """Absolute, or relative to the action's service ('/admin/state')."""
+    path: str
+    """Dotted path to the value in the JSON answer, e.g. 'frozen' or 'mode.read_only'."""
+    headers: dict[str, str] = Field(default_factory=dict)
+    """Header templates; may use {secret:NAME}, not parameters."""
+    timeout: Duration = Field(default=3.0, gt=0, le=30)
+
+    @model_validator(mode="after")
+    def _check(self) -> StateSpec:
+        if not (re.match(r"^https?://", self.url) or self.url.startswith("/")):
+            raise ValueError(f"url {self.url!r} must start with http://, https:// or '/'")
+        for text in (self.url, *self.headers.values()):
+            if any(p.kind == "param" for p in placeholders(text)):
+                raise ValueError(
+                    f"{text!r}: state urls and headers take secrets only, no parameters"
+                )
+        return self
+
+
+class ActionSpec(_Model):
+    """One action the console can run: an argv template or an HTTP request, typed parameters,
+    guards (destructive, ships_change), a timeout and an optional verify probe."""
+
+    kind: ActionKind
+    """rollback, freeze, unfreeze, read_only, read_write, flag, index_alias, cache_rotate or custom."""
+    description: str = ""
+    """One line saying what the action does, shown in the plan and the confirm dialog."""
+    argv: list[str] | None = Field(default=None, min_length=1)
+    """The command as a list of words (never a shell string); each word a template."""
+    env: dict[str, str] = Field(default_factory=dict)
+    """Extra environment for an argv action (templates); the way to pass secrets, unlike argv."""
+    cwd: Path | None = None
+    """Working directory of an argv action (relative to the config file)."""
+    http: HttpSpec | None = None
+    """The HTTP request, instead of argv."""
+    params: dict[str, ParamSpec] = Field(default_factory=dict)
+    """Typed parameters, used in templates as {name}."""
+    service: str | None = None
+    """The service acted on (a key of [services]): base of relative urls, default confirm target."""
+    target: str | None = None
+    """What to type to confirm a destructive action (default: the service, else the action name)."""
+    destructive: bool = True
+    """Require typing the target's name to confirm (else a yes/no). Default true: say false."""
+    ships_change: bool | None = None
+    """Refused during a change freeze (unless break-glass). Default: true for flag and index_alias."""
+    timeout: Duration = Field(default=60.0, gt=0, le=3600)
+    """Killed (the whole process group) or abandoned after this long; recorded as timed out."""
+    verify: str | None = None
+    """A probe (a key of [probes]) run afterwards; its verdict goes with the outcome."""
+    state: StateSpec | None = None
+    """freeze/unfreeze/read_only/read_write: where to read the live state this action controls."""
+
+    @model_validator(mode="after")
+    def _check(self) -> ActionSpec:
+        if (self.argv is None) == (self.http is None):
+            raise ValueError("give exactly one of 'argv' (a list of words) or 'http' (a request)")
+        for name in self.params:
+            if not _PARAM_NAME.match(name):
+                raise ValueError(
+                    f"parameter name {name!r}: use letters, digits and '_' (not first)"
+                )
+        if self.ships_change and self.kind in NEVER_BLOCKED_BY_FREEZE:
+            raise ValueError(
+                f"a {self.kind} action is never blocked by a freeze; drop ships_change"
+            )
+        if self.state is not None and self.kind not in FREEZE_KINDS | READ_ONLY_KINDS:
+            raise ValueError(
+                "'state' belongs to freeze, unfreeze, read_only and read_write actions"
+            )
+        if self.env and self.argv is None:
+            raise ValueError("'env' applies to argv actions only")
+        if self.cwd is not None and self.argv is None:
+            raise ValueError("'cwd' applies to argv actions only")
+        used: set[str] = set()
+        for text in self.templates():
+            for ph in placeholders(text):
+                if ph.kind == "param":
+                    if ph.name not in self.params:
+                        from console.core.errors import closest
+
+                        guess = closest(ph.name, self.params)
+                        hint = (
+                            f" (did you mean '{guess}'?)"
+                            if guess
+                            else (
+                                " (declare it under params)"
+                                if not self.params
+                                else " (declared: " + ", ".join(self.params) + ")"
+                            )
+                        )
+                        raise ValueError(
+                            f"{{{ph.name}}} in {text!r} is not a declared parameter{hint}"
+                        )
+                    used.add(ph.name)
+        if self.target is not None:
+            if any(p.kind == "secret" for p in placeholders(self.target)):
+                raise ValueError("the confirm target cannot hold a secret")
+            if any(p.name not in self.params for p in placeholders(self.target)):
+                raise ValueError(f"target {self.target!r} names an undeclared parameter")
+        if self.argv is not None:
+            self._check_argv()
+        unused = set(self.params) - used - {p.name for p in placeholders(self.target or "")}
+        if unused:
+            raise ValueError("parameters not used in any template: " + ", ".join(sorted(unused)))
+        return self
+
+    def _check_argv(self) -> None:
+        argv = self.argv or []
+        if placeholders(argv[0]):
+            raise ValueError("argv[0], the program, must be literal (no placeholders)")
+        if not argv[0].strip():
+            raise ValueError("argv[0], the program, is empty")
+        for i, runner in _code_owners(argv).items():
+            params = [p for p in placeholders(argv[i]) if p.kind == "param"]
+            if params:
+                raise ValueError(
+                    f"argv[{i}] is run as code by {os.path.basename(argv[runner])} "
+                    f"(argv[{runner}]); "
+                    f"{{{params[0].name}}} would be code, not data: pass it as its own argv word "
+                    "(e.g. sh -c 'cmd \"$1\"' sh {" + params[0].name + "})"
+                )
+        for start in [j for j, w in enumerate(argv) if _program(w) == "ssh"][:1]:
+            for word in argv[start + 1 :]:
+                for ph in placeholders(word):
+                    if ph.kind == "param" and not self.params[ph.name].constrained:
+                        raise ValueError(
+                            f"ssh runs its command through the remote shell: parameter '{ph.name}' "
+                            "needs an enum, or a regex that admits no shell syntax"
+                        )
+        for name, value in self.env.items():
+            if not re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]*", name):
+                raise ValueError(f"env name {name!r} is not a valid variable name")
+            parse_template(value)
+
+    # ---------------------------------------------------------------- derived
+
+    def templates(self) -> list[str]:
+        """Every template string of this action (argv words, env, http parts)."""
+        out: list[str] = []
+        if self.argv:
+            out.extend(self.argv)
+            out.extend(self.env.values())
+        if self.http:
+            out.extend(self.http.templates())
+        return out
+
+    def secret_names(self) -> list[str]:
+        names: list[str] = []
+        for text in self.templates():
+            for ph in placeholders(text):
+                if ph.kind == "secret" and ph.name not in names:
+                    names.append(ph.name)
+        return names
+
+    @property
+    def effective_ships_change(self) -> bool:
+        if self.kind in NEVER_BLOCKED_BY_FREEZE:
+            return False
+        if self.ships_change is None:
+            return self.kind in SHIPS_CHANGE_BY_DEFAULT
+        return self.ships_change

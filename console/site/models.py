@@ -1,0 +1,85 @@
+"""The site config's pydantic models (imported lazily: start-up does not pay for pydantic)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated, Literal
+
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, model_validator
+
+from console.site.action_spec import ActionSpec
+from console.site.config import parse_duration
+from console.site.gate_spec import GatesSpec
+from console.site.history_spec import HistorySpec
+from console.site.probe_spec import ProbeSpec
+
+Duration = Annotated[float, BeforeValidator(parse_duration)]
+"""Seconds; written in the config as '250ms', '30s', '5m', '24h' or a plain number of seconds."""
+
+
+class _Model(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class SiteInfo(_Model):
+    name: str = "site"
+    """How this site is called on screen and in exports."""
+    service: str | None = None
+    """The default service (a key of [services]) for probes, queries and actions."""
+    freeze_unknown: Literal["allow", "refuse"] = "allow"
+    """When the freeze state cannot be read live and nothing is recorded here: 'refuse' treats
+    it as a freeze for actions that ship change (break glass still works)."""
+
+
+class Service(_Model):
+    """One service the console watches."""
+
+    base_url: str = Field(pattern=r"^https?://")
+    """Root URL of the service, e.g. http://127.0.0.1:8080."""
+    latency_budget_ms: float = Field(default=1200.0, gt=0)
+    """The P95 latency budget."""
+    timeout: Annotated[Duration, Field(gt=0, le=3600)] = 5.0
+    """Default timeout for a request to this service (more than 0, at most an hour)."""
+
+
+class EmbeddingsSpec(_Model):
+    """An OpenAI-compatible embeddings endpoint for ΔS (optional; default: built-in embedder)."""
+
+    url: str = Field(pattern=r"^https?://")
+    model: str
+    api_key_secret: str | None = None
+    """Name of the secret holding the API key (never the key itself)."""
+    timeout: Duration = 10.0
+
+
+class SiteConfig(_Model):
+    """A whole fixmap.toml."""
+
+    site: SiteInfo = Field(default_factory=SiteInfo)
+    services: dict[str, Service] = Field(default_factory=dict)
+    playbook_dirs: list[Path] = Field(default_factory=list)
+    """Folders of the team's own playbooks (same schema as the bundled ones)."""
+    data_dir: Path | None = None
+    """Where fixmap keeps history, journal and incidents; FIXMAP_HOME wins over this."""
+    history: HistorySpec = Field(default_factory=HistorySpec)
+    embeddings: EmbeddingsSpec | None = None
+    probes: dict[str, ProbeSpec] = Field(default_factory=dict)
+    actions: dict[str, ActionSpec] = Field(default_factory=dict)
+    pins: dict[str, str] = Field(default_factory=dict)
+    """The pinned lock: version name -> expected value (model, prompt, embedder, index...)."""
+    max_in_flight: int = Field(default=50, ge=1, le=1000)
+    """How many probe requests may be in flight at once."""
+    gates: GatesSpec = Field(default_factory=dict)
+    """[gates.SET.TARGET]: site thresholds for the gate sets' targets, and the site's own targets."""
+
+    @model_validator(mode="after")
+    def _default_service(self) -> SiteConfig:
+        if self.site.service and self.site.service not in self.services:
+            known = ", ".join(self.services) or "none defined"
+            raise ValueError(f"site.service '{self.site.service}' is not in [services] ({known})")
+        return self
+
+    def default_service(self) -> str | None:
+        if self.site.service:
+            return self.site.service
+        return next(iter(self.services), None)

@@ -1,0 +1,425 @@
+"""Site-config models for probes (the `[probes.NAME]` tables). Pydantic only: no httpx here.
+
+Every value a probe reads from a response is located by a JSON path (`results[0].anchor`,
+`data.index.hash`, `$` for the whole body) set here, with the demo service's shape as default,
+so the same probes work against any site's API.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Annotated, Any, Literal
+
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, field_validator, model_validator
+
+PROBE_KINDS: tuple[str, ...] = (
+    "http",
+    "latency",
+    "rate_limit",
+    "warmup",
+    "index",
+    "stability",
+    "idempotency",
+    "pins",
+    "read_only",
+    "command",
+)
+
+HttpMethod = Literal["GET", "POST", "PUT", "PATCH", "DELETE", "HEAD"]
+JsonValue = Any
+
+# ------------------------------------------------------------------ JSON paths
+
+_PATH_TOKEN = re.compile(
+    r"""\.?([A-Za-z_][A-Za-z0-9_-]*)      # .name or name
+      | \[\s*(-?\d+)\s*\]                 # [0] / [-1]
+      | \[\s*"([^"]*)"\s*\]               # ["a.b"]
+      | \[\s*'([^']*)'\s*\]               # ['a.b']
+    """,
+    re.VERBOSE,
+)
+
+
+def parse_json_path(path: str) -> tuple[str | int, ...]:
+    """'results[0].anchor' -> ('results', 0, 'anchor'); '' or '$' is the whole body."""
+    text = path.strip()
+    if text.startswith("$"):
+        text = text[1:]
+    parts: list[str | int] = []
+    pos = 0
+    while pos < len(text):
+        m = _PATH_TOKEN.match(text, pos)
+        if not m or m.end() == pos:
+            raise ValueError(
+                f"'{path}' is not a JSON path (use dotted names and [index], e.g. 'results[0].anchor')"
+            )
+        name, index, dq, sq = m.groups()
+        if name is not None:
+            parts.append(name)
+        elif index is not None:
+            parts.append(int(index))
+        else:
+            parts.append(dq if dq is not None else sq)
+        pos = m.end()
+    return tuple(parts)
+
+
+class JsonPathError(LookupError):
+    """A JSON path that does not lead anywhere in a response."""
+
+
+def lookup(data: Any, path: str) -> Any:
+    """The value at `path` in parsed JSON; JsonPathError says where the path stopped."""
+    current = data
+    walked = "$"
+    for part in parse_json_path(path):
+        if isinstance(part, int):
+            if not isinstance(current, list):
+                raise JsonPathError(f"'{path}': {walked} is not a list")
+            try:
+                current = current[part]
+            except IndexError:
+                raise JsonPathError(f"'{path}': {walked} has no item [{part}]") from None
+            walked += f"[{part}]"
+        else:
+            if not isinstance(current, dict):
+                raise JsonPathError(f"'{path}': {walked} is not an object")
+            if part not in current:
+                keys = ", ".join(list(current)[:8]) or "no keys"
+                raise JsonPathError(f"'{path}': {walked} has no key '{part}' (it has: {keys})")
+            current = current[part]
+            walked += f".{part}"
+    return current
+
+
+def _check_path(value: str) -> str:
+    parse_json_path(value)
+    return value
+
+
+JsonPath = Annotated[str, BeforeValidator(lambda v: _check_path(v) if isinstance(v, str) else v)]
+"""A path into a JSON response: dotted names and [index], '$' for the whole body."""
+
+
+def _parse_duration(value: Any) -> float:
+    from console.site.config import parse_duration  # config imports this module: resolve late
+
+    return parse_duration(value)
+
+
+Duration = Annotated[float, BeforeValidator(_parse_duration)]
+
+
+# ------------------------------------------------------------------ shared parts
+
+
+class _Spec(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class JsonCheck(_Spec):
+    """One assertion on a JSON response field."""
+
+    path: JsonPath
+    """Where the field is, e.g. 'status' or 'data.ready'."""
+    equals: JsonValue = None
+    """The value it must equal."""
+    one_of: list[JsonValue] | None = None
+    """Values it may take."""
+    min: float | None = None
+    """Lowest number allowed."""
+    max: float | None = None
+    """Highest number allowed."""
+    exists: bool | None = None
+    """True: the field must be there (any value); False: it must be absent."""
+
+    @model_validator(mode="after")
+    def _one_rule(self) -> JsonCheck:
+        rules = [
+            self.equals is not None,
+            self.one_of is not None,
+            self.min is not None or self.max is not None,
+            self.exists is not None,
+        ]
+        if sum(rules) != 1:
+            raise ValueError("a JSON check needs exactly one of equals, one_of, min/max, exists")
+        return self
+
+
+class ProbeBase(_Spec):
+    """What every probe has: its kind, what it is for, which service, how long it may take."""
+
+    kind: str
+    description: str = ""
+    """One line shown next to the probe in the console."""
+    service: str | None = None
+    """Service to probe (a key of [services]); default: the site's service."""
+    timeout: Duration | None = Field(default=None, gt=0)
+    """The most the whole probe may take; default: the service's timeout."""
+
+
+class _Request(_Spec):
+    """An HTTP request a probe sends. `url` is a path under the service's base_url or a full URL.
+
+    Placeholders `{query}`, `{seed}`, `{k}`, `{key}` are filled in where the probe says so.
+    """
+
+    url: str = Field(min_length=1)
+    method: HttpMethod = "GET"
+    headers: dict[str, str] = Field(default_factory=dict)
+    body: JsonValue = None
+    """JSON body to send (POST/PUT/PATCH); strings may hold placeholders."""
+    bearer_secret: str | None = None
+    """Name of the secret sent as 'Authorization: Bearer …' (never the value itself)."""
+
+    @field_validator("method", mode="before")
+    @classmethod
+    def _upper(cls, v: Any) -> Any:
+        return v.upper() if isinstance(v, str) else v
+
+
+def _statuses(v: Any) -> Any:
+    return [v] if isinstance(v, int) and not isinstance(v, bool) else v
+
+
+Statuses = Annotated[list[Annotated[int, Field(ge=100, le=599)]], BeforeValidator(_statuses)]
+
+
+# ------------------------------------------------------------------ kinds
+
+
+class HttpProbe(ProbeBase, _Request):
+    """One request: expected status and JSON-field assertions."""
+
+    kind: Literal["http"]
+    expect_status: Statuses = Field(default_factory=lambda: [200])
+    expect_json: dict[str, JsonValue] = Field(default_factory=dict)
+    """Shorthand checks: JSON path -> the value it must equal."""
+    checks: list[JsonCheck] = Field(default_factory=list)
+    """Other checks on JSON fields (one_of, min/max, exists)."""
+
+    @field_validator("expect_json")
+    @classmethod
+    def _paths(cls, v: dict[str, Any]) -> dict[str, Any]:
+        for path in v:
+            parse_json_path(path)
+        return v
+
+
+class LatencyProbe(ProbeBase, _Request):
+    """N requests; the chosen percentile of their latency against the service's budget."""
+
+    kind: Literal["latency"]
+    requests: int = Field(default=20, ge=1, le=10_000)
+    """How many requests are measured."""
+    concurrency: int = Field(default=5, ge=1, le=1000)
+    """How many of them are in flight at once (also bounded by max_in_flight)."""
+    warmup_requests: int = Field(default=1, ge=0, le=100)
+    """Requests sent first and not measured (steady-state latency; 'warmup' judges cold starts)."""
+    percentile: Literal[50, 90, 95, 99] = 95
+    budget_ms: float | None = Field(default=None, gt=0)
+    """Default: the service's latency_budget_ms."""
+    expect_status: Statuses = Field(default_factory=lambda: [200])
+    min_answered: float = Field(default=0.5, gt=0, le=1)
+    """Share of requests that must answer with an expected status to judge at all."""
+
+
+class RateLimitProbe(ProbeBase, _Request):
+    """A burst of requests; the share answered 429 against a ceiling, and whether 429s say when."""
+
+    kind: Literal["rate_limit"]
+    requests: int = Field(default=40, ge=1, le=10_000)
+    concurrency: int = Field(default=20, ge=1, le=1000)
+    max_share: float = Field(default=0.005, ge=0, le=1)
+    """Highest share of 429 answers that passes (0.5 % by default)."""
+    require_retry_after: bool = True
+    """A 429 without Retry-After fails the probe: clients cannot back off properly."""
+
+
+class WarmupProbe(ProbeBase, _Request):
+    """The first call of each popular query: is the cache warm, and how slow are first calls.
+
+    `url`/`body` hold `{query}`. With a cache signal (a JSON path or a header saying hit/miss)
+    the verdict is the share of first calls that missed the cache; without one, the first calls'
+    p95 against the budget and against the same calls repeated.
+    """
+
+    kind: Literal["warmup"]
+    url: str = "/retrieve?q={query}&k=3"
+    queries: list[str] = Field(min_length=1)
+    """The queries a warm service has cached (its popular set)."""
+    cache_path: JsonPath | None = "cache"
+    """JSON path of the cache signal in the response; "" for none (then latency decides)."""
+    cache_header: str | None = None
+    """Header carrying the cache signal (e.g. 'X-Cache')."""
+    hit_values: list[str] = Field(default_factory=lambda: ["hit", "true", "1"])
+    """Signal values (case-insensitive) that mean a cache hit."""
+    max_miss_share: float = Field(default=0.25, ge=0, le=1)
+    budget_ms: float | None = Field(default=None, gt=0)
+    expect_status: Statuses = Field(default_factory=lambda: [200])
+
+
+class IndexProbe(ProbeBase):
+    """Live index hash and doc/chunk counts against the manifest: zero silent mismatches."""
+
+    kind: Literal["index"]
+    manifest_url: str = "/manifest"
+    live_url: str = "/index/stats"
+    manifest_hash: JsonPath | None = "index_hash"
+    manifest_docs: JsonPath | None = "doc_count"
+    manifest_chunks: JsonPath | None = "chunk_count"
+    live_hash: JsonPath | None = "index_hash"
+    live_docs: JsonPath | None = "doc_count"
+    live_chunks: JsonPath | None = "chunk_count"
+    headers: dict[str, str] = Field(default_factory=dict)
+    bearer_secret: str | None = None
+
+    @model_validator(mode="after")
+    def _something_to_compare(self) -> IndexProbe:
+        pairs = [
+            (self.manifest_hash, self.live_hash),
+            (self.manifest_docs, self.live_docs),
+            (self.manifest_chunks, self.live_chunks),
+        ]
+        if not any(m and live for m, live in pairs):
+            raise ValueError("an index probe needs at least one pair of manifest_*/live_* paths")
+        return self
+
+
+class StabilityProbe(ProbeBase, _Request):
+    """A gold question and its paraphrases against retrieval: ΔS, coverage, λ convergence.
+
+    `url`/`body` hold `{query}`, `{seed}` and `{k}`.
+    """
+
+    kind: Literal["stability"]
+    url: str = "/retrieve?q={query}&k={k}&seed={seed}"
+    question: str = Field(min_length=3)
+    paraphrases: list[str] = Field(min_length=1)
+    """Paraphrases of the question (the seed's gate uses 3)."""
+    expected_anchors: list[str] = Field(min_length=1)
+    """The anchors of the section that answers the question."""
+    k: int = Field(default=5, ge=1, le=100)
+    seeds: list[int | str] = Field(default_factory=lambda: [1, 2], min_length=2, max_length=2)
+    """Two retrieval seeds (or replicas) whose top-k must agree."""
+    results_path: JsonPath = "results"
+    """JSON path of the list of retrieved snippets."""
+    text_path: JsonPath = "text"
+    """Within one snippet: its text."""
+    anchor_path: JsonPath = "anchor"
+    """Within one snippet: its section anchor."""
+    id_path: JsonPath = "id"
+    """Within one snippet: its id (for λ, the top-k order)."""
+    context: int = Field(default=1, ge=1, le=100)
+    """How many top snippets form 'the retrieved text' ΔS is measured against."""
+    min_coverage: float = Field(default=0.70, ge=0, le=1)
+    delta_s_pass: float | None = Field(default=None, gt=0, le=2)
+    """Override the embedder's 'stable' ΔS band (pass at or below)."""
+    delta_s_fail: float | None = Field(default=None, gt=0, le=2)
+    """Override the embedder's 'high risk' ΔS band (fail above)."""
+    embedder: Literal["auto", "builtin", "site"] = "auto"
+    """auto: the site's [embeddings] endpoint when configured, else the built-in embedder."""
+    expect_status: Statuses = Field(default_factory=lambda: [200])
+
+    @model_validator(mode="after")
+    def _bands(self) -> StabilityProbe:
+        if self.delta_s_pass and self.delta_s_fail and self.delta_s_fail < self.delta_s_pass:
+            raise ValueError("delta_s_fail must be at least delta_s_pass")
+        return self
+
+
+class IdempotencyProbe(ProbeBase, _Request):
+    """Replay writes with the same key; the share that caused exactly one side effect."""
+
+    kind: Literal["idempotency"]
+    url: str = "/write"
+    method: HttpMethod = "POST"
+    key_header: str = "Idempotency-Key"
+    keys: int = Field(default=5, ge=1, le=1000)
+    """How many distinct keys to write."""
+    replays: int = Field(default=4, ge=2, le=100)
+    """How many times each key is sent (at once, as a retry storm would)."""
+    counter_url: str = "/effects?key={key}"
+    """Where the side-effect counter is read: with {key}, per key; without, a global counter."""
+    counter_path: JsonPath = "effects"
+    min_share: float = Field(default=0.999, ge=0, le=1)
+    expect_status: Statuses = Field(default_factory=lambda: [200, 201, 202, 204, 409])
+    refused_status: Statuses = Field(default_factory=lambda: [423, 503])
+    """Statuses meaning 'writes refused now' (read-only): the probe is then inconclusive."""
+
+
+class PinsProbe(ProbeBase):
+    """Deployed versions (model, prompt, embedder, index…) against the pinned lock."""
+
+    kind: Literal["pins"]
+    url: str = "/manifest"
+    pins_path: JsonPath = "pins"
+    """JSON path of the object of deployed versions."""
+    fields: dict[str, JsonPath] = Field(default_factory=dict)
+    """Lock key -> JSON path, for versions that live elsewhere in the response."""
+    lock: dict[str, str] | None = None
+    """Expected versions; default: the site's [pins] table."""
+    headers: dict[str, str] = Field(default_factory=dict)
+    bearer_secret: str | None = None
+
+
+class ReadOnlyProbe(ProbeBase, _Request):
+    """In read-only mode, a write is refused with 423/503 and a Retry-After.
+
+    In read-write mode nothing is written: the probe passes unless `expect_read_only` is set.
+    """
+
+    kind: Literal["read_only"]
+    url: str = "/write"
+    method: HttpMethod = "POST"
+    mode_url: str = "/readyz"
+    mode_path: JsonPath = "mode"
+    read_only_values: list[str] = Field(
+        default_factory=lambda: ["read-only", "read_only", "readonly"]
+    )
+    key_header: str = "Idempotency-Key"
+    refused_status: Statuses = Field(default_factory=lambda: [423, 503])
+    require_retry_after: bool = True
+    expect_read_only: bool = False
+    """Fail when the service is not in read-only mode (for steps right after switching it on)."""
+
+
+class CommandProbe(ProbeBase):
+    """An argv (never a shell string) with a timeout; verdict from its exit code or its JSON."""
+
+    kind: Literal["command"]
+    argv: list[str] = Field(min_length=1)
+    cwd: str | None = None
+    env: dict[str, str] = Field(default_factory=dict)
+    secret_env: dict[str, str] = Field(default_factory=dict)
+    """Environment variable -> secret name, resolved at run time."""
+    pass_exit_codes: list[int] = Field(default_factory=lambda: [0])
+    judge: Literal["exit_code", "json"] = "exit_code"
+    """json: stdout is JSON; `status_path` holds pass/fail/inconclusive (or true/false)."""
+    status_path: JsonPath = "status"
+    value_path: JsonPath | None = None
+    """JSON path of the measured value to show."""
+
+    @field_validator("argv")
+    @classmethod
+    def _no_empty(cls, v: list[str]) -> list[str]:
+        if not v[0].strip():
+            raise ValueError("argv[0] (the program) is empty")
+        return v
+
+
+AnyProbe = (
+    HttpProbe
+    | LatencyProbe
+    | RateLimitProbe
+    | WarmupProbe
+    | IndexProbe
+    | StabilityProbe
+    | IdempotencyProbe
+    | PinsProbe
+    | ReadOnlyProbe
+    | CommandProbe
+)
+
+ProbeSpec = Annotated[AnyProbe, Field(discriminator="kind")]
+"""One `[probes.NAME]` table: a probe of one kind (see PROBE_KINDS). Use ProbeBase for isinstance."""
