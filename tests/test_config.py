@@ -7,8 +7,9 @@ from pathlib import Path
 
 import pytest
 
+from console.core.durations import parse_duration
 from console.core.errors import ConfigError
-from console.site.config import load_config, parse_duration
+from console.site.config import load_config
 from tests.conftest import FIXMAP
 
 GOOD = """playbook_dirs = ["team"]

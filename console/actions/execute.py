@@ -50,14 +50,7 @@ from typing import Any
 
 from console.actions import journal
 from console.actions.journal import Entry, read_journal
-from console.actions.state import (
-    RequestAbandoned,
-    SiteState,
-    bounded_http,
-    service_base_url,
-    service_name,
-    site_state,
-)
+from console.actions.state import SiteState, service_base_url, service_name, site_state
 from console.core.errors import (
     EXIT_BAD_INPUT,
     EXIT_CHECK_FAILED,
@@ -67,17 +60,18 @@ from console.core.errors import (
     Problem,
     closest,
 )
+from console.core.http import RequestAbandoned, bounded_http
 from console.core.redact import redact, redact_json
-from console.site.action_spec import (
-    NEVER_BLOCKED_BY_FREEZE,
-    ActionSpec,
+from console.core.templates import (
     Placeholder,
     as_text,
     bad_characters,
     parse_template,
+    render_json,
     render_text,
     url_quote,
 )
+from console.site.action_spec import NEVER_BLOCKED_BY_FREEZE, ActionSpec
 
 __all__ = [
     "ActionError",
@@ -515,19 +509,6 @@ def _placement_problems(spec: ActionSpec, typed: dict[str, Any]) -> list[Problem
 # ---------------------------------------------------------------- rendering
 
 
-def _render_json(obj: Any, typed: dict[str, Any], secret_values: dict[str, str] | None) -> Any:
-    if isinstance(obj, str):
-        parts = parse_template(obj)
-        if len(parts) == 1 and isinstance(parts[0], Placeholder) and parts[0].kind == "param":
-            return typed[parts[0].name]  # keeps the parameter's type (int, bool)
-        return render_text(obj, typed, secret_values)
-    if isinstance(obj, dict):
-        return {k: _render_json(v, typed, secret_values) for k, v in obj.items()}
-    if isinstance(obj, list):
-        return [_render_json(v, typed, secret_values) for v in obj]
-    return obj
-
-
 def _render_request(
     loaded, spec: ActionSpec, typed: dict[str, Any], secret_values: dict[str, str] | None
 ) -> _Request:
@@ -540,9 +521,7 @@ def _render_request(
     for k, v in headers.items():
         if "\r" in v or "\n" in v:
             raise ActionError(f"header {k}: a value (secret?) contains a line break")
-    body = (
-        _render_json(http.json_body, typed, secret_values) if http.json_body is not None else None
-    )
+    body = render_json(http.json_body, typed, secret_values) if http.json_body is not None else None
     return _Request(http.method, url, headers, body, http.verify_tls)
 
 

@@ -306,15 +306,14 @@ def _jsonable(v: Any) -> Any:
 
 def seconds(value: Any, what: str) -> float:
     """'30s', '15m', '24h', '7d', '2w' or a number of seconds -> seconds, or a clear error."""
-    from console.site.config import parse_duration
+    from console.core.durations import parse_duration
 
-    if isinstance(value, str) and re.fullmatch(r"\s*\d+(\.\d+)?\s*w\s*", value):
-        return float(value.strip()[:-1]) * 7 * 86400
     try:
         return parse_duration(value)
     except ValueError as exc:
         raise HistoryError(
-            f"{what}: {exc}", [Problem(None, what, str(exc), hint="use e.g. 30s, 5m, 1h, 24h, 7d")]
+            f"{what}: {exc}",
+            [Problem(None, what, str(exc), hint="use e.g. 30s, 5m, 1h30m, 24h, 7d, 2w")],
         ) from None
 
 

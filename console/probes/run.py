@@ -28,13 +28,13 @@ from typing import TYPE_CHECKING, Any
 from urllib.parse import quote
 
 from console.core.errors import ConfigError, FixmapError, Problem, closest
+from console.core.jsonpath import JsonPathError, lookup
 from console.site.probe_spec import (
     CommandProbe,
     HttpProbe,
     IdempotencyProbe,
     IndexProbe,
     JsonCheck,
-    JsonPathError,
     LatencyProbe,
     PinsProbe,
     ProbeBase,
@@ -42,7 +42,6 @@ from console.site.probe_spec import (
     ReadOnlyProbe,
     StabilityProbe,
     WarmupProbe,
-    lookup,
 )
 
 if TYPE_CHECKING:

@@ -21,14 +21,23 @@ from __future__ import annotations
 
 import os
 import re
-import unicodedata
-from collections.abc import Callable
-from dataclasses import dataclass
 from pathlib import Path
-from typing import Annotated, Any, Literal
-from urllib.parse import quote
+from typing import Any, Literal
 
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+from console.core.argv import admits_shell_syntax, code_owners, program_name
+from console.core.templates import (
+    NAME as _PARAM_NAME,
+)
+from console.core.templates import (
+    Placeholder,
+    bad_characters,
+    parse_template,
+    placeholders,
+    template_strings,
+)
+from console.site.fields import Duration
 
 ActionKind = Literal[
     "rollback",
@@ -59,373 +68,7 @@ SHIPS_CHANGE_BY_DEFAULT = frozenset({"flag", "index_alias"})
 FREEZE_KINDS = frozenset({"freeze", "unfreeze"})
 READ_ONLY_KINDS = frozenset({"read_only", "read_write"})
 
-_PARAM_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]{0,63}$")
-_SECRET_NAME = re.compile(r"^[A-Za-z0-9_.-]{1,128}$")
-_TOKEN = re.compile(r"\{\{|\}\}|\{([^{}]*)\}|[{}]")
 _HEADER_NAME = re.compile(r"^[!#$%&'*+.^_`|~0-9A-Za-z-]+$")
-_BIDI = {chr(c) for c in (*range(0x202A, 0x202F), *range(0x2066, 0x206A), 0x200E, 0x200F, 0x061C)}
-
-
-def _duration(value: Any) -> float:
-    from console.site.config import parse_duration
-
-    return parse_duration(value)
-
-
-Duration = Annotated[float, BeforeValidator(_duration)]
-
-
-# ---------------------------------------------------------------- templates
-
-
-@dataclass(frozen=True)
-class Placeholder:
-    """`{name}` (kind 'param') or `{secret:NAME}` (kind 'secret') inside a template."""
-
-    kind: Literal["param", "secret"]
-    name: str
-
-    def __str__(self) -> str:
-        return f"{{secret:{self.name}}}" if self.kind == "secret" else f"{{{self.name}}}"
-
-
-Part = str | Placeholder
-
-
-def parse_template(text: str) -> list[Part]:
-    """Split a template into literal text and placeholders; ValueError with a fix on bad syntax."""
-    parts: list[Part] = []
-    pos = 0
-    buf = ""
-    for m in _TOKEN.finditer(text):
-        buf += text[pos : m.start()]
-        pos = m.end()
-        tok = m.group(0)
-        if tok in ("{{", "}}"):
-            buf += tok[0]
-            continue
-        if tok in ("{", "}"):
-            raise ValueError(
-                f"unmatched '{tok}' in {text!r}: write '{tok * 2}' for a literal brace"
-            )
-        inner = m.group(1).strip()
-        if inner.startswith("secret:"):
-            name = inner.removeprefix("secret:").strip()
-            if not _SECRET_NAME.match(name):
-                raise ValueError(
-                    f"'{{{inner}}}' in {text!r}: a secret name uses letters, digits, _ . - only"
-                )
-            ph = Placeholder("secret", name)
-        elif _PARAM_NAME.match(inner):
-            ph = Placeholder("param", inner)
-        else:
-            raise ValueError(
-                f"'{{{inner}}}' in {text!r} is not a placeholder: use {{param}} or {{secret:NAME}} "
-                "(write '{{' and '}}' for literal braces)"
-            )
-        if buf:
-            parts.append(buf)
-            buf = ""
-        parts.append(ph)
-    buf += text[pos:]
-    if buf:
-        parts.append(buf)
-    return parts
-
-
-def placeholders(text: str) -> list[Placeholder]:
-    return [p for p in parse_template(text) if isinstance(p, Placeholder)]
-
-
-def template_strings(obj: Any) -> list[str]:
-    """Every string leaf of a JSON-like template (keys are literal and not included)."""
-    if isinstance(obj, str):
-        return [obj]
-    if isinstance(obj, dict):
-        return [s for v in obj.values() for s in template_strings(v)]
-    if isinstance(obj, list):
-        return [s for v in obj for s in template_strings(v)]
-    return []
-
-
-def as_text(value: Any) -> str:
-    """A typed parameter value as it goes into text: true/false for bools."""
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    return str(value)
-
-
-def url_quote(value: str) -> str:
-    """A value inside a URL: one path segment or query value, never a separator."""
-    return quote(value, safe="")
-
-
-def render_text(
-    text: str,
-    typed: dict[str, Any],
-    secret_values: dict[str, str] | None,
-    encode: Callable[[str], str] | None = None,
-) -> str:
-    """Fill a template; with `secret_values` None, secrets stay as {secret:NAME} (for plans)."""
-    out = ""
-    for part in parse_template(text):
-        if isinstance(part, str):
-            out += part
-        elif part.kind == "param":
-            value = as_text(typed[part.name])
-            out += encode(value) if encode else value
-        elif secret_values is None:
-            out += str(part)
-        else:
-            value = secret_values[part.name]
-            out += encode(value) if encode else value
-    return out
-
-
-def bad_characters(value: str) -> str | None:
-    """Why a value may not be substituted anywhere (control characters, line breaks, bidi)."""
-    for ch in value:
-        if ch == "\0":
-            return "contains a NUL byte"
-        if ch in "\r\n\u0085\u2028\u2029":
-            return "contains a line break"
-        if ch in _BIDI:
-            return "contains a bidirectional-text control character"
-        if unicodedata.category(ch) == "Cc":
-            return f"contains the control character U+{ord(ch):04X}"
-    return None
-
-
-# Programs that run their next word as code: a parameter in that word would be code, not data.
-_SHELLS = {
-    "sh",
-    "bash",
-    "rbash",
-    "zsh",
-    "dash",
-    "ksh",
-    "mksh",
-    "lksh",
-    "oksh",
-    "pdksh",
-    "yash",
-    "posh",
-    "ash",
-    "busybox",
-    "toybox",
-    "fish",
-    "csh",
-    "tcsh",
-}
-# Options of a shell that take the next word as their argument (not a script path).
-_SHELL_OPTION_ARGS = {"-o", "+o", "-O", "+O", "--rcfile", "--init-file"}
-# Interpreters and the flags after which the next word is code. A short flag may be
-# combined with others (perl -ne, python -uc) or carry its code attached (-e'...').
-_INTERPRETERS: dict[str, set[str]] = {
-    "python": {"-c", "-m"},
-    "pypy": {"-c", "-m"},
-    "perl": {"-e", "-E"},
-    "ruby": {"-e"},
-    "node": {"-e", "--eval", "-p", "--print"},
-    "nodejs": {"-e", "--eval", "-p", "--print"},
-    "bun": {"-e", "--eval", "-p", "--print"},
-    "deno": {"eval"},
-    "php": {"-r", "-B", "-R", "-E"},
-    "lua": {"-e"},
-    "luajit": {"-e"},
-    "pwsh": {"-c", "-command", "-encodedcommand", "-ec"},
-    "powershell": {"-c", "-command", "-encodedcommand", "-ec"},
-    "osascript": {"-e"},
-    "tclsh": set(),
-    "wish": set(),
-    "rscript": {"-e"},
-    "julia": {"-e", "-E", "--eval", "--print"},
-    "groovy": {"-e"},
-    "elixir": {"-e", "--eval"},
-    "erl": {"-eval"},
-    "racket": {"-e", "--eval"},
-    "guile": {"-c"},
-    "awk": {"-e", "--source"},
-    "gawk": {"-e", "--source"},
-    "mawk": set(),
-    "nawk": set(),
-    "sed": {"-e", "--expression"},
-    "jq": set(),
-}
-# Programs whose first operand (not a script path but) the program text itself.
-_PROGRAM_TEXT_FIRST = {"awk", "gawk", "mawk", "nawk", "sed", "jq"}
-# Options of those programs, and of interpreters, that take the next word(s) as argument.
-_OPTION_ARGS: dict[str, dict[str, int]] = {
-    "awk": {"-v": 1, "-F": 1, "-f": 1},
-    "gawk": {"-v": 1, "-F": 1, "-f": 1},
-    "mawk": {"-v": 1, "-F": 1, "-f": 1},
-    "nawk": {"-v": 1, "-F": 1, "-f": 1},
-    "sed": {"-f": 1, "-l": 1},
-    "jq": {"--arg": 2, "--argjson": 2, "--slurpfile": 2, "--rawfile": 2, "--indent": 1, "-L": 1},
-    "python": {"-W": 1, "-X": 1},
-    "pypy": {"-W": 1, "-X": 1},
-    "node": {"-r": 1, "--require": 1, "--import": 1},
-    "nodejs": {"-r": 1, "--require": 1, "--import": 1},
-}
-_WRAPPERS = {
-    "env",
-    "sudo",
-    "doas",
-    "nice",
-    "nohup",
-    "timeout",
-    "stdbuf",
-    "setsid",
-    "exec",
-    "command",
-    "chroot",
-}
-_SHELL_META_PROBES = (
-    "a;b",
-    "a|b",
-    "a&b",
-    "$(x)",
-    "`x`",
-    "a b",
-    "a>b",
-    "a<b",
-    "'",
-    '"',
-    "\\",
-    "a\tb",
-    "*",
-    "?",
-    "~",
-    "!",
-    "#",
-)
-
-
-def _program(word: str) -> str:
-    base = os.path.basename(word).lower()
-    base = re.sub(r"\.exe$", "", base)
-    return re.sub(r"[0-9.]+$", "", base) or base
-
-
-def _unwrap(argv: list[str]) -> int:
-    """Index of the program that really runs, past env/sudo/nice... and their options."""
-    i = 0
-    while i < len(argv) and _program(argv[i]) in _WRAPPERS:
-        i += 1
-        while i < len(argv) and (
-            argv[i].startswith("-")
-            or "=" in argv[i]
-            or re.fullmatch(r"[0-9]+(\.[0-9]+)?[smhd]?", argv[i])
-        ):
-            i += 1
-    return i
-
-
-def _runs_code(word: str) -> bool:
-    prog = _program(word)
-    return prog in _SHELLS or prog in _INTERPRETERS
-
-
-def _code_flag(prog: str, word: str) -> tuple[bool, bool]:
-    """For `word` somewhere after `prog`: (the next word is code, this word carries code)."""
-    if prog in _SHELLS:
-        if word == "--command":
-            return True, False
-        if word.startswith("--command="):
-            return False, True
-        m = re.match(r"-[A-Za-z]*c", word)
-        if m is None:
-            return False, False
-        return True, len(word) > m.end() and not word[m.end() :].isalpha()
-    flags = _INTERPRETERS.get(prog, set())
-    if prog in ("pwsh", "powershell"):
-        low = word.lower()
-        if low in flags or (
-            len(low) > 2
-            and low.startswith("-")
-            and ("-command".startswith(low) or "-encodedcommand".startswith(low))
-        ):
-            return True, False
-        if ":" in low and low.split(":", 1)[0] in flags:
-            return False, True
-        return False, False
-    if word in flags:
-        return True, False
-    if word.startswith("--"):
-        return False, "=" in word and word.split("=", 1)[0] in flags
-    letters = {f[1] for f in flags if len(f) == 2 and f[0] == "-"}
-    if not letters or not re.match(r"-[A-Za-z]", word):
-        return False, False
-    for n, ch in enumerate(word[1:], start=1):  # a cluster: perl -ne, python -uc, -e'code'
-        if ch in letters:
-            return n + 1 == len(word), n + 1 < len(word)
-        if not ch.isalpha():
-            break
-    return False, False
-
-
-def _first_operand(argv: list[str], j: int) -> int | None:
-    """Index of the script path (or program text) given to the shell/interpreter at argv[j]."""
-    prog = _program(argv[j])
-    takes = _OPTION_ARGS.get(prog, {})
-    i = j + 1
-    while i < len(argv):
-        w = argv[i]
-        nxt, here = _code_flag(prog, w)
-        if nxt or here:
-            return None  # inline code: the code-flag rule covers it
-        if w == "--":
-            return i + 1 if i + 1 < len(argv) else None
-        if prog in _SHELLS and w in _SHELL_OPTION_ARGS:
-            i += 2
-        elif w in takes:
-            i += 1 + takes[w]
-        elif len(w) > 1 and (w.startswith("-") or (prog in _SHELLS and w.startswith("+"))):
-            i += 1
-        else:
-            return i
-    return None
-
-
-def _code_owners(argv: list[str]) -> dict[int, int]:
-    """argv words a shell or an interpreter will run as code, each with the index of its runner.
-
-    The whole argv is scanned, not only the program it starts with: wrappers (timeout 30s,
-    sudo -u x, env -u X, kubectl exec ... --, ssh host) put the shell anywhere. Where a word
-    is a shell or an interpreter, a later code flag (-c, -lc, -euc, -e, --eval, ...) makes the
-    word after it code; without one, its first operand (a script path, awk/sed/jq program text)
-    is code. The name ($0) that follows a shell's -c script is not a program.
-    """
-    runners = [j for j, w in enumerate(argv) if _runs_code(w)]
-    out: dict[int, int] = {}
-    names: set[int] = set()
-    for j in runners:
-        prog = _program(argv[j])
-        for k in range(j + 1, len(argv)):
-            nxt, here = _code_flag(prog, argv[k])
-            if here:
-                out.setdefault(k, j)
-            if nxt and k + 1 < len(argv):
-                out.setdefault(k + 1, j)
-                if prog in _SHELLS and not here:
-                    names.add(k + 2)
-    for j in runners:
-        if j in names:
-            continue
-        op = _first_operand(argv, j)
-        if op is not None:
-            out.setdefault(op, j)
-    return dict(sorted(out.items()))
-
-
-def _code_words(argv: list[str]) -> list[int]:
-    """Indexes of argv words that a shell or an interpreter will run as code."""
-    return list(_code_owners(argv))
-
-
-def _admits_shell_syntax(regex: str) -> bool:
-    rx = re.compile(regex)
-    return any(rx.fullmatch(probe) for probe in _SHELL_META_PROBES)
 
 
 # ---------------------------------------------------------------- models
@@ -539,7 +182,7 @@ class ParamSpec(_Model):
             return True
         if self.enum:
             return True
-        return self.regex is not None and not _admits_shell_syntax(self.regex)
+        return self.regex is not None and not admits_shell_syntax(self.regex)
 
 
 class HttpSpec(_Model):
@@ -708,7 +351,7 @@ class ActionSpec(_Model):
             raise ValueError("argv[0], the program, must be literal (no placeholders)")
         if not argv[0].strip():
             raise ValueError("argv[0], the program, is empty")
-        for i, runner in _code_owners(argv).items():
+        for i, runner in code_owners(argv).items():
             params = [p for p in placeholders(argv[i]) if p.kind == "param"]
             if params:
                 raise ValueError(
@@ -717,7 +360,7 @@ class ActionSpec(_Model):
                     f"{{{params[0].name}}} would be code, not data: pass it as its own argv word "
                     "(e.g. sh -c 'cmd \"$1\"' sh {" + params[0].name + "})"
                 )
-        for start in [j for j, w in enumerate(argv) if _program(w) == "ssh"][:1]:
+        for start in [j for j, w in enumerate(argv) if program_name(w) == "ssh"][:1]:
             for word in argv[start + 1 :]:
                 for ph in placeholders(word):
                     if ph.kind == "param" and not self.params[ph.name].constrained:

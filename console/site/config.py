@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import contextlib
 import hashlib
-import math
 import re
 import threading
 from pathlib import Path
@@ -26,8 +25,6 @@ from console.core.paths import find_config
 if TYPE_CHECKING:
     from console.site.models import SiteConfig
 
-_DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(ms|s|m|h|d)?\s*$")
-_UNIT_SECONDS = {"ms": 0.001, "s": 1.0, "m": 60.0, "h": 3600.0, "d": 86400.0, None: 1.0}
 _MODEL_NAMES = {"SiteConfig", "SiteInfo", "Service", "EmbeddingsSpec", "Duration"}
 
 
@@ -38,23 +35,6 @@ def __getattr__(name: str) -> Any:
 
         return getattr(config_models, name)
     raise AttributeError(f"module 'console.site.config' has no attribute '{name}'")
-
-
-def parse_duration(value: Any) -> float:
-    """'250ms', '30s', '5m', '24h', '7d' or a number of seconds -> seconds."""
-    if isinstance(value, bool):
-        raise ValueError("expected a duration like '30s' or '5m'")
-    if isinstance(value, int | float):
-        if not math.isfinite(value):
-            raise ValueError(f"'{value}' is not a duration: it must be a finite number of seconds")
-        if value < 0:
-            raise ValueError("a duration cannot be negative")
-        return float(value)
-    if isinstance(value, str):
-        m = _DURATION.match(value)
-        if m:
-            return float(m.group(1)) * _UNIT_SECONDS[m.group(2)]
-    raise ValueError(f"'{value}' is not a duration (use e.g. '250ms', '30s', '5m', '24h')")
 
 
 class LoadedConfig:

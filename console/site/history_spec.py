@@ -20,18 +20,12 @@ paths = ["exports/*.parquet"]    # files, folders or globs, relative to the conf
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated, Any, Literal
+from typing import Annotated, Literal
 
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 
+from console.site.fields import Duration
 
-def _seconds(value: Any) -> float:
-    from console.site.config import parse_duration
-
-    return parse_duration(value)
-
-
-Duration = Annotated[float, BeforeValidator(_seconds)]
 """Seconds; written as '30s', '5m', '24h' or a plain number of seconds."""
 
 METRIC_NAME = r"^[A-Za-z_:][A-Za-z0-9_:.\-]*$"

@@ -5,16 +5,13 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from console.site.action_spec import ActionSpec
-from console.site.config import parse_duration
+from console.site.fields import Duration
 from console.site.gate_spec import GatesSpec
 from console.site.history_spec import HistorySpec
 from console.site.probe_spec import ProbeSpec
-
-Duration = Annotated[float, BeforeValidator(parse_duration)]
-"""Seconds; written in the config as '250ms', '30s', '5m', '24h' or a plain number of seconds."""
 
 
 class _Model(BaseModel):

@@ -7,10 +7,12 @@ so the same probes work against any site's API.
 
 from __future__ import annotations
 
-import re
 from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, field_validator, model_validator
+
+from console.core.jsonpath import parse_json_path
+from console.site.fields import Duration, JsonPath
 
 PROBE_KINDS: tuple[str, ...] = (
     "http",
@@ -27,88 +29,6 @@ PROBE_KINDS: tuple[str, ...] = (
 
 HttpMethod = Literal["GET", "POST", "PUT", "PATCH", "DELETE", "HEAD"]
 JsonValue = Any
-
-# ------------------------------------------------------------------ JSON paths
-
-_PATH_TOKEN = re.compile(
-    r"""\.?([A-Za-z_][A-Za-z0-9_-]*)      # .name or name
-      | \[\s*(-?\d+)\s*\]                 # [0] / [-1]
-      | \[\s*"([^"]*)"\s*\]               # ["a.b"]
-      | \[\s*'([^']*)'\s*\]               # ['a.b']
-    """,
-    re.VERBOSE,
-)
-
-
-def parse_json_path(path: str) -> tuple[str | int, ...]:
-    """'results[0].anchor' -> ('results', 0, 'anchor'); '' or '$' is the whole body."""
-    text = path.strip()
-    if text.startswith("$"):
-        text = text[1:]
-    parts: list[str | int] = []
-    pos = 0
-    while pos < len(text):
-        m = _PATH_TOKEN.match(text, pos)
-        if not m or m.end() == pos:
-            raise ValueError(
-                f"'{path}' is not a JSON path (use dotted names and [index], e.g. 'results[0].anchor')"
-            )
-        name, index, dq, sq = m.groups()
-        if name is not None:
-            parts.append(name)
-        elif index is not None:
-            parts.append(int(index))
-        else:
-            parts.append(dq if dq is not None else sq)
-        pos = m.end()
-    return tuple(parts)
-
-
-class JsonPathError(LookupError):
-    """A JSON path that does not lead anywhere in a response."""
-
-
-def lookup(data: Any, path: str) -> Any:
-    """The value at `path` in parsed JSON; JsonPathError says where the path stopped."""
-    current = data
-    walked = "$"
-    for part in parse_json_path(path):
-        if isinstance(part, int):
-            if not isinstance(current, list):
-                raise JsonPathError(f"'{path}': {walked} is not a list")
-            try:
-                current = current[part]
-            except IndexError:
-                raise JsonPathError(f"'{path}': {walked} has no item [{part}]") from None
-            walked += f"[{part}]"
-        else:
-            if not isinstance(current, dict):
-                raise JsonPathError(f"'{path}': {walked} is not an object")
-            if part not in current:
-                keys = ", ".join(list(current)[:8]) or "no keys"
-                raise JsonPathError(f"'{path}': {walked} has no key '{part}' (it has: {keys})")
-            current = current[part]
-            walked += f".{part}"
-    return current
-
-
-def _check_path(value: str) -> str:
-    parse_json_path(value)
-    return value
-
-
-JsonPath = Annotated[str, BeforeValidator(lambda v: _check_path(v) if isinstance(v, str) else v)]
-"""A path into a JSON response: dotted names and [index], '$' for the whole body."""
-
-
-def _parse_duration(value: Any) -> float:
-    from console.site.config import parse_duration  # config imports this module: resolve late
-
-    return parse_duration(value)
-
-
-Duration = Annotated[float, BeforeValidator(_parse_duration)]
-
 
 # ------------------------------------------------------------------ shared parts
 
