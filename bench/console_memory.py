@@ -60,7 +60,7 @@ def main() -> None:
     ap.add_argument("--rows", type=int, default=10_000_000)
     args = ap.parse_args()
     from bench.history import make_parquet
-    from console.history.store import History
+    from console.history import History
 
     with tempfile.TemporaryDirectory() as tmp:
         tmpdir = Path(tmp)

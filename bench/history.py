@@ -78,7 +78,7 @@ def ingest_duckdb(parquet: Path, db: Path) -> float:
 
 
 def ingest_fixmap(parquet: Path, db: Path) -> float:
-    from console.history.store import History, close_all
+    from console.history import History, close_all
 
     h = History(db)
     h.ensure_schema()  # an existing history file: the schema is there already
@@ -92,7 +92,7 @@ def query_ratio(db: Path, name: str, params: dict, runs: int) -> dict:
     """Median wall time of the named query vs its statements run directly, interleaved."""
     import duckdb
 
-    from console.history.store import History, close_all
+    from console.history import History, close_all
 
     h = History(db, linger=5.0)
     first = time.perf_counter()

@@ -51,7 +51,7 @@ def evaluate(router, cases: list[dict]) -> tuple[dict[str, float], list[tuple[di
 
 def timings(catalog, router, queries: list[str]) -> dict[str, float]:
     """Warm numbers in this process: repeated builds, every query routed three times."""
-    from console.routing.router import Router
+    from console.routing import Router
 
     pbs = list(catalog)
     build = []
@@ -127,7 +127,7 @@ def main(argv: list[str] | None = None) -> int:
     args = ap.parse_args(argv)
 
     import console.routing.router as router_mod
-    from console.playbooks.schema import load_catalog
+    from console.playbooks import load_catalog
 
     catalog = load_catalog()
     for p in catalog.problems:
@@ -168,7 +168,7 @@ def main(argv: list[str] | None = None) -> int:
     )
     print(
         f"cold process: import console.routing.router {cold['import']:.1f} ms "
-        f"(numpy loaded at import: {cold['numpy_at_import']}, textual/rich: {cold['ui']}); "
+        f"(numpy site at import: {cold['numpy_at_import']}, textual/rich: {cold['ui']}); "
         f"numpy import {cold['numpy']:.1f} ms; first build {cold['build']:.1f} ms (incl. lexicon); "
         f"first route {cold['route']:.2f} ms; first typo route {cold['typo']:.2f} ms"
     )

@@ -60,7 +60,7 @@ journal. **Enter** plans the selected action and opens the confirm dialog:
         table.add_column("kind", key="kind", width=12)
         table.add_column("", key="flags", width=5)
         table.add_column("last run", key="last", width=max(20, self.app.size.width - 42))
-        if self.app.loaded.path is None:
+        if self.app.site.path is None:
             self.query_one("#actions-title", Label).update(
                 "Actions — no site config: run fixmap demo, or give --config PATH"
             )
@@ -70,12 +70,12 @@ journal. **Enter** plans the selected action and opens the confirm dialog:
         table.focus()
 
     def refresh_table(self) -> None:
-        loaded = self.app.loaded
+        site = self.app.site
 
         def work() -> None:
-            from console.actions.execute import action_summaries
+            from console.actions import action_summaries
 
-            summaries = action_summaries(loaded)
+            summaries = action_summaries(site)
             self.app.call_from_thread(self._fill, summaries)
 
         self.run_worker(
@@ -135,7 +135,7 @@ journal. **Enter** plans the selected action and opens the confirm dialog:
 
     def action_show_journal(self) -> None:
         def work() -> None:
-            from console.actions.journal import describe, read_journal
+            from console.actions import describe, read_journal
 
             entries = read_journal(limit=20)
             self.app.call_from_thread(

@@ -11,7 +11,7 @@ from textual.app import App
 from textual.binding import Binding
 from textual.message import Message
 
-from console.site.config import LoadedConfig
+from console.site import Site
 from screens.commands import PlaybookCommands
 
 
@@ -53,9 +53,9 @@ class FixmapApp(App[int]):
         Binding("ctrl+q", "quit", "Quit", id="quit", priority=True, show=False),
     ]
 
-    def __init__(self, loaded: LoadedConfig, *, demo: bool = False):
+    def __init__(self, site: Site, *, demo: bool = False):
         super().__init__()
-        self.loaded = loaded
+        self.site = site
         self.demo = demo
         self.catalog: Any = None
         self.router: Any = None
@@ -67,7 +67,7 @@ class FixmapApp(App[int]):
         """The last run of each gate set in this session (the checklist ticks from them)."""
         self._interrupted_told = False
         self._pending_open: str | None = None
-        from console.walkthrough.progress import ProgressStore
+        from console.walkthrough import ProgressStore
         from screens.steps import StepRunner
 
         self.progress = ProgressStore()
@@ -104,20 +104,20 @@ class FixmapApp(App[int]):
     def refresh_site_state(self) -> None:
         """Poll freeze / read-only state, the journal and the incident in a worker; re-armed only
         when done, so polls never pile up on a slow target."""
-        loaded = self.loaded
+        site = self.site
 
         def work() -> None:
             state = None
             interrupted = 0
             incident = None
             try:
-                if loaded.path is not None:
-                    from console.actions.state import site_state
+                if site.path is not None:
+                    from console.actions import site_state
 
-                    state = site_state(loaded, live=True)
+                    state = site_state(site, live=True)
             finally:
-                from console.actions.journal import read_journal
-                from console.incident.timeline import current_incident
+                from console.actions import read_journal
+                from console.incident import current_incident
 
                 interrupted = sum(1 for e in read_journal() if e.interrupted)
                 incident = current_incident()
@@ -158,7 +158,7 @@ class FixmapApp(App[int]):
 
     def incident_id(self) -> str | None:
         """The open incident, if any (actions key on it). Safe from worker threads."""
-        from console.incident.timeline import current_id
+        from console.incident import current_id
 
         return current_id()
 
@@ -166,7 +166,7 @@ class FixmapApp(App[int]):
         """Record on the open incident's timeline off the UI thread (each line is fsynced)."""
 
         def work() -> None:
-            from console.incident import timeline as incident
+            from console import incident
 
             call(incident, *args, **kwargs)
 
@@ -179,11 +179,11 @@ class FixmapApp(App[int]):
         )
 
     def _load_catalog(self) -> None:
-        self.loaded.config  # noqa: B018 - validate the (known-good) config off the first frame
-        from console.playbooks.schema import load_catalog
-        from console.routing.router import Router
+        self.site.config  # noqa: B018 - validate the (known-good) config off the first frame
+        from console.playbooks import load_catalog
+        from console.routing import Router
 
-        catalog = load_catalog(self.loaded.playbook_dirs)
+        catalog = load_catalog(self.site.playbook_dirs)
         router = Router.from_playbooks(catalog)
         self.post_message(CatalogReady(catalog, router))
 
@@ -214,7 +214,7 @@ class FixmapApp(App[int]):
         if event.state in (WorkerState.ERROR, WorkerState.CANCELLED) and "@" in group:
             self.step_worker_failed(group, event.worker.error)
         if event.state == WorkerState.ERROR:
-            from console.core.redact import redact
+            from console.core import redact
 
             error = event.worker.error
             self.notify(
@@ -321,7 +321,7 @@ class FixmapApp(App[int]):
         ]
 
     def on_step_progress(self, message: Any) -> None:
-        from console.core.redact import redact
+        from console.core import redact
 
         self.live_output[(message.playbook_id, message.step_id)] = [
             redact(x) for x in message.lines
@@ -331,7 +331,7 @@ class FixmapApp(App[int]):
 
     def on_step_outcome(self, message: Any) -> None:
         """File a step's result on its playbook's progress, wherever the engineer is now."""
-        from console.core.redact import redact
+        from console.core import redact
 
         key = (message.playbook_id, message.step_id)
         self.running_steps.discard(key)
@@ -383,7 +383,7 @@ class FixmapApp(App[int]):
         self.push_screen(HelpScreen(self.screen))
 
 
-def run(loaded: LoadedConfig, **kwargs: Any) -> int:
-    app = FixmapApp(loaded, **kwargs)
+def run(site: Site, **kwargs: Any) -> int:
+    app = FixmapApp(site, **kwargs)
     result = app.run()
     return int(result or app.return_code or 0)

@@ -34,10 +34,10 @@ measured it yet — run the readiness and canary gates (**F5**, then `1` / `2`) 
         yield Footer()
 
     def on_mount(self) -> None:
-        from console.exports.drafts import checklist_status
+        from console.exports import checklist_status
 
         runs = list(self.app.gate_runs.values())
-        rows = checklist_status(self.app.loaded, runs or None)
+        rows = checklist_status(self.app.site, runs or None)
         body = Text()
         for item, detail, status, why in rows:
             mark, style = MARK.get(status, ("[?]", ""))

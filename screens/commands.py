@@ -8,7 +8,7 @@ from textual.command import DiscoveryHit, Hit, Hits, Provider
 
 
 class PlaybookCommands(Provider):
-    """'Open: <playbook title>' for every playbook that loaded."""
+    """'Open: <playbook title>' for every playbook that site."""
 
     def _playbooks(self):
         catalog = getattr(self.app, "catalog", None)

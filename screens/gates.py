@@ -91,7 +91,7 @@ Any **FAIL** → no-go. A target that could not be judged (`? incon.`: no data, 
         table.add_column("value", key="value", width=9)
         table.add_column("threshold", key="threshold", width=16)
         table.add_column("reason", key="reason", width=max(20, self.app.size.width - 58))
-        if self.app.loaded.path is None:
+        if self.app.site.path is None:
             self.query_one("#gate-verdict", Label).update(
                 "Gates need a site: run fixmap demo, or give --config PATH"
             )
@@ -103,7 +103,7 @@ Any **FAIL** → no-go. A target that could not be judged (`? incon.`: no data, 
         table.focus()
 
     def action_run(self, name: str) -> None:
-        if self.app.loaded.path is None:
+        if self.app.site.path is None:
             return
         if self.running:
             self.notify(f"{self.running} is still running", timeout=2)
@@ -113,14 +113,14 @@ Any **FAIL** → no-go. A target that could not be judged (`? incon.`: no data, 
         self.query_one("#gate-verdict", Label).update(
             Text(f" … running the {name} gate set (probes and history queries)", style="italic")
         )
-        loaded = self.app.loaded
+        site = self.app.site
 
         def work() -> None:
-            from console.core.errors import FixmapError
-            from console.gates.run import run_gate_set
+            from console.core import FixmapError
+            from console.gates import run_gate_set
 
             try:
-                run = run_gate_set(loaded, name)
+                run = run_gate_set(site, name)
             except FixmapError as exc:
                 self.post_message(GateDone(None, exc.render()))
                 return
@@ -141,7 +141,7 @@ Any **FAIL** → no-go. A target that could not be judged (`? incon.`: no data, 
     def on_gate_done(self, message: GateDone) -> None:
         self.running = None
         if message.error is not None:
-            from console.core.redact import redact
+            from console.core import redact
 
             self.query_one("#gate-verdict", Label).update(
                 Text(f"✗ {redact(message.error)}", style="bold red")

@@ -145,7 +145,7 @@ Type into the box and press **Enter**:
         yield Footer()
 
     def on_mount(self) -> None:
-        if self.app.loaded.path is None:
+        if self.app.site.path is None:
             self._title(
                 "History — no site config: run fixmap demo, or give --config PATH", "warning"
             )
@@ -170,15 +170,15 @@ Type into the box and press **Enter**:
             self._cancel()
         self.running = request
         self._title(f"… running {request}   (Esc cancels)", "italic")
-        loaded = self.app.loaded
+        site = self.app.site
 
         def work() -> None:
-            from console.core.errors import FixmapError
-            from console.history.store import history_for
+            from console.core import FixmapError
+            from console.history import history_for
 
             try:
                 if self.history is None:
-                    self.history = history_for(loaded, query_timeout=QUERY_TIMEOUT_S)
+                    self.history = history_for(site, query_timeout=QUERY_TIMEOUT_S)
                 history = self.history
                 changes = None
                 if kind == "sql":
@@ -218,7 +218,7 @@ Type into the box and press **Enter**:
         if message.request != self.running:
             return  # a cancelled or superseded query
         self.running = None
-        from console.core.redact import redact
+        from console.core import redact
 
         self._title("✗ " + redact(message.error).replace("\n", " "), "bold red")
         # the last answer must not pass for this query's
@@ -297,7 +297,7 @@ Type into the box and press **Enter**:
         self._title(f"… charting {change.service} {change.metric}", "italic")
 
         def work() -> None:
-            from console.core.errors import FixmapError
+            from console.core import FixmapError
 
             try:
                 chart = self.history.sql(series_sql(change.service, change.metric, since, until))
@@ -326,7 +326,7 @@ Type into the box and press **Enter**:
         self.run_request(request)
 
     def action_pick_named(self) -> None:
-        from console.history.store import named_queries
+        from console.history import named_queries
         from screens.dialogs import PickDialog
 
         choices = []

@@ -105,12 +105,12 @@ and when the next public update is due (first ≤ 10 min, then every 15–20 min
 
     def reload(self) -> None:
         def work() -> None:
-            from console.incident.timeline import current_incident
+            from console.incident import current_incident
 
             inc = current_incident()
             due = None
             if inc is not None:
-                from console.exports.drafts import next_update_due
+                from console.exports import next_update_due
 
                 due = next_update_due(inc)
             self.app.call_from_thread(self._show, inc, due)
@@ -173,8 +173,8 @@ and when the next public update is due (first ≤ 10 min, then every 15–20 min
             self._draining = True
 
         def work() -> None:
-            from console.core.errors import FixmapError
-            from console.incident import timeline as incident
+            from console import incident
+            from console.core import FixmapError
 
             while True:
                 with self._writes_lock:
@@ -210,8 +210,8 @@ and when the next public update is due (first ≤ 10 min, then every 15–20 min
                 f"{self.incident.id} is still open: close it first (Ctrl+X).", severity="warning"
             )
             return
-        loaded = self.app.loaded
-        service = loaded.default_service if loaded.path else ""
+        site = self.app.site
+        service = site.default_service if site.path else ""
         fields = [
             ("title", "Title — what users see (e.g. answers cite old snippets)", ""),
             ("severity", "Severity — S1 (worst) … S4", "S2"),
@@ -226,7 +226,7 @@ and when the next public update is due (first ≤ 10 min, then every 15–20 min
                     values.get("title", ""),
                     values.get("severity"),
                     values.get("service"),
-                    loaded=loaded,
+                    site=site,
                 ),
                 "incident opened",
             )
@@ -256,7 +256,7 @@ and when the next public update is due (first ≤ 10 min, then every 15–20 min
     def action_drafts(self) -> None:
         if self.incident is None:
             return
-        from console.exports.drafts import status_drafts
+        from console.exports import status_drafts
         from screens.dialogs import TextDialog
 
         parts = []
@@ -269,17 +269,17 @@ and when the next public update is due (first ≤ 10 min, then every 15–20 min
         inc = self.incident
         if inc is None:
             return
-        loaded = self.app.loaded
+        site = self.app.site
 
         def work() -> None:
-            from console.core.paths import atomic_write, data_dir
-            from console.exports.drafts import export_incident
+            from console.core import atomic_write, data_dir
+            from console.exports import export_incident
 
             folder = data_dir() / "exports"
             md = folder / f"{inc.id}-postmortem.md"
             js = folder / f"{inc.id}.json"
-            atomic_write(md, export_incident(inc.id, "md", loaded=loaded))
-            atomic_write(js, export_incident(inc.id, "json", loaded=loaded))
+            atomic_write(md, export_incident(inc.id, "md", site=site))
+            atomic_write(js, export_incident(inc.id, "json", site=site))
             self.app.call_from_thread(
                 self.notify, f"postmortem draft: {md}\ntimeline: {js}", title="Exported", timeout=15
             )
@@ -302,7 +302,7 @@ and when the next public update is due (first ≤ 10 min, then every 15–20 min
                 return
             resolution = values.get("resolution", "")
             self._do(
-                lambda inc: inc.close_incident(resolution, loaded=self.app.loaded),
+                lambda inc: inc.close_incident(resolution, site=self.app.site),
                 "incident closed",
             )
 

@@ -113,26 +113,26 @@ missing secret) · `? incon.` (not enough data to judge).
         table.add_column("status", key="status", width=9)
         table.add_column("value", key="value", width=10)
         table.add_column("reason", key="reason", width=max(20, self.app.size.width - 44))
-        loaded = self.app.loaded
-        if loaded.path is None:
+        site = self.app.site
+        if site.path is None:
             self.query_one("#probes-title", Label).update(
                 "Probes — no site config: run fixmap demo, or give --config PATH"
             )
             return
-        for name, spec in loaded.config.probes.items():
+        for name, spec in site.config.probes.items():
             table.add_row(name, status_text("never"), "", f"{spec.kind} probe", key=name)
         self.query_one("#probes-title", Label).update(
-            f"Probes — {len(loaded.config.probes)} configured · Enter runs one · a runs all"
+            f"Probes — {len(site.config.probes)} configured · Enter runs one · a runs all"
         )
         self._load_last()
         table.focus()
 
     def _load_last(self) -> None:
-        from console.probes.run import ProbeResult, read_runs
+        from console.probes import ProbeResult, read_runs
 
         last: dict[str, Any] = {}
         for row in read_runs(limit=500):
-            if row.get("name") in self.app.loaded.config.probes:
+            if row.get("name") in self.app.site.config.probes:
                 fields = {k: row.get(k) for k in ProbeResult.__dataclass_fields__ if k in row}
                 try:
                     last[row["name"]] = ProbeResult(**fields)
@@ -161,7 +161,7 @@ missing secret) · `? incon.` (not enough data to judge).
         if name in self.running:
             detail.update(f"{name}: running…")
         elif result is None:
-            spec = self.app.loaded.config.probes.get(name)
+            spec = self.app.site.config.probes.get(name)
             detail.update(
                 f"{name}: never run here ({spec.kind if spec else '?'} probe). Enter runs it."
             )
@@ -183,8 +183,8 @@ missing secret) · `? incon.` (not enough data to judge).
             self.run_probes([table.coordinate_to_cell_key(table.cursor_coordinate).row_key.value])
 
     def action_run_all(self) -> None:
-        if self.app.loaded.path is not None:
-            self.run_probes(list(self.app.loaded.config.probes))
+        if self.app.site.path is not None:
+            self.run_probes(list(self.app.site.config.probes))
 
     def run_probes(self, names: list[str]) -> None:
         names = [n for n in names if n not in self.running]
@@ -195,25 +195,23 @@ missing secret) · `? incon.` (not enough data to judge).
             self.running.add(name)
             self.query_one(DataTable).update_cell(name, "status", status_text("running"))
         self._detail()
-        loaded = self.app.loaded
+        site = self.app.site
 
         def work() -> None:
-            from console.probes.run import record_in_history, run_probes_sync
+            from console.probes import run_probes_sync
 
             try:
                 results = run_probes_sync(
-                    loaded,
+                    site,
                     names,
                     on_result=lambda r: self.post_message(ProbeFinished(r)),
                     on_start=lambda n: self.post_message(ProbeStarted(n)),
                 )
             finally:
                 self.post_message(ProbeBatchDone(names))
-            from console.incident.timeline import record_probes
+            from console.incident import recorder
 
-            record_probes(results, context="probes screen")
-            problem = record_in_history(loaded, results)
-            if problem:
+            for problem in recorder.probes(site, results, context="probes screen"):
                 self.app.call_from_thread(self.notify, problem, severity="warning")
 
         self.run_worker(

@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Any
 from textual.message import Message
 
 if TYPE_CHECKING:  # pydantic stays out of the console's first frame
-    from console.playbooks.schema import Playbook, Step
+    from console.playbooks import Playbook, Step
 
 
 class StepOutcome(Message):
@@ -89,18 +89,17 @@ class StepRunner:
     # ------------------------------------------------------------ probe
 
     def _run_probe(self, screen: Any, playbook: Playbook, step: Step) -> None:
-        loaded = self.app.loaded
+        site = self.app.site
         gate = playbook.gate(step.gate) if step.gate else None
 
         def work() -> None:
-            from console.incident.timeline import record_probes
-            from console.playbooks.verdict import judge
-            from console.probes.run import record_in_history, run_probes_sync
+            from console.incident import recorder
+            from console.playbooks import judge
+            from console.probes import run_probes_sync
             from screens.probes import result_lines
 
-            (result,) = run_probes_sync(loaded, [step.probe])
-            record_in_history(loaded, [result])
-            record_probes([result], context=f"{playbook.id}/{step.id}")
+            (result,) = run_probes_sync(site, [step.probe])
+            recorder.probes(site, [result], context=f"{playbook.id}/{step.id}")
             lines = result_lines(result)
             status = result.status
             if gate is not None and result.status in ("pass", "fail", "inconclusive"):
@@ -127,13 +126,13 @@ class StepRunner:
 
     def _run_gate(self, screen: Any, playbook: Playbook, step: Step) -> None:
         """Runs the step's gate set (its probes once, its history queries); go is a pass."""
-        loaded = self.app.loaded
+        site = self.app.site
         name = step.gate_set or "readiness"
 
         def work() -> None:
-            from console.gates.run import run_gate_set
+            from console.gates import run_gate_set
 
-            run = run_gate_set(loaded, name)
+            run = run_gate_set(site, name)
             self.app.call_from_thread(self.app.gate_runs.__setitem__, run.set, run)
             lines = [f"{run.set}: {run.summary()}"]
             for t in run.targets:
@@ -181,7 +180,7 @@ class StepRunner:
 
     def _run_query(self, screen: Any, playbook: Playbook, step: Step) -> None:
         """Opens the history screen on the step's query; its verdict comes back to the step."""
-        from console.playbooks.verdict import judge
+        from console.playbooks import judge
         from screens.history import HistoryScreen
 
         gate = playbook.gate(step.gate) if step.gate else None
@@ -241,7 +240,7 @@ class ActionFlow:
 
     def start(self, ask: bool = False) -> None:
         """Plan and confirm; first ask for parameters when `ask` or when a required one is missing."""
-        spec = self.app.loaded.config.actions.get(self.name)
+        spec = self.app.site.config.actions.get(self.name)
         if spec is not None and spec.params:
             missing = [
                 n
@@ -263,16 +262,14 @@ class ActionFlow:
         self._plan()
 
     def _plan(self) -> None:
-        loaded = self.app.loaded
+        site = self.app.site
 
         def plan() -> None:
-            from console.actions.execute import plan_action
-            from console.core.errors import FixmapError
+            from console.actions import plan_action
+            from console.core import FixmapError
 
             try:
-                planned = plan_action(
-                    loaded, self.name, self.params, incident=self.app.incident_id()
-                )
+                planned = plan_action(site, self.name, self.params, incident=self.app.incident_id())
             except FixmapError as exc:
                 self.app.call_from_thread(self.on_done, None, exc.render())
                 return
@@ -298,19 +295,17 @@ class ActionFlow:
         self.app.push_screen(ConfirmActionDialog(plan), decided)
 
     def _run(self, plan: Any, choice: Any) -> None:
-        loaded = self.app.loaded
+        site = self.app.site
 
         def run() -> None:
-            from console.actions.execute import run_action
-            from console.core.errors import FixmapError
+            from console.actions import run_action
+            from console.core import FixmapError
 
             def line(text: str) -> None:
                 self.app.call_from_thread(self.on_output, text)
 
             try:
-                outcome = run_action(
-                    loaded, plan, True, choice.break_glass, line, retry=choice.retry
-                )
+                outcome = run_action(site, plan, True, choice.break_glass, line, retry=choice.retry)
             except FixmapError as exc:
                 self.app.call_from_thread(self.on_done, None, exc.render())
                 return

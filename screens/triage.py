@@ -9,7 +9,7 @@ from textual.screen import Screen
 from textual.widgets import Footer, Input, Label, OptionList
 from textual.widgets.option_list import Option
 
-from console.playbooks.seed import DEPLOY_TRAPS, QUICK_ROUTES
+from console.playbooks import DEPLOY_TRAPS, QUICK_ROUTES
 from screens.widgets import SiteBar
 
 
@@ -48,8 +48,8 @@ The routes below re-rank as you type; each says *why* it matched.
     def on_mount(self) -> None:
         self.show_quick_routes()
         self.query_one(Input).focus()
-        if self.app.loaded.path is None and not getattr(self.app, "demo", False):
-            from console.site.config import NO_CONFIG_HINT
+        if self.app.site.path is None and not getattr(self.app, "demo", False):
+            from console.site import NO_CONFIG_HINT
 
             self.notify(NO_CONFIG_HINT, title="Offline", timeout=6)
 

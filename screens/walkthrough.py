@@ -10,9 +10,8 @@ from textual.screen import Screen
 from textual.widgets import Footer, Label, Markdown, OptionList
 from textual.widgets.option_list import Option
 
-from console.playbooks.render import step_does
-from console.playbooks.schema import Playbook, Step
-from console.walkthrough.progress import Progress
+from console.playbooks import Playbook, Step, step_does
+from console.walkthrough import Progress
 from screens.widgets import STATUS_GLYPH, STATUS_STYLE, SiteBar
 
 
@@ -158,13 +157,13 @@ what, what to do next.
 
     def _configured_note(self, step: Step) -> str | None:
         """Why this step cannot run here yet, or None when it can."""
-        loaded = self.app.loaded
-        if loaded.path is None:
+        site = self.app.site
+        if site.path is None:
             return (
                 "Not configured: no site config. This step runs once fixmap has a site "
                 "(`--config PATH`), or try it on `fixmap demo`."
             )
-        cfg = loaded.config
+        cfg = site.config
         table, name = {
             "probe": ("probes", step.probe),
             "action": ("actions", step.action),

@@ -20,18 +20,18 @@ class SiteBar(Static):
         self.refresh_bar()
 
     def refresh_bar(self) -> None:
-        loaded = self.app.loaded
+        site = self.app.site
         text = Text()
         text.append("fixmap", style="bold")
-        if loaded.path is None:
+        if site.path is None:
             if getattr(self.app, "demo", False):
                 text.append("  demo: playbooks only")
             else:
                 text.append("  no site config", style="bold")
                 text.append(" · playbooks offline · fixmap demo to try")
         else:
-            text.append(f"  site {loaded.site_name}")
-            service = loaded.default_service
+            text.append(f"  site {site.site_name}")
+            service = site.default_service
             if service:
                 text.append(f" · {service}")
             state = getattr(self.app, "site_state", None)

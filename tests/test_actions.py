@@ -15,18 +15,18 @@ from pathlib import Path
 
 import pytest
 
-from console.actions import journal
-from console.actions.execute import (
+from console.actions import (
     ActionError,
     action_summaries,
+    journal,
     plan_action,
     run_action,
     site_state,
 )
-from console.core import secrets
-from console.core.errors import ConfigError
+from console.core import ConfigError, secrets
+from console.core.identity import now_iso
 from console.core.redact import forget_all_for_tests
-from console.site.config import load_config
+from console.site import load_config
 
 PY = sys.executable
 CANARY = "canary-Zx9-secret-value"
@@ -212,19 +212,19 @@ def test_config_rejects_unsafe_or_broken_actions(tmp_path, table, message):
 
 
 def test_ssh_accepts_a_parameter_that_cannot_hold_shell_syntax(tmp_path):
-    loaded = config(
+    site = config(
         tmp_path,
         '[actions.a]\nkind = "custom"\nargv = ["ssh", "host", "restart {svc}"]\n'
         'params.svc = { regex = "^[a-z][a-z0-9-]*$", default = "api" }\n',
     )
-    assert "a" in loaded.config.actions
+    assert "a" in site.config.actions
 
 
 # ---------------------------------------------------------------- parameters
 
 
 def test_parameter_errors_are_bad_input_with_closest_names(tmp_path):
-    loaded = config(
+    site = config(
         tmp_path,
         f"""
 [actions.deploy]
@@ -240,7 +240,7 @@ params.zone = {{ enum = ["eu", "us"], default = "eu" }}
 
     def problem(params: dict, name: str = "deploy") -> str:
         with pytest.raises(ActionError) as err:
-            plan_action(loaded, name, params, check_site=False)
+            plan_action(site, name, params, check_site=False)
         assert err.value.exit_code == 2
         return err.value.render()
 
@@ -255,14 +255,14 @@ params.zone = {{ enum = ["eu", "us"], default = "eu" }}
     assert "line break" in problem({"release": "v1\n"})
     assert "NUL" in problem({"release": "v1\0"})
     plan = plan_action(
-        loaded, "deploy", {"release": "v7", "replicas": "3", "dry": "yes"}, check_site=False
+        site, "deploy", {"release": "v7", "replicas": "3", "dry": "yes"}, check_site=False
     )
     assert plan.params == {"release": "v7", "replicas": 3, "dry": True, "zone": "eu"}
     assert plan.argv[3:] == ["v7", "--replicas=3", "--dry=true", "eu"]
 
 
 def test_injection_attempts_stay_one_literal_argv_word(tmp_path):
-    loaded = config(
+    site = config(
         tmp_path,
         f"""
 [actions.echo]
@@ -289,9 +289,9 @@ params.v = {{ type = "str" }}
     (tmp_path / "victim").mkdir()
     os.chdir(tmp_path)
     for value in attempts:
-        plan = plan_action(loaded, "echo", {"v": value}, check_site=False)
+        plan = plan_action(site, "echo", {"v": value}, check_site=False)
         out: list[str] = []
-        outcome = run_action(loaded, plan, confirmed=True, on_output=out.append)
+        outcome = run_action(site, plan, confirmed=True, on_output=out.append)
         assert outcome.status == "done", outcome.reason
         printed = [json.loads(line) for line in out if line.startswith("[")]
         assert printed == [[f"--name={value}", value]], value
@@ -300,17 +300,17 @@ params.v = {{ type = "str" }}
 
 
 def test_a_value_cannot_become_an_option(tmp_path):
-    loaded = config(
+    site = config(
         tmp_path,
         '[actions.a]\nkind = "custom"\nargv = ["echo", "{v}"]\nparams.v = { type = "str" }\n',
     )
     with pytest.raises(ActionError) as err:
-        plan_action(loaded, "a", {"v": "--force"}, check_site=False)
+        plan_action(site, "a", {"v": "--force"}, check_site=False)
     assert "read as an option" in err.value.render()
 
 
 def test_url_parameters_are_encoded_into_one_path_segment(tmp_path, admin):
-    loaded = config(
+    site = config(
         tmp_path,
         """
 [actions.flag]
@@ -322,18 +322,18 @@ params.on = { type = "bool", default = true }
 """,
         admin,
     )
-    plan = plan_action(loaded, "flag", {"name": "a/../b?x=1#f"}, check_site=False)
+    plan = plan_action(site, "flag", {"name": "a/../b?x=1#f"}, check_site=False)
     assert plan.http["url"] == admin.url + "/flags/a%2F..%2Fb%3Fx%3D1%23f?from=fixmap"
     assert plan.http["json"] == {"on": True, "name": "a/../b?x=1#f"}
     with pytest.raises(ActionError) as err:
-        plan_action(loaded, "flag", {"name": ".."}, check_site=False)
+        plan_action(site, "flag", {"name": ".."}, check_site=False)
     assert "move up the path" in err.value.render()
     assert (
-        plan_action(loaded, "flag", {"name": "..x"}, check_site=False)
+        plan_action(site, "flag", {"name": "..x"}, check_site=False)
         .http["url"]
         .endswith("/flags/..x?from=fixmap")
     )
-    outcome = run_action(loaded, plan, confirmed=True)
+    outcome = run_action(site, plan, confirmed=True)
     assert outcome.status == "done"
     assert admin.posts()[0]["path"] == "/flags/a%2F..%2Fb%3Fx%3D1%23f?from=fixmap"
     assert json.loads(admin.posts()[0]["body"]) == {"on": True, "name": "a/../b?x=1#f"}
@@ -345,7 +345,7 @@ params.on = { type = "bool", default = true }
 def test_dry_run_changes_nothing(tmp_path, admin, monkeypatch):
     monkeypatch.setenv("FIXMAP_SECRET_TOK", CANARY)
     marker = tmp_path / "marker"
-    loaded = config(
+    site = config(
         tmp_path,
         f"""
 [actions.mark]
@@ -367,7 +367,7 @@ state = {{ url = "/state", path = "frozen" }}
         admin,
     )
     for name in ("mark", "rollback", "freeze"):
-        plan = plan_action(loaded, name, {})
+        plan = plan_action(site, name, {})
         assert plan.to_json()["action"] == name
         assert plan.text()
     assert not marker.exists()
@@ -377,7 +377,7 @@ state = {{ url = "/state", path = "frozen" }}
 
 def test_plan_shows_the_exact_request_with_secrets_masked(tmp_path, admin, monkeypatch):
     monkeypatch.setenv("FIXMAP_SECRET_TOK", CANARY)
-    loaded = config(
+    site = config(
         tmp_path,
         """
 [actions.rollback]
@@ -392,7 +392,7 @@ url = "/healthz"
 """,
         admin,
     )
-    plan = plan_action(loaded, "rollback", {"to": "v3"})
+    plan = plan_action(site, "rollback", {"to": "v3"})
     data = plan.to_json()
     assert data["http"] == {
         "method": "POST",
@@ -412,7 +412,7 @@ url = "/healthz"
 
 def test_http_action_sends_the_secret_but_never_records_it(tmp_path, admin, monkeypatch):
     monkeypatch.setenv("FIXMAP_SECRET_TOK", CANARY)
-    loaded = config(
+    site = config(
         tmp_path,
         """
 [actions.rollback]
@@ -428,12 +428,10 @@ http = { url = "/admin/fail", headers = { Authorization = "Bearer {secret:tok}" 
         admin,
     )
     out: list[str] = []
-    outcome = run_action(
-        loaded, plan_action(loaded, "rollback"), confirmed=True, on_output=out.append
-    )
+    outcome = run_action(site, plan_action(site, "rollback"), confirmed=True, on_output=out.append)
     assert outcome.status == "done" and outcome.http_status == 200
     assert admin.posts()[0]["headers"]["Authorization"] == f"Bearer {CANARY}"
-    failed = run_action(loaded, plan_action(loaded, "broken"), confirmed=True, on_output=out.append)
+    failed = run_action(site, plan_action(site, "broken"), confirmed=True, on_output=out.append)
     assert failed.status == "failed" and failed.http_status == 500 and failed.cli_exit == 1
     everything = "\n".join(out) + json.dumps(outcome.to_json()) + json.dumps(failed.to_json())
     everything += journal.journal_path().read_text()
@@ -446,7 +444,7 @@ def test_double_confirm_in_two_threads_runs_once(tmp_path):
     gate = tmp_path / "gate.fifo"
     os.mkfifo(gate)
     code = "import sys; open(sys.argv[1], 'a').write('x' + chr(10)); print('started', flush=True); open(sys.argv[2]).read()"
-    loaded = config(
+    site = config(
         tmp_path,
         f"""
 [actions.once]
@@ -456,18 +454,18 @@ timeout = "30s"
 argv = [{s(PY)}, "-c", {s(code)}, {s(str(marker))}, {s(str(gate))}]
 """,
     )
-    plan = plan_action(loaded, "once", check_site=False)
+    plan = plan_action(site, "once", check_site=False)
     started, waiting = threading.Event(), threading.Event()
     results: dict[str, object] = {}
 
     def first():
         results["a"] = run_action(
-            loaded, plan, True, on_output=lambda line: line == "started" and started.set()
+            site, plan, True, on_output=lambda line: line == "started" and started.set()
         )
 
     def second():
         results["b"] = run_action(
-            loaded,
+            site,
             plan,
             True,
             on_output=lambda line: "waiting for the run" in line and waiting.set(),
@@ -492,10 +490,10 @@ argv = [{s(PY)}, "-c", {s(code)}, {s(str(marker))}, {s(str(gate))}]
 def test_a_run_that_dies_while_another_waits_is_not_silently_rerun(tmp_path):
     """B waits behind A; A's process dies mid-action (no outcome): B must refuse, not re-run."""
     marker = tmp_path / "marker"
-    loaded = config(
+    site = config(
         tmp_path, f'[actions.m]\nkind = "custom"\ndestructive = false\n{append_cmd(marker)}\n'
     )
-    plan = plan_action(loaded, "m", check_site=False)
+    plan = plan_action(site, "m", check_site=False)
     holding, waiting, crash = threading.Event(), threading.Event(), threading.Event()
 
     def run_a_then_die():  # what a killed process leaves: an intent, then the lock drops
@@ -507,7 +505,7 @@ def test_a_run_that_dies_while_another_waits_is_not_silently_rerun(tmp_path):
                     "key": plan.key,
                     "action": "m",
                     "kind": "custom",
-                    "ts": journal.now_iso(),
+                    "ts": now_iso(),
                     "who": "alice",
                 }
             )
@@ -522,7 +520,7 @@ def test_a_run_that_dies_while_another_waits_is_not_silently_rerun(tmp_path):
         target=lambda: result.setdefault(
             "b",
             run_action(
-                loaded,
+                site,
                 plan,
                 True,
                 on_output=lambda line: "waiting for the run" in line and waiting.set(),
@@ -540,7 +538,7 @@ def test_a_run_that_dies_while_another_waits_is_not_silently_rerun(tmp_path):
 
 def test_repeats_are_deduplicated_but_freeze_unfreeze_freeze_runs_each_step(tmp_path):
     marker = tmp_path / "marker"
-    loaded = config(
+    site = config(
         tmp_path,
         f"""
 [actions.freeze]
@@ -556,7 +554,7 @@ destructive = false
     )
 
     def run(name: str, **kw):
-        return run_action(loaded, plan_action(loaded, name, check_site=False, **kw), confirmed=True)
+        return run_action(site, plan_action(site, name, check_site=False, **kw), confirmed=True)
 
     assert run("freeze").status == "done"
     again = run("freeze")
@@ -574,7 +572,7 @@ destructive = false
 
 def test_a_failed_run_is_not_retried_without_asking(tmp_path):
     marker = tmp_path / "marker"
-    loaded = config(
+    site = config(
         tmp_path,
         f"""
 [actions.flaky]
@@ -583,22 +581,22 @@ destructive = false
 {append_cmd(marker, extra="; sys.exit(3)")}
 """,
     )
-    first = run_action(loaded, plan_action(loaded, "flaky", check_site=False), confirmed=True)
+    first = run_action(site, plan_action(site, "flaky", check_site=False), confirmed=True)
     assert first.status == "failed" and first.exit_code == 3
-    plan = plan_action(loaded, "flaky", check_site=False)
+    plan = plan_action(site, "flaky", check_site=False)
     assert plan.blocking().name == "idempotency"
-    refused = run_action(loaded, plan, confirmed=True)
+    refused = run_action(site, plan, confirmed=True)
     assert refused.status == "refused" and "--retry" in refused.reason and refused.cli_exit == 3
     assert lines(marker) == ["x"]
-    retried = run_action(loaded, plan, confirmed=True, retry=True)
+    retried = run_action(site, plan, confirmed=True, retry=True)
     assert retried.status == "failed" and lines(marker) == ["x", "x"]
     assert journal.read_journal()[0].retry_of == first.run
 
 
 def test_not_confirmed_runs_nothing(tmp_path):
     marker = tmp_path / "marker"
-    loaded = config(tmp_path, f'[actions.m]\nkind = "custom"\n{append_cmd(marker)}\n')
-    outcome = run_action(loaded, plan_action(loaded, "m", check_site=False), confirmed=False)
+    site = config(tmp_path, f'[actions.m]\nkind = "custom"\n{append_cmd(marker)}\n')
+    outcome = run_action(site, plan_action(site, "m", check_site=False), confirmed=False)
     assert outcome.status == "refused" and outcome.guard == "confirm" and outcome.cli_exit == 3
     assert not marker.exists() and not journal.journal_path().exists()
 
@@ -610,7 +608,7 @@ def test_timeout_kills_the_process_group_and_records_timed_out(tmp_path):
         "p = subprocess.Popen([sys.executable, '-c', 'import threading; threading.Event().wait()']); "
         "open(sys.argv[1], 'w').write(str(p.pid)); print('ready', flush=True); threading.Event().wait()"
     )
-    loaded = config(
+    site = config(
         tmp_path,
         f"""
 [actions.hang]
@@ -621,7 +619,7 @@ argv = [{s(PY)}, "-c", {s(code)}, {s(str(pidfile))}]
 """,
     )
     started = time.monotonic()
-    outcome = run_action(loaded, plan_action(loaded, "hang", check_site=False), confirmed=True)
+    outcome = run_action(site, plan_action(site, "hang", check_site=False), confirmed=True)
     assert outcome.status == "failed" and outcome.timed_out
     assert "timed out after 1s" in outcome.reason
     assert time.monotonic() - started < 10
@@ -647,7 +645,7 @@ def test_a_daemon_left_holding_the_output_does_not_hang_the_run(tmp_path):
         " start_new_session=True); "
         "open(sys.argv[1], 'w').write(str(p.pid)); print('left a daemon', flush=True)"
     )
-    loaded = config(
+    site = config(
         tmp_path,
         f"""
 [actions.spawn]
@@ -659,7 +657,7 @@ argv = [{s(PY)}, "-c", {s(code)}, {s(str(pidfile))}]
     )
     started = time.monotonic()
     try:
-        outcome = run_action(loaded, plan_action(loaded, "spawn", check_site=False), confirmed=True)
+        outcome = run_action(site, plan_action(site, "spawn", check_site=False), confirmed=True)
         assert outcome.status == "done"
         assert time.monotonic() - started < 15
         assert outcome.output_tail[0] == "left a daemon"
@@ -671,7 +669,7 @@ argv = [{s(PY)}, "-c", {s(code)}, {s(str(pidfile))}]
 
 
 def test_cancel_kills_and_is_recorded(tmp_path):
-    loaded = config(
+    site = config(
         tmp_path,
         f"""
 [actions.hang]
@@ -682,8 +680,8 @@ argv = [{s(PY)}, "-c", "import threading; print('ready', flush=True); threading.
     )
     cancel = threading.Event()
     outcome = run_action(
-        loaded,
-        plan_action(loaded, "hang", check_site=False),
+        site,
+        plan_action(site, "hang", check_site=False),
         confirmed=True,
         on_output=lambda line: line == "ready" and cancel.set(),
         cancel=cancel,
@@ -693,15 +691,15 @@ argv = [{s(PY)}, "-c", "import threading; print('ready', flush=True); threading.
 
 
 def test_missing_secret_refuses_before_anything_is_written(tmp_path):
-    loaded = config(
+    site = config(
         tmp_path,
         '[actions.a]\nkind = "custom"\ndestructive = false\n'
         'argv = ["true"]\nenv = { T = "{secret:absent_one}" }\n',
     )
-    plan = plan_action(loaded, "a", check_site=False)
+    plan = plan_action(site, "a", check_site=False)
     assert plan.missing_secrets == ["absent_one"] and plan.blocking().name == "secrets"
     with pytest.raises(secrets.SecretError, match="FIXMAP_SECRET_ABSENT_ONE"):
-        run_action(loaded, plan, confirmed=True)
+        run_action(site, plan, confirmed=True)
     assert not journal.journal_path().exists()
 
 
@@ -712,7 +710,7 @@ def test_child_gets_declared_env_but_no_fixmap_secrets_and_output_is_cleaned(tmp
         "import os; print(sorted(k for k in os.environ if k.startswith('FIXMAP_SECRET_')));"
         "print('token:', os.environ['TOKEN']); print('\\x1b[31mred\\x1b[0m\\x07 bell')"
     )
-    loaded = config(
+    site = config(
         tmp_path,
         f"""
 [actions.env]
@@ -724,7 +722,7 @@ env = {{ TOKEN = "{{secret:tok}}" }}
     )
     out: list[str] = []
     outcome = run_action(
-        loaded, plan_action(loaded, "env", check_site=False), confirmed=True, on_output=out.append
+        site, plan_action(site, "env", check_site=False), confirmed=True, on_output=out.append
     )
     assert outcome.status == "done"
     assert "[]" in out
@@ -739,7 +737,7 @@ env = {{ TOKEN = "{{secret:tok}}" }}
 def test_freeze_refuses_change_and_break_glass_records_its_reason(tmp_path, admin):
     admin.state["frozen"] = True
     marker = tmp_path / "marker"
-    loaded = config(
+    site = config(
         tmp_path,
         f"""
 [actions.freeze]
@@ -761,22 +759,22 @@ destructive = false
 """,
         admin,
     )
-    state = site_state(loaded)
+    state = site_state(site)
     assert state.frozen and state.frozen_source.startswith("live:")
     frozen, read_only = state
     assert frozen and not read_only
-    plan = plan_action(loaded, "ship")
+    plan = plan_action(site, "ship")
     assert plan.blocking().name == "freeze" and plan.blocking(break_glass=True) is None
-    refused = run_action(loaded, plan, confirmed=True)
+    refused = run_action(site, plan, confirmed=True)
     assert refused.status == "refused" and refused.guard == "freeze" and refused.cli_exit == 3
     assert "change freeze" in refused.reason
-    assert run_action(loaded, plan_action(loaded, "rollback"), confirmed=True).status == "done"
+    assert run_action(site, plan_action(site, "rollback"), confirmed=True).status == "done"
     assert lines(marker) == ["rollback"]
     with pytest.raises(ActionError) as err:
-        run_action(loaded, plan, confirmed=True, break_glass_reason="x")
+        run_action(site, plan, confirmed=True, break_glass_reason="x")
     assert "at least 10 characters" in err.value.render()
     reason = "kill switch for the 5xx storm, approved by the IC"
-    done = run_action(loaded, plan, confirmed=True, break_glass_reason=reason)
+    done = run_action(site, plan, confirmed=True, break_glass_reason=reason)
     assert done.status == "done" and done.break_glass == reason
     assert lines(marker) == ["rollback", "ship"]
     entries = journal.read_journal()
@@ -786,7 +784,7 @@ destructive = false
 
 def test_freeze_state_is_last_known_from_the_journal_without_a_live_endpoint(tmp_path):
     marker = tmp_path / "marker"
-    loaded = config(
+    site = config(
         tmp_path,
         f"""
 [actions.freeze]
@@ -805,18 +803,18 @@ destructive = false
 {append_cmd(marker, "flag")}
 """,
     )
-    assert not site_state(loaded).frozen
-    run_action(loaded, plan_action(loaded, "freeze"), confirmed=True)
-    state = site_state(loaded)
+    assert not site_state(site).frozen
+    run_action(site, plan_action(site, "freeze"), confirmed=True)
+    state = site_state(site)
     assert state.frozen and state.frozen_source.startswith("last known: freeze")
-    assert run_action(loaded, plan_action(loaded, "flag"), confirmed=True).status == "refused"
-    run_action(loaded, plan_action(loaded, "unfreeze"), confirmed=True)
-    assert run_action(loaded, plan_action(loaded, "flag"), confirmed=True).status == "done"
+    assert run_action(site, plan_action(site, "flag"), confirmed=True).status == "refused"
+    run_action(site, plan_action(site, "unfreeze"), confirmed=True)
+    assert run_action(site, plan_action(site, "flag"), confirmed=True).status == "done"
     assert lines(marker) == ["freeze", "unfreeze", "flag"]
 
 
 def test_a_failing_live_check_falls_back_and_says_so(tmp_path, admin):
-    loaded = config(
+    site = config(
         tmp_path,
         """
 [actions.freeze]
@@ -827,20 +825,20 @@ state = { url = "http://127.0.0.1:9/state", path = "frozen", timeout = "1s" }
 """,
         admin,
     )
-    state = site_state(loaded)
+    state = site_state(site)
     assert not state.frozen and "live check failed" in state.frozen_source and state.errors
     assert any(
-        "could not read the live site state" in w for w in plan_action(loaded, "freeze").warnings
+        "could not read the live site state" in w for w in plan_action(site, "freeze").warnings
     )
 
 
 def test_action_summaries_show_the_last_run(tmp_path):
     marker = tmp_path / "marker"
-    loaded = config(
+    site = config(
         tmp_path, f'[actions.m]\nkind = "custom"\ndestructive = false\n{append_cmd(marker)}\n'
     )
-    run_action(loaded, plan_action(loaded, "m", check_site=False), confirmed=True)
-    (summary,) = action_summaries(loaded)
+    run_action(site, plan_action(site, "m", check_site=False), confirmed=True)
+    (summary,) = action_summaries(site)
     assert summary.name == "m" and summary.last.status == "done" and not summary.ships_change
 
 
@@ -855,8 +853,8 @@ def test_demo_rollback_freeze_and_read_only_with_verify(tmp_path, monkeypatch):
     monkeypatch.setenv("FIXMAP_SECRET_DEMO_ADMIN_TOKEN", token)
     with DemoService(faults=["stale-index", "latency"], admin_token=token) as svc:
         base = svc.url if isinstance(svc.url, str) else svc.url()
-        loaded = load_config(write_site_config(tmp_path, base))
-        assert set(loaded.config.actions) >= {
+        site = load_config(write_site_config(tmp_path, base))
+        assert set(site.config.actions) >= {
             "rollback",
             "freeze",
             "unfreeze",
@@ -869,28 +867,26 @@ def test_demo_rollback_freeze_and_read_only_with_verify(tmp_path, monkeypatch):
         }
 
         def act(name: str, params: dict | None = None, **kw):
-            return run_action(loaded, plan_action(loaded, name, params or {}), confirmed=True, **kw)
+            return run_action(site, plan_action(site, name, params or {}), confirmed=True, **kw)
 
         rollback = act("rollback")
         assert rollback.status == "done" and rollback.verify["status"] == "pass", rollback.verify
         assert svc.state()["faults"] == []
-        assert act("freeze").status == "done" and site_state(loaded).frozen
+        assert act("freeze").status == "done" and site_state(site).frozen
         refused = act("flag", {"name": "rerank", "value": "false"})
         assert refused.status == "refused" and svc.state()["flags"]["rerank"] is True
         assert act("custom").status == "refused"
         ro = act("read_only")
-        assert (
-            ro.status == "done" and ro.verify["status"] == "pass" and site_state(loaded).read_only
-        )
+        assert ro.status == "done" and ro.verify["status"] == "pass" and site_state(site).read_only
         assert act("read_write").status == "done" and act("unfreeze").status == "done"
-        assert tuple(site_state(loaded)) == (False, False)
+        assert tuple(site_state(site)) == (False, False)
         assert act("flag", {"name": "rerank", "value": "false"}).status == "done"
         assert svc.state()["flags"]["rerank"] is False
         assert act("custom", {"note": "after the incident"}).status == "done"
         assert "after the incident" in (tmp_path / "custom-action.log").read_text()
-        from console.history.store import history_for
+        from console.history import history_for
 
-        events = history_for(loaded).events()
+        events = history_for(site).events()
         assert [e.kind for e in events][:3] == ["rollback", "freeze", "read_only"]
         assert (
             events[0].title == "rollback done, verify pass"
@@ -920,7 +916,7 @@ def test_same_action_on_another_target_gets_its_own_key(tmp_path):
 def test_a_secret_split_by_long_output_lines_is_still_masked(tmp_path, monkeypatch):
     monkeypatch.setenv("FIXMAP_SECRET_TOK", CANARY)
     code = "import os; t=os.environ['TOK']; print('x'*470 + t); print('y'*8180 + t + 'z')"
-    loaded = config(
+    site = config(
         tmp_path,
         f"""
 [actions.leak]
@@ -932,7 +928,7 @@ env = {{ TOK = "{{secret:tok}}" }}
     )
     out: list[str] = []
     outcome = run_action(
-        loaded, plan_action(loaded, "leak", check_site=False), confirmed=True, on_output=out.append
+        site, plan_action(site, "leak", check_site=False), confirmed=True, on_output=out.append
     )
     assert outcome.status == "done"
     everything = "\n".join(out) + journal.journal_path().read_text() + json.dumps(outcome.to_json())
@@ -982,17 +978,17 @@ def test_a_parameter_run_as_code_is_refused_wherever_the_shell_sits(tmp_path, ar
     ],
 )
 def test_a_parameter_passed_as_its_own_word_to_a_shell_loads(tmp_path, argv):
-    loaded = config(
+    site = config(
         tmp_path,
         f'[actions.a1]\nkind = "custom"\nargv = {argv}\nparams.x = {{ default = "hi" }}\n',
     )
-    assert "a1" in loaded.config.actions
+    assert "a1" in site.config.actions
 
 
 def test_the_safe_shell_form_keeps_an_injection_attempt_as_data(tmp_path):
     marker = tmp_path / "out"
     pwned = tmp_path / "pwned"
-    loaded = config(
+    site = config(
         tmp_path,
         f"""
 [actions.a1]
@@ -1003,7 +999,7 @@ params.x = {{ default = "hi" }}
 """,
     )
     attack = f"hi; touch {pwned}"
-    outcome = run_action(loaded, plan_action(loaded, "a1", {"x": attack}), confirmed=True)
+    outcome = run_action(site, plan_action(site, "a1", {"x": attack}), confirmed=True)
     assert outcome.status == "done", outcome.reason
     assert marker.read_text() == attack and not pwned.exists()
 
@@ -1067,7 +1063,7 @@ def trickle():
 
 
 def test_a_trickling_http_action_is_abandoned_at_its_timeout(tmp_path, trickle):
-    loaded = config(
+    site = config(
         tmp_path,
         f"""
 [actions.slow]
@@ -1078,7 +1074,7 @@ http = {{ url = "{trickle.url}/admin/slow" }}
 """,
     )
     started = time.monotonic()
-    outcome = run_action(loaded, plan_action(loaded, "slow"), confirmed=True)
+    outcome = run_action(site, plan_action(site, "slow"), confirmed=True)
     elapsed = time.monotonic() - started
     assert trickle.accepted.is_set()
     assert elapsed < 3, elapsed
@@ -1089,7 +1085,7 @@ http = {{ url = "{trickle.url}/admin/slow" }}
 
 
 def test_a_trickling_live_state_check_becomes_an_error_not_a_hang(tmp_path, trickle):
-    loaded = config(
+    site = config(
         tmp_path,
         f"""
 [actions.freeze]
@@ -1100,7 +1096,7 @@ state = {{ url = "{trickle.url}/state", path = "frozen", timeout = "1s" }}
 """,
     )
     started = time.monotonic()
-    state = site_state(loaded)
+    state = site_state(site)
     elapsed = time.monotonic() - started
     assert trickle.accepted.is_set()
     assert elapsed < 3, elapsed

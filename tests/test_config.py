@@ -7,9 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from console.core.durations import parse_duration
-from console.core.errors import ConfigError
-from console.site.config import load_config
+from console.core import ConfigError, parse_duration
+from console.site import load_config
 from tests.conftest import FIXMAP
 
 GOOD = """playbook_dirs = ["team"]
@@ -32,18 +31,18 @@ def write(path: Path, text: str) -> Path:
 
 def test_good_config_loads_with_defaults_and_relative_dirs(tmp_path):
     cfg_file = write(tmp_path / "fixmap.toml", GOOD)
-    loaded = load_config(cfg_file)
-    assert loaded.config.site.name == "prod-eu"
-    assert loaded.config.services["rag"].timeout == 2.0
-    assert loaded.config.services["rag"].latency_budget_ms == 900
-    assert loaded.playbook_dirs == [tmp_path / "team"]
-    assert loaded.config.default_service() == "rag"
+    site = load_config(cfg_file)
+    assert site.config.site.name == "prod-eu"
+    assert site.config.services["rag"].timeout == 2.0
+    assert site.config.services["rag"].latency_budget_ms == 900
+    assert site.playbook_dirs == [tmp_path / "team"]
+    assert site.config.default_service() == "rag"
 
 
 def test_no_config_anywhere_gives_offline_config():
-    loaded = load_config(None)
-    assert loaded.path is None
-    assert loaded.config.services == {}
+    site = load_config(None)
+    assert site.path is None
+    assert site.config.services == {}
 
 
 def test_search_order_flag_then_env_then_cwd_then_user_dir(tmp_path, monkeypatch):

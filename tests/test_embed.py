@@ -14,9 +14,9 @@ import pytest
 
 from console.demo.service import DemoService
 from console.demo.site import site_config_toml
+from console.probes import run_probes_sync
 from console.probes.embed import BUILTIN_BANDS, SEED_BANDS, HashEmbedder, calibrate, delta_s, zone
-from console.probes.run import run_probes_sync
-from console.site.config import load_config
+from console.site import load_config
 
 
 @pytest.fixture(autouse=True)

@@ -10,8 +10,9 @@ from datetime import timedelta
 import pytest
 
 from console.actions import journal
+from console.core.identity import now_iso
 from console.demo.site import site_config_toml
-from console.exports.drafts import (
+from console.exports import (
     checklist_status,
     export_incident,
     incident_actions,
@@ -20,18 +21,20 @@ from console.exports.drafts import (
     postmortem_markdown,
     status_drafts,
 )
-from console.gates.run import GateRun, TargetResult
-from console.incident.timeline import (
+from console.gates import GateRun, TargetResult
+from console.incident.lifecycle import (
     add_note,
     close_incident,
-    load_incident,
     mark_update_posted,
     open_incident,
-    record,
-    record_action,
     set_phase,
 )
-from console.site.config import load_config
+from console.incident.timeline import (
+    load_incident,
+    record,
+    record_action,
+)
+from console.site import load_config
 
 CANARY = "canary-export-secret-Pp40ze"
 _NUMBER = re.compile(r"\d+\.\d+")
@@ -90,7 +93,7 @@ def _incident_with_everything(monkeypatch):
             "key": "rollback-abc123",
             "action": "rollback",
             "kind": "rollback",
-            "ts": journal.now_iso(),
+            "ts": now_iso(),
             "who": "alice",
             "incident": None,
             "params": {},
@@ -102,7 +105,7 @@ def _incident_with_everything(monkeypatch):
             "run": "run-1",
             "key": "rollback-abc123",
             "action": "rollback",
-            "ts": journal.now_iso(),
+            "ts": now_iso(),
             "status": "done",
             "http_status": 200,
             "reason": f"ok Bearer {CANARY}",
@@ -115,7 +118,7 @@ def _incident_with_everything(monkeypatch):
             "key": "freeze-other",
             "action": "freeze",
             "kind": "freeze",
-            "ts": journal.now_iso(),
+            "ts": now_iso(),
             "incident": "INC-20200101-0000-beef",
         }
     )
@@ -253,7 +256,7 @@ def test_action_outcomes_on_the_timeline_merge_with_the_journal(fixmap_home):
             "key": "rollback-k1",
             "action": "rollback",
             "kind": "rollback",
-            "ts": journal.now_iso(),
+            "ts": now_iso(),
             "incident": inc.id,
         }
     )
@@ -263,7 +266,7 @@ def test_action_outcomes_on_the_timeline_merge_with_the_journal(fixmap_home):
             "run": "run-9",
             "key": "rollback-k1",
             "action": "rollback",
-            "ts": journal.now_iso(),
+            "ts": now_iso(),
             "status": "done",
             "http_status": 200,
         }
@@ -286,7 +289,7 @@ def _run(set_name: str, verdict: str, **statuses: str) -> GateRun:
 def test_checklist_ticks_itself_from_gate_results(tmp_path):
     path = tmp_path / "fixmap.toml"
     path.write_text(site_config_toml("http://127.0.0.1:9"))
-    loaded = load_config(path)
+    site = load_config(path)
     readiness = _run(
         "readiness",
         "no-go",
@@ -296,7 +299,7 @@ def test_checklist_ticks_itself_from_gate_results(tmp_path):
         idempotency="pass",
         p95="pass",
     )
-    items = {i: (s, w) for i, _d, s, w in checklist_status(loaded, readiness)}
+    items = {i: (s, w) for i, _d, s, w in checklist_status(site, readiness)}
     assert items["Freeze the world"][0] == "open" and "index" in items["Freeze the world"][1]
     assert items["Warm up safely"][0] == "open"
     assert items["Guard the edge"][0] == "ticked"
@@ -306,7 +309,7 @@ def test_checklist_ticks_itself_from_gate_results(tmp_path):
     items = {
         i: s
         for i, _d, s, _w in checklist_status(
-            loaded, [_run("readiness", "go", version_lock="pass", index="pass"), canary]
+            site, [_run("readiness", "go", version_lock="pass", index="pass"), canary]
         )
     }
     assert items["Freeze the world"] == "ticked" and items["Shadow then canary"] == "ticked"

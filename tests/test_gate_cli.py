@@ -12,7 +12,7 @@ import pytest
 
 from console.demo.service import DemoService
 from console.demo.site import site_config_toml
-from console.history.seed import seed_demo_history
+from console.history import seed_demo_history
 from tests.conftest import FIXMAP
 
 TOKEN = "gate-cli-admin-token"

@@ -11,10 +11,10 @@ from pathlib import Path
 
 import pytest
 
-from console.core.errors import ConfigError
+from console.core import ConfigError
 from console.demo.service import DemoService
 from console.demo.site import site_config_toml
-from console.gates.run import (
+from console.gates import (
     GateError,
     GateRun,
     TargetResult,
@@ -23,9 +23,8 @@ from console.gates.run import (
     overall,
     run_gate_set,
 )
-from console.history.seed import seed_demo_history
-from console.site.config import load_config
-from console.site.gate_spec import BUILTIN_SETS
+from console.history import seed_demo_history
+from console.site import BUILTIN_SETS, load_config
 
 TOKEN = "gates-test-admin-token"
 
@@ -36,7 +35,7 @@ def demo():
         yield svc
 
 
-def site(folder: Path, svc: DemoService, extra: str = "", seed: bool = True):
+def make_site(folder: Path, svc: DemoService, extra: str = "", seed: bool = True):
     folder.mkdir(parents=True, exist_ok=True)
     text = site_config_toml(svc.url) + "\n" + extra
     path = folder / "fixmap.toml"
@@ -67,8 +66,8 @@ def red(run: GateRun) -> set[str]:
 
 
 def test_healthy_demo_readiness_is_go(tmp_path, demo):
-    loaded = site(tmp_path, demo, seed=False)
-    run = run_gate_set(loaded, "readiness", record=False)
+    site = make_site(tmp_path, demo, seed=False)
+    run = run_gate_set(site, "readiness", record=False)
     assert run.verdict == "go", [(t.name, t.status, t.reason) for t in run.targets]
     assert run.exit_code == 0
     names = [t.name for t in run.targets]
@@ -86,8 +85,8 @@ def test_healthy_demo_readiness_is_go(tmp_path, demo):
 
 
 def test_delta_s_is_judged_in_the_builtin_embedders_own_bands(tmp_path, demo):
-    loaded = site(tmp_path, demo, seed=False)
-    run = run_gate_set(loaded, "readiness", record=False)
+    site = make_site(tmp_path, demo, seed=False)
+    run = run_gate_set(site, "readiness", record=False)
     ds = run.target("delta_s")
     assert ds.status == "pass"
     assert ds.value > 0.45  # would fail the seed's sentence-embedder bar
@@ -101,9 +100,9 @@ def test_delta_s_is_judged_in_the_builtin_embedders_own_bands(tmp_path, demo):
     [("stale-index", "index"), ("duplicates", "idempotency"), ("latency", "p95")],
 )
 def test_each_fault_turns_its_target_red(tmp_path, demo, name, target):
-    loaded = site(tmp_path, demo, seed=False)
+    site = make_site(tmp_path, demo, seed=False)
     with fault(demo, name):
-        run = run_gate_set(loaded, "readiness", record=False)
+        run = run_gate_set(site, "readiness", record=False)
     assert run.verdict == "no-go" and run.exit_code == 1
     assert red(run) == {target}, [(t.name, t.status, t.reason) for t in run.targets]
     failing = run.target(target)
@@ -114,37 +113,37 @@ def test_each_fault_turns_its_target_red(tmp_path, demo, name, target):
 
 
 def test_model_drift_is_red_on_pins_and_lambda(tmp_path, demo):
-    loaded = site(tmp_path, demo, seed=False)
+    site = make_site(tmp_path, demo, seed=False)
     with fault(demo, "model-drift"):
-        run = run_gate_set(loaded, "readiness", record=False)
+        run = run_gate_set(site, "readiness", record=False)
     assert red(run) == {"version_lock", "lambda"}
     assert "divergent" in run.target("lambda").reason
 
 
 def test_advisory_target_never_decides(tmp_path, demo):
-    loaded = site(tmp_path, demo, seed=False)
+    site = make_site(tmp_path, demo, seed=False)
     with fault(demo, "cold-cache"):
-        run = run_gate_set(loaded, "readiness", record=False)
+        run = run_gate_set(site, "readiness", record=False)
     warm = run.target("warmup")
     assert warm.dry_run and warm.status == "fail"
     assert run.verdict == "go"
 
 
 def test_history_sets_go_on_the_seeded_week(tmp_path, demo):
-    loaded = site(tmp_path, demo)
+    site = make_site(tmp_path, demo)
     for name in ("canary", "hard_stop"):
-        run = run_gate_set(loaded, name, record=False)
+        run = run_gate_set(site, name, record=False)
         assert run.verdict == "go", [(t.name, t.status, t.reason) for t in run.targets]
         for t in run.targets:
             assert t.samples >= 5 and " over " in t.reason
-    run = run_gate_set(loaded, "recovery", record=False)
+    run = run_gate_set(site, "recovery", record=False)
     assert run.verdict == "go", [(t.name, t.status, t.reason) for t in run.targets]
 
 
 def test_recovery_is_no_go_while_writes_duplicate(tmp_path, demo):
-    loaded = site(tmp_path, demo)
+    site = make_site(tmp_path, demo)
     with fault(demo, "duplicates"):
-        run = run_gate_set(loaded, "recovery", record=False)
+        run = run_gate_set(site, "recovery", record=False)
     assert run.verdict == "no-go" and red(run) == {"duplicates"}
     assert "must be 0" in run.target("duplicates").reason
 
@@ -153,8 +152,8 @@ def test_recovery_is_no_go_while_writes_duplicate(tmp_path, demo):
 
 
 def test_empty_history_is_inconclusive_never_pass(tmp_path, demo):
-    loaded = site(tmp_path, demo, seed=False)
-    run = run_gate_set(loaded, "canary", record=False)
+    site = make_site(tmp_path, demo, seed=False)
+    run = run_gate_set(site, "canary", record=False)
     assert run.verdict == "inconclusive" and run.exit_code == 2
     assert set(statuses(run).values()) == {"inconclusive"}
     for t in run.targets:
@@ -190,8 +189,8 @@ sql = "SELECT value AS v FROM samples WHERE false"
 measure = "v"
 pass = "<= 1"
 """
-    loaded = site(tmp_path, demo, extra, seed=False)
-    run = run_gate_set(loaded, "quiet", record=False)
+    site = make_site(tmp_path, demo, extra, seed=False)
+    run = run_gate_set(site, "quiet", record=False)
     assert run.probe_results[0].status == "pass"  # the probe itself says pass...
     for t in run.targets:
         assert t.status == "inconclusive", (t.name, t.reason)  # ...the gate does not
@@ -209,8 +208,8 @@ min_samples = 100000
 min_samples = 100000
 on_empty = "pass"
 """
-    loaded = site(tmp_path, demo, extra)
-    run = run_gate_set(loaded, "canary", record=False)
+    site = make_site(tmp_path, demo, extra)
+    run = run_gate_set(site, "canary", record=False)
     err = run.target("error_rate")
     assert err.status == "inconclusive" and "need at least 100000" in err.reason
     cov = run.target("coverage")
@@ -220,15 +219,15 @@ on_empty = "pass"
 
 def test_probe_error_is_an_error_not_a_failure(tmp_path, demo):
     text_extra = ""
-    loaded = site(tmp_path, demo, text_extra, seed=False)
-    path = loaded.path
+    site = make_site(tmp_path, demo, text_extra, seed=False)
+    path = site.path
     path.write_text(
         path.read_text().replace(
             'live_url = "/index/stats"', 'live_url = "/index/stats"\nlive_hash = "no.such.path"'
         )
     )
-    loaded = load_config(path)
-    run = run_gate_set(loaded, "readiness", record=False)
+    site = load_config(path)
+    run = run_gate_set(site, "readiness", record=False)
     index = run.target("index")
     assert index.status == "error", index.reason
     assert "index" in index.reason and "no.such.path" in index.reason
@@ -237,8 +236,8 @@ def test_probe_error_is_an_error_not_a_failure(tmp_path, demo):
 
 def test_unreachable_service_fails_the_live_targets(tmp_path):
     with DemoService([], admin_token=TOKEN) as svc:
-        loaded = site(tmp_path, svc, seed=False)
-    run = run_gate_set(loaded, "readiness", record=False)  # the service is gone now
+        site = make_site(tmp_path, svc, seed=False)
+    run = run_gate_set(site, "readiness", record=False)  # the service is gone now
     assert run.verdict == "no-go"
     for t in run.deciding:
         assert t.status == "fail", (t.name, t.status, t.reason)
@@ -246,8 +245,8 @@ def test_unreachable_service_fails_the_live_targets(tmp_path):
 
 
 def test_missing_probe_is_an_error_that_names_the_fix(tmp_path, demo):
-    loaded = site(tmp_path, demo, seed=False)
-    path = loaded.path
+    site = make_site(tmp_path, demo, seed=False)
+    path = site.path
     text = path.read_text()
     start = text.index("[probes.idempotency]")
     end = text.index("[probes.pins]")
@@ -292,8 +291,8 @@ sql = "SELECT 1 AS other"
 measure = "v"
 pass = "<= 3"
 """
-    loaded = site(tmp_path, demo, extra, seed=False)
-    run = run_gate_set(loaded, "checks", record=False)
+    site = make_site(tmp_path, demo, extra, seed=False)
+    run = run_gate_set(site, "checks", record=False)
     by = {t.name: t for t in run.targets}
     assert by["strict"].status == "fail" and "1 of 3" in by["strict"].reason
     assert by["strict"].value == 5.0
@@ -315,11 +314,11 @@ pass = "<= 1"
 [gates.readiness.idempotency]
 enabled = false
 """
-    loaded = site(tmp_path, demo, extra, seed=False)
-    spec = gate_sets(loaded)["readiness"]
+    site = make_site(tmp_path, demo, extra, seed=False)
+    spec = gate_sets(site)["readiness"]
     assert spec.target("p95").pass_ == "<= 1" and spec.target("p95").overridden == ("pass",)
     assert spec.target("p95").note  # the rest of the built-in target is kept
-    run = run_gate_set(loaded, "readiness", record=False)
+    run = run_gate_set(site, "readiness", record=False)
     assert "idempotency" not in statuses(run)
     p95 = run.target("p95")
     assert p95.status == "fail" and p95.threshold == "<= 1 ms"
@@ -332,8 +331,8 @@ def test_overriding_delta_s_numbers_judges_them_as_written(tmp_path, demo):
 pass = "<= 0.45"
 fail = "> 0.99"
 """
-    loaded = site(tmp_path, demo, extra, seed=False)
-    run = run_gate_set(loaded, "readiness", record=False)
+    site = make_site(tmp_path, demo, extra, seed=False)
+    run = run_gate_set(site, "readiness", record=False)
     ds = run.target("delta_s")
     assert ds.status == "inconclusive" and "own bands" not in ds.reason
     assert "between pass ≤ 0.45" in ds.reason
@@ -357,9 +356,9 @@ def test_bad_gate_tables_are_config_errors(tmp_path, demo):
 
 
 def test_unknown_set_and_no_site(tmp_path, demo):
-    loaded = site(tmp_path, demo, seed=False)
+    site = make_site(tmp_path, demo, seed=False)
     with pytest.raises(GateError, match="did you mean 'canary'"):
-        run_gate_set(loaded, "canery")
+        run_gate_set(site, "canery")
     with pytest.raises(ConfigError, match="no site config"):
         run_gate_set(load_config(None), "readiness")
 

@@ -12,14 +12,14 @@ from pathlib import Path
 
 import pytest
 
-from console.history.seed import seed_demo_history
-from console.history.store import (
+from console.history import (
     NAMED_QUERIES,
     History,
     HistoryError,
     QueryCancelled,
     close_all,
     history_for,
+    seed_demo_history,
 )
 
 
@@ -100,7 +100,7 @@ def test_times_are_utc_whatever_the_machine_zone(tmp_path):
 
 
 def test_history_for_uses_config_db_relative_to_config(tmp_path, fixmap_home):
-    from console.site.config import load_config
+    from console.site import load_config
 
     cfg = tmp_path / "site" / "fixmap.toml"
     cfg.parent.mkdir()
@@ -112,8 +112,8 @@ def test_history_for_uses_config_db_relative_to_config(tmp_path, fixmap_home):
 
 
 def test_history_spec_sources_validate(tmp_path):
-    from console.core.errors import ConfigError
-    from console.site.config import parse_config
+    from console.core import ConfigError
+    from console.site import parse_config
 
     cfg = parse_config(
         """
@@ -556,7 +556,7 @@ def test_probe_results_and_events_are_recorded_redacted(tmp_path):
 
 def test_a_text_probe_value_is_kept_without_losing_the_batch(tmp_path):
     """read_only's headline value is 'read-write': the batch is stored, that value as NULL."""
-    from console.history.store import History
+    from console.history import History
 
     h = History(tmp_path / "h.duckdb")
     h.record_probe_results(

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from console.cli.history import format_table
-from console.history.seed import seed_demo_history
+from console.history import seed_demo_history
 from tests.conftest import FIXMAP
 
 

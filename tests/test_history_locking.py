@@ -8,8 +8,7 @@ import sys
 import time
 from pathlib import Path
 
-from console.history.seed import seed_demo_history
-from console.history.store import History, close_all
+from console.history import History, close_all, seed_demo_history
 from tests.conftest import FIXMAP
 
 # A console as the TUI drives the engine: a thread worker running queries while another records

@@ -29,7 +29,7 @@ def test_every_console_module_imports_without_textual_or_rich():
     )
     proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
     assert proc.returncode == 0, proc.stderr
-    assert proc.stdout.strip() == "", f"UI modules loaded by the engine: {proc.stdout.strip()}"
+    assert proc.stdout.strip() == "", f"UI modules site by the engine: {proc.stdout.strip()}"
 
 
 def test_cli_import_stays_light():
@@ -54,4 +54,4 @@ def test_the_console_first_frame_path_stays_light():
     )
     proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
     assert proc.returncode == 0, proc.stderr
-    assert proc.stdout.strip() == "", f"loaded before the first frame: {proc.stdout.strip()}"
+    assert proc.stdout.strip() == "", f"site before the first frame: {proc.stdout.strip()}"

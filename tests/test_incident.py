@@ -13,16 +13,19 @@ import pytest
 
 from console.demo.site import site_config_toml
 from console.incident import timeline as inc_mod
-from console.incident.timeline import (
-    IncidentError,
+from console.incident.lifecycle import (
     add_note,
     close_incident,
+    mark_update_posted,
+    open_incident,
+    set_phase,
+)
+from console.incident.timeline import (
+    IncidentError,
     current_id,
     current_incident,
     list_incidents,
     load_incident,
-    mark_update_posted,
-    open_incident,
     parse_severity,
     record,
     record_action,
@@ -31,9 +34,8 @@ from console.incident.timeline import (
     record_route,
     record_step,
     resolve_id,
-    set_phase,
 )
-from console.site.config import load_config
+from console.site import load_config
 from tests.conftest import FIXMAP
 
 CANARY = "canary-incident-secret-Vv93kq"
@@ -138,9 +140,9 @@ def test_threads_append_whole_lines(fixmap_home):
         t.start()
     for t in threads:
         t.join()
-    loaded = load_incident(inc.id)
-    assert len(loaded.events) == 1 + 100
-    assert {e.title for e in loaded.events if e.kind == "step"} == {
+    site = load_incident(inc.id)
+    assert len(site.events) == 1 + 100
+    assert {e.title for e in site.events if e.kind == "step"} == {
         f"writer {n} step {i}" for n in range(5) for i in range(20)
     }
 
@@ -199,13 +201,13 @@ def test_resolve_id_by_its_suffix(fixmap_home):
 def test_open_and_close_are_mirrored_into_the_history(tmp_path, fixmap_home):
     path = tmp_path / "fixmap.toml"
     path.write_text(site_config_toml("http://127.0.0.1:9"))
-    loaded = load_config(path)
-    inc = open_incident("mirrored", "S2", loaded=loaded)
+    site = load_config(path)
+    inc = open_incident("mirrored", "S2", site=site)
     assert inc.service == "demo" and not inc.notes
-    close_incident("fine", loaded=loaded)
-    from console.history.store import history_for
+    close_incident("fine", site=site)
+    from console.history import history_for
 
-    events = history_for(loaded).events(kinds=["incident"])
+    events = history_for(site).events(kinds=["incident"])
     states = [e.detail["state"] for e in events if e.detail.get("id") == inc.id]
     assert states == ["opened", "resolved"]
 

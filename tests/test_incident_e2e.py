@@ -12,13 +12,13 @@ import os
 import subprocess
 from pathlib import Path
 
-from console.core.secrets import env_var
+from console.core import env_var
 from console.demo.service import DemoService
 from console.demo.site import ADMIN_SECRET, write_site_config
-from console.gates.run import run_gate_set
-from console.history.seed import seed_demo_history
-from console.incident.timeline import current_incident, load_incident
-from console.site.config import load_config
+from console.gates import run_gate_set
+from console.history import seed_demo_history
+from console.incident import current_incident, load_incident
+from console.site import load_config
 from tests.conftest import FIXMAP
 
 CANARY = "canary-e2e-admin-token-Ux7Wq2mz"
@@ -43,7 +43,7 @@ def test_a_whole_incident_on_the_demo(tmp_path: Path, fixmap_home: Path, monkeyp
         config = write_site_config(tmp_path, svc.url)
         seed_demo_history(tmp_path / "history.duckdb", "demo")
         cfg = str(config)
-        loaded = load_config(config)
+        site = load_config(config)
 
         opened = fixmap(
             "incident", "open", "answers cite stale snippets after v1.5.0", "--severity", "sev2",
@@ -69,7 +69,7 @@ def test_a_whole_incident_on_the_demo(tmp_path: Path, fixmap_home: Path, monkeyp
         svc.set_fault("stale-index", False)
         for fault, target in (("latency", "p95"), ("duplicates", "idempotency")):
             svc.set_fault(fault, True)
-            run = run_gate_set(loaded, "readiness")
+            run = run_gate_set(site, "readiness")
             assert run.verdict == "no-go", (fault, run.summary())
             assert [t.name for t in run.by_status("fail")] == [target], run.summary()
             svc.set_fault(fault, False)
@@ -79,7 +79,7 @@ def test_a_whole_incident_on_the_demo(tmp_path: Path, fixmap_home: Path, monkeyp
         # all three bad-release faults at once, then the rollback lever
         for fault in ("stale-index", "latency", "duplicates"):
             svc.set_fault(fault, True)
-        before = run_gate_set(loaded, "recovery")
+        before = run_gate_set(site, "recovery")
         assert before.verdict == "no-go"
         assert {t.name for t in before.by_status("fail")} >= {"duplicates", "index", "p95_live"}
 

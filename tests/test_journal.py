@@ -13,6 +13,7 @@ import threading
 import pytest
 
 from console.actions import journal
+from console.core.identity import now_iso
 from console.core.redact import forget_all_for_tests, register_secret
 
 
@@ -30,7 +31,7 @@ def _intent(run: str, key: str, action: str = "rollback", **extra) -> dict:
         "key": key,
         "action": action,
         "kind": action,
-        "ts": journal.now_iso(),
+        "ts": now_iso(),
         "who": "alice",
         "host": "bastion",
         "pid": 1,
@@ -44,7 +45,7 @@ def _outcome(run: str, key: str, status: str = "done", **extra) -> dict:
         "run": run,
         "key": key,
         "action": "rollback",
-        "ts": journal.now_iso(),
+        "ts": now_iso(),
         "status": status,
         "exit_code": 0 if status == "done" else 1,
         **extra,
@@ -147,9 +148,10 @@ def test_concurrent_appends_from_threads_and_processes_stay_whole_lines():
     code = (
         "import sys\n"
         "from console.actions import journal\n"
+        "from console.core.identity import now_iso\n"
         "for i in range(50):\n"
         "    journal.append({'type': 'refused', 'key': 'p%s-%d' % (sys.argv[1], i), 'action': 'x',"
-        " 'kind': 'custom', 'ts': journal.now_iso(), 'reason': 'r' * 300})\n"
+        " 'kind': 'custom', 'ts': now_iso(), 'reason': 'r' * 300})\n"
     )
     procs = [subprocess.Popen([sys.executable, "-c", code, str(n)]) for n in range(3)]
 
@@ -161,7 +163,7 @@ def test_concurrent_appends_from_threads_and_processes_stay_whole_lines():
                     "key": f"t{n}-{i}",
                     "action": "x",
                     "kind": "custom",
-                    "ts": journal.now_iso(),
+                    "ts": now_iso(),
                     "reason": "r" * 300,
                 }
             )

@@ -8,9 +8,9 @@ from pathlib import Path
 
 import pytest
 
-from console.core.errors import PlaybookError
+from console.core import PlaybookError
+from console.playbooks import ALL_IDS, QUICK_ROUTES, SYMPTOM_TABLE
 from console.playbooks.schema import bundled_dir, load_catalog, load_playbook_file, parse_playbook
-from console.playbooks.seed import ALL_IDS, QUICK_ROUTES, SYMPTOM_TABLE
 from tests.conftest import FIXMAP
 
 GOOD = """\

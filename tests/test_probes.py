@@ -16,12 +16,12 @@ from pathlib import Path
 
 import pytest
 
-from console.core.errors import ConfigError
+from console.core import ConfigError
 from console.demo.service import FAULT_PROBES, FAULTS, DemoService
 from console.demo.site import write_site_config
-from console.playbooks.names import PROBES as CONVENTIONAL_PROBES
-from console.probes.run import UnknownProbe, read_runs, run_probes, run_probes_sync
-from console.site.config import load_config
+from console.probes import UnknownProbe, read_runs, run_probes, run_probes_sync
+from console.site import load_config
+from console.site.names import PROBES as CONVENTIONAL_PROBES
 
 TOKEN = "probe-test-admin-token"
 
@@ -52,9 +52,9 @@ def red(results):
 
 
 def test_healthy_demo_passes_every_probe(tmp_path):
-    with demo_site(tmp_path) as (_svc, loaded):
-        assert set(CONVENTIONAL_PROBES) <= set(loaded.config.probes)
-        results = run_probes_sync(loaded)
+    with demo_site(tmp_path) as (_svc, site):
+        assert set(CONVENTIONAL_PROBES) <= set(site.config.probes)
+        results = run_probes_sync(site)
     assert red(results) == set(), [(r.name, r.reason) for r in results if r.status != "pass"]
     for r in results:
         assert r.reason and r.duration_ms >= 0 and r.started_at.endswith("+00:00")
@@ -68,8 +68,8 @@ def test_healthy_demo_passes_every_probe(tmp_path):
 
 @pytest.mark.parametrize("fault", FAULTS)
 def test_each_fault_turns_exactly_its_probes_red(tmp_path, fault):
-    with demo_site(tmp_path, [fault]) as (_svc, loaded):
-        results = run_probes_sync(loaded)
+    with demo_site(tmp_path, [fault]) as (_svc, site):
+        results = run_probes_sync(site)
     assert red(results) == set(FAULT_PROBES[fault]), [(r.name, r.status, r.reason) for r in results]
     for r in results:
         if r.name in FAULT_PROBES[fault]:
@@ -77,30 +77,30 @@ def test_each_fault_turns_exactly_its_probes_red(tmp_path, fault):
 
 
 def test_faults_at_run_time_and_rollback(tmp_path):
-    with demo_site(tmp_path) as (svc, loaded):
+    with demo_site(tmp_path) as (svc, site):
         svc.set_fault("stale-index", True)
         svc.set_fault("duplicates", True)
-        assert verdicts(run_probes_sync(loaded, ["index", "idempotency", "pins"])) == {
+        assert verdicts(run_probes_sync(site, ["index", "idempotency", "pins"])) == {
             "index": "fail",
             "idempotency": "fail",
             "pins": "pass",
         }
         svc.rollback()
-        assert red(run_probes_sync(loaded, ["index", "idempotency"])) == set()
+        assert red(run_probes_sync(site, ["index", "idempotency"])) == set()
 
 
 def test_read_only_mode_refuses_writes_and_idempotency_cannot_judge(tmp_path):
-    with demo_site(tmp_path) as (svc, loaded):
+    with demo_site(tmp_path) as (svc, site):
         svc.admin("read-only", {})
-        results = {r.name: r for r in run_probes_sync(loaded, ["read_only", "idempotency"])}
+        results = {r.name: r for r in run_probes_sync(site, ["read_only", "idempotency"])}
     assert results["read_only"].status == "pass"
     assert "423" in results["read_only"].reason
     assert results["idempotency"].status == "inconclusive"
 
 
 def test_stability_reports_what_diverged_under_model_drift(tmp_path):
-    with demo_site(tmp_path, ["model-drift"]) as (_svc, loaded):
-        [result] = run_probes_sync(loaded, ["stability"])
+    with demo_site(tmp_path, ["model-drift"]) as (_svc, site):
+        [result] = run_probes_sync(site, ["stability"])
     assert result.status == "fail"
     assert result.values["lambda_convergent"] is False
     assert "λ divergent" in result.reason
@@ -113,9 +113,9 @@ def test_runs_are_recorded_and_callbacks_fire(tmp_path):
     async def on_result(result):
         seen.append(result.name)
 
-    with demo_site(tmp_path) as (_svc, loaded):
+    with demo_site(tmp_path) as (_svc, site):
         results = asyncio.run(
-            run_probes(loaded, ["health", "pins"], on_result, on_start=started.append)
+            run_probes(site, ["health", "pins"], on_result, on_start=started.append)
         )
     assert sorted(seen) == ["health", "pins"] and sorted(started) == ["health", "pins"]
     rows = read_runs()
@@ -128,10 +128,10 @@ def test_runs_are_recorded_and_callbacks_fire(tmp_path):
 
 def test_unknown_probe_name_suggests_the_closest(tmp_path):
     with (
-        demo_site(tmp_path) as (_svc, loaded),
+        demo_site(tmp_path) as (_svc, site),
         pytest.raises(UnknownProbe, match="did you mean 'latency'"),
     ):
-        run_probes_sync(loaded, ["latncy"])
+        run_probes_sync(site, ["latncy"])
 
 
 # ------------------------------------------------------------------ a second site, other shapes
@@ -348,11 +348,11 @@ def test_a_site_with_other_endpoints_and_shapes(tmp_path):
     with serve(_OtherSite) as url:
         cfg = tmp_path / "fixmap.toml"
         cfg.write_text(OTHER_SITE.format(url=url))
-        loaded = load_config(cfg)
-        results = run_probes_sync(loaded)
+        site = load_config(cfg)
+        results = run_probes_sync(site)
         assert red(results) == set(), [(r.name, r.reason) for r in results if r.status != "pass"]
         _OtherSite.writes_disabled = True
-        [maintenance] = run_probes_sync(loaded, ["maintenance"])
+        [maintenance] = run_probes_sync(site, ["maintenance"])
         assert maintenance.status == "pass" and "503" in maintenance.reason
     by = {r.name: r for r in results}
     assert by["gold"].values["coverage"] == 1.0
@@ -510,14 +510,14 @@ url = "/ok"
 expect_json = {{ status = "ready" }}
 """
         )
-        loaded = load_config(cfg)
+        site = load_config(cfg)
         finished: dict[str, float] = {}
         t0 = time.perf_counter()
 
         def on_result(result):
             finished[result.name] = time.perf_counter() - t0
 
-        results = {r.name: r for r in run_probes_sync(loaded, on_result=on_result)}
+        results = {r.name: r for r in run_probes_sync(site, on_result=on_result)}
         wall = time.perf_counter() - t0
 
     assert results["fine"].status == "pass"
@@ -532,7 +532,7 @@ expect_json = {{ status = "ready" }}
     assert results["huge"].status == "error" and "MiB" in results["huge"].reason
     assert results["leaky"].status == "error"
     assert "s3cr3t-value-for-the-test" not in results["leaky"].reason
-    recorded = (Path(loaded.path).parent / "home" / "probe_runs.jsonl").read_text()
+    recorded = (Path(site.path).parent / "home" / "probe_runs.jsonl").read_text()
     assert "s3cr3t-value-for-the-test" not in recorded and '"leaky"' in recorded
 
 

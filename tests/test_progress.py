@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from console.playbooks.schema import load_catalog
-from console.walkthrough.progress import Progress, ProgressStore
+from console.playbooks import load_catalog
+from console.walkthrough import Progress, ProgressStore
 
 
 def test_progress_round_trips_and_ignores_unknown_steps(fixmap_home):

@@ -14,7 +14,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from console.history.store import History, HistoryError
+from console.history import History, HistoryError
 from tests.conftest import FIXMAP
 
 PROMETHEUS = shutil.which("prometheus") or (

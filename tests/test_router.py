@@ -12,9 +12,8 @@ import numpy as np
 import pytest
 import yaml
 
-from console.playbooks.schema import load_catalog
-from console.playbooks.seed import ALL_IDS, SYMPTOM_TABLE
-from console.routing.router import Router, RouteResult
+from console.playbooks import ALL_IDS, SYMPTOM_TABLE, load_catalog
+from console.routing import Router, RouteResult
 
 DATA = Path(__file__).parent / "data"
 

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from console.site.config import load_config
+from console.site import load_config
 from screens.app import FixmapApp
 
 

@@ -185,7 +185,7 @@ def test_notes_typed_in_one_burst_land_once_each(tmux, fixmap_home):
     tmux.wait("burst test · open")
     tmux.type("note A\rnote B\rnote C\r")  # one write to the terminal
     tmux.wait("note C")
-    from console.incident.timeline import current_incident
+    from console.incident import current_incident
 
     notes = [e.title for e in current_incident().events if e.kind == "note"]
     assert notes == ["note A", "note B", "note C"]

@@ -6,7 +6,7 @@ from pathlib import Path
 
 from textual.widgets import Input, Markdown, OptionList
 
-from console.site.config import load_config
+from console.site import load_config
 from screens.app import FixmapApp
 from screens.dialogs import HelpScreen, PickDialog
 from screens.triage import TriageScreen
@@ -175,7 +175,7 @@ async def test_site_bar_names_the_site(tmp_path):
 
 async def test_every_step_of_every_playbook_renders_at_80x24():
     """Open all 20 routes and show each step's guidance: nothing crashes, nothing is empty."""
-    from console.playbooks.seed import ALL_IDS
+    from console.playbooks import ALL_IDS
 
     app = FixmapApp(load_config(None))
     async with app.run_test(size=(80, 24)) as pilot:

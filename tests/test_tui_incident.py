@@ -7,7 +7,7 @@ from textual.widgets import DataTable, Input, OptionList, RichLog
 
 from console.demo.service import DemoService
 from console.demo.site import write_site_config
-from console.site.config import load_config
+from console.site import load_config
 from screens.app import FixmapApp
 from screens.checklist import ChecklistScreen
 from screens.dialogs import FormDialog
@@ -130,7 +130,7 @@ async def test_incident_walked_in_the_console_exports_what_happened(demo, fixmap
         app.screen.query_one("#param-resolution", Input).focus()
         await pilot.press("enter")
         await until(pilot, lambda: screen.incident is None, "incident closed")
-    from console.incident.timeline import list_incidents
+    from console.incident import list_incidents
 
     (closed,) = list_incidents()
     assert (

@@ -5,9 +5,10 @@ from __future__ import annotations
 import pytest
 from textual.widgets import DataTable, Markdown, OptionList
 
+from console.core.identity import now_iso
 from console.demo.service import DemoService
 from console.demo.site import write_site_config
-from console.site.config import load_config
+from console.site import load_config
 from screens.app import FixmapApp
 from screens.chart import TimeChart
 from screens.history import HistoryScreen
@@ -90,11 +91,11 @@ async def test_probe_step_runs_from_the_walkthrough_and_is_judged_by_its_gate(de
 
 async def test_history_screen_finds_the_demo_incident_and_charts_it(demo, fixmap_home):
     _svc, cfg = demo
-    from console.history.seed import seed_demo_history
+    from console.history import seed_demo_history
 
-    loaded = load_config(cfg)
-    seed_demo_history(loaded.resolve(loaded.config.history.db), "demo")
-    app = FixmapApp(loaded)
+    site = load_config(cfg)
+    seed_demo_history(site.resolve(site.config.history.db), "demo")
+    app = FixmapApp(site)
     async with app.run_test(size=(80, 24)) as pilot:
         await settle(pilot)
         await pilot.press("f3")
@@ -116,18 +117,18 @@ async def test_history_screen_finds_the_demo_incident_and_charts_it(demo, fixmap
         await pilot.press("enter")
         await wait_workers(pilot, screen)
         assert "✗" in str(screen.query_one("#history-title").content)
-    from console.history.store import history_for
+    from console.history import history_for
 
-    assert history_for(loaded).sql("select count(*) from samples").rows[0][0] > 0
+    assert history_for(site).sql("select count(*) from samples").rows[0][0] > 0
 
 
 async def test_query_step_opens_history_and_records_the_gate_verdict(demo, fixmap_home):
     _svc, cfg = demo
-    from console.history.seed import seed_demo_history
+    from console.history import seed_demo_history
 
-    loaded = load_config(cfg)
-    seed_demo_history(loaded.resolve(loaded.config.history.db), "demo")
-    app = FixmapApp(loaded)
+    site = load_config(cfg)
+    seed_demo_history(site.resolve(site.config.history.db), "demo")
+    app = FixmapApp(site)
     async with app.run_test(size=(80, 24)) as pilot:
         await settle(pilot)
         app.open_playbook("rollback_and_fast_recovery")
@@ -163,7 +164,7 @@ async def until(pilot, predicate, what: str, rounds: int = 200) -> None:
 async def test_actions_screen_freeze_then_break_glass_for_a_flag(demo, fixmap_home):
     from textual.widgets import Input, Label
 
-    from console.actions.journal import read_journal
+    from console.actions import read_journal
     from screens.actions import ActionsScreen
     from screens.dialogs import ConfirmActionDialog, FormDialog
     from screens.widgets import SiteBar
@@ -261,7 +262,7 @@ async def test_an_interrupted_action_is_shown_on_start(demo, fixmap_home):
             "key": "rollback-dead",
             "action": "rollback",
             "kind": "rollback",
-            "ts": journal.now_iso(),
+            "ts": now_iso(),
             "who": "someone",
             "pid": 999999,
         }
@@ -325,7 +326,7 @@ async def test_the_same_playbook_open_twice_shares_its_progress(fixmap_home):
         assert app.screen is first
         await pilot.press("up")  # the old view saves on every move: it must not erase the marks
         await pilot.pause()
-        from console.walkthrough.progress import ProgressStore
+        from console.walkthrough import ProgressStore
 
         assert sum(v == "done" for v in ProgressStore().load(first.playbook).statuses.values()) == 3
         assert "3/" in str(first.query_one("#walk-title").content)

@@ -29,21 +29,17 @@ from __future__ import annotations
 import contextlib
 import errno
 import fcntl
-import getpass
 import hashlib
 import json
 import os
-import socket
 import threading
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import asdict, dataclass, field
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from console.core.paths import data_dir
-from console.core.redact import redact, redact_json
+from console.core import append_record, data_dir, redact, redact_json
 
 JOURNAL_NAME = "journal.jsonl"
 VERSION = 1
@@ -55,67 +51,12 @@ def journal_path() -> Path:
     return data_dir() / JOURNAL_NAME
 
 
-def now_iso() -> str:
-    return datetime.now(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
-
-
-def who() -> str:
-    """The operator: the login name (and who they were before sudo)."""
-    try:
-        user = getpass.getuser()
-    except Exception:
-        user = os.environ.get("USER") or f"uid {os.getuid()}"
-    sudo = os.environ.get("SUDO_USER")
-    return f"{sudo} (as {user})" if sudo and sudo != user else user
-
-
-def host() -> str:
-    try:
-        return socket.gethostname()
-    except OSError:
-        return "?"
-
-
 # ---------------------------------------------------------------- writing
 
 
-def _fsync_dir(path: Path) -> None:
-    with contextlib.suppress(OSError):
-        fd = os.open(path, os.O_RDONLY)
-        try:
-            os.fsync(fd)
-        finally:
-            os.close(fd)
-
-
 def append(record: dict[str, Any], path: Path | None = None) -> dict[str, Any]:
-    """Append one record as one redacted JSON line and fsync it before returning.
-
-    A torn last line (a writer killed mid-write) is closed with a newline first, so it spoils
-    only itself. Returns the record as written (redacted).
-    """
-    path = path or journal_path()
-    record = {"v": VERSION, **record}
-    line = redact_json(record, separators=(",", ":")) + "\n"
-    data = line.encode("utf-8")
-    created = not path.exists()
-    with _append_lock:
-        fd = os.open(path, os.O_RDWR | os.O_APPEND | os.O_CREAT, 0o600)
-        try:
-            fcntl.flock(fd, fcntl.LOCK_EX)
-            size = os.fstat(fd).st_size
-            if size and os.pread(fd, 1, size - 1) != b"\n":
-                data = b"\n" + data
-            view = memoryview(data)
-            while view:
-                n = os.write(fd, view)
-                view = view[n:]
-            os.fsync(fd)
-        finally:
-            os.close(fd)  # closing drops the flock
-    if created:
-        _fsync_dir(path.parent)
-    return json.loads(line)
+    """Append one record as one redacted JSON line, fsynced before returning (core.durable)."""
+    return append_record(path or journal_path(), {"v": VERSION, **record})
 
 
 # ---------------------------------------------------------------- reading

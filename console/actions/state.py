@@ -20,11 +20,11 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from console.actions import journal
+from console.core import lookup, redact, redact_obj
 from console.core.http import bounded_http
-from console.core.jsonpath import lookup
-from console.core.redact import redact, redact_obj
+from console.core.identity import now_iso
 from console.core.templates import Placeholder, parse_template, render_text, url_quote
-from console.site.action_spec import FREEZE_KINDS, READ_ONLY_KINDS, ActionSpec
+from console.site import FREEZE_KINDS, READ_ONLY_KINDS, ActionSpec
 
 _ON = {
     "true",
@@ -58,7 +58,7 @@ _OFF = {
 class SiteState:
     """Change freeze and read-only mode, and where each answer came from.
 
-    Unpacks as a pair: `frozen, read_only = site_state(loaded)`.
+    Unpacks as a pair: `frozen, read_only = site_state(site)`.
     """
 
     frozen: bool
@@ -90,16 +90,16 @@ class SiteState:
         return f"{f} ({self.frozen_source}) · {r} ({self.read_only_source})"
 
 
-def service_name(loaded, spec: ActionSpec) -> str | None:
+def service_name(site, spec: ActionSpec) -> str | None:
     """The service an action acts on: its own, else the site's default (None if unknown)."""
     if spec.service is not None:
-        return spec.service if spec.service in loaded.config.services else None
-    return loaded.config.default_service()
+        return spec.service if spec.service in site.config.services else None
+    return site.config.default_service()
 
 
-def service_base_url(loaded, spec: ActionSpec) -> str:
-    svc = service_name(loaded, spec)
-    return loaded.config.services[svc].base_url.rstrip("/") if svc else ""
+def service_base_url(site, spec: ActionSpec) -> str:
+    svc = service_name(site, spec)
+    return site.config.services[svc].base_url.rstrip("/") if svc else ""
 
 
 def _on_off(value: Any) -> bool:
@@ -116,8 +116,8 @@ def _on_off(value: Any) -> bool:
     raise ValueError(f"cannot read {value!r} as on/off")
 
 
-def _live(loaded, spec: ActionSpec) -> bool:
-    from console.core.secrets import resolve
+def _live(site, spec: ActionSpec) -> bool:
+    from console.core import resolve
 
     st = spec.state
     assert st is not None
@@ -130,7 +130,7 @@ def _live(loaded, spec: ActionSpec) -> bool:
     values = {n: resolve(n) for n in names}
     url = render_text(st.url, {}, values, encode=url_quote)
     if url.startswith("/"):
-        url = service_base_url(loaded, spec) + url
+        url = service_base_url(site, spec) + url
     headers = {k: render_text(v, {}, values) for k, v in st.headers.items()}
     resp = bounded_http(lambda client: client.get(url, headers=headers), timeout=st.timeout)
     if resp.status_code // 100 != 2:
@@ -138,12 +138,12 @@ def _live(loaded, spec: ActionSpec) -> bool:
     return _on_off(lookup(resp.json(), st.path))
 
 
-def site_state(loaded, *, live: bool = True) -> SiteState:
+def site_state(site, *, live: bool = True) -> SiteState:
     """Change freeze and read-only mode: live where the site says how, else last known here."""
     history = journal.entries()
     errors: list[str] = []
     result: dict[str, tuple[bool, str]] = {}
-    actions: dict[str, ActionSpec] = loaded.config.actions if loaded is not None else {}
+    actions: dict[str, ActionSpec] = site.config.actions if site is not None else {}
     for dim, kinds, on_kind in (
         ("frozen", FREEZE_KINDS, "freeze"),
         ("read_only", READ_ONLY_KINDS, "read_only"),
@@ -164,7 +164,7 @@ def site_state(loaded, *, live: bool = True) -> SiteState:
             if spec.kind not in kinds or spec.state is None:
                 continue
             try:
-                result[dim] = (_live(loaded, spec), f"live: GET {spec.state.url} of actions.{name}")
+                result[dim] = (_live(site, spec), f"live: GET {spec.state.url} of actions.{name}")
             except Exception as exc:  # the service may be the thing on fire
                 errors.append(redact(f"{name} state: {type(exc).__name__}: {exc}"))
                 if known is not None:
@@ -178,5 +178,5 @@ def site_state(loaded, *, live: bool = True) -> SiteState:
         frozen_source=result["frozen"][1],
         read_only_source=result["read_only"][1],
         errors=errors,
-        checked_at=journal.now_iso(),
+        checked_at=now_iso(),
     )

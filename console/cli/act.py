@@ -17,11 +17,11 @@ from typing import Any
 import click
 
 from console.cli.base import CONTEXT, _config_from, config_option, load, main
-from console.core.errors import EXIT_BAD_INPUT, EXIT_CHECK_FAILED, EXIT_OK, FixmapError, Problem
+from console.core import EXIT_BAD_INPUT, EXIT_CHECK_FAILED, EXIT_OK, FixmapError, Problem
 
 
 def _redact(text: str) -> str:
-    from console.core.redact import redact
+    from console.core import redact
 
     return redact(text)
 
@@ -31,7 +31,7 @@ def _out(text: str, *, err: bool = False) -> None:
 
 
 def _emit_json(payload: Any) -> None:
-    from console.core.redact import redact_json
+    from console.core import redact_json
 
     click.echo(redact_json(payload, indent=2))
 
@@ -94,11 +94,11 @@ def _ask(plan) -> tuple[bool, str]:
         return False, "not confirmed (no answer): nothing was run"
 
 
-def _list_actions(loaded, as_json: bool) -> None:
-    from console.actions.execute import action_summaries, site_state
+def _list_actions(site, as_json: bool) -> None:
+    from console.actions import action_summaries, site_state
 
-    state = site_state(loaded)
-    rows = action_summaries(loaded)
+    state = site_state(site)
+    rows = action_summaries(site)
     if as_json:
         _emit_json(
             {
@@ -222,17 +222,17 @@ def _close_history() -> None:
 def _act(
     ctx, action, param_pairs, dry_run, yes, key, break_glass, retry, incident, as_json, config_path
 ) -> int:
-    from console.actions.execute import plan_action, run_action
+    from console.actions import plan_action, run_action
 
-    loaded = load(_config_from(ctx, config_path))
+    site = load(_config_from(ctx, config_path))
     if action is None:
-        _list_actions(loaded, as_json)
+        _list_actions(site, as_json)
         return EXIT_OK
     params = _parse_params(param_pairs)
-    from console.incident.timeline import current_id
+    from console.incident import current_id
 
     incident = incident or current_id()  # actions belong to the open incident (and key on it)
-    plan = plan_action(loaded, action, params, key=key, incident=incident)
+    plan = plan_action(site, action, params, key=key, incident=incident)
     show = (lambda t: _out(t, err=True)) if as_json else _out
     show(plan.text())
 
@@ -257,7 +257,7 @@ def _act(
 
     blocking = plan.blocking(break_glass=break_glass is not None, retry=retry)
     if blocking is not None and blocking.name == "secrets":
-        from console.core.secrets import resolve
+        from console.core import resolve
 
         for name in plan.missing_secrets:
             resolve(name)  # raises SecretError (exit 2), naming both places to put it
@@ -276,7 +276,7 @@ def _act(
         click.echo(f"  │ {line}", err=as_json)
 
     outcome = run_action(
-        loaded, plan, confirmed, break_glass_reason=break_glass, on_output=stream, retry=retry
+        site, plan, confirmed, break_glass_reason=break_glass, on_output=stream, retry=retry
     )
     if outcome.status == "refused" and outcome.guard == "confirm" and refusal:
         outcome.reason = refusal

@@ -13,7 +13,7 @@ from typing import Any
 
 import click
 
-from console.core.errors import EXIT_BAD_INPUT, EXIT_CHECK_FAILED, FixmapError
+from console.core import EXIT_BAD_INPUT, EXIT_CHECK_FAILED, FixmapError
 
 CONTEXT = {"help_option_names": ["-h", "--help"], "max_content_width": 100}
 
@@ -45,8 +45,8 @@ class FixmapGroup(click.Group):
         try:
             return super().resolve_command(ctx, args)
         except click.UsageError as exc:
-            # click suggests from the commands loaded so far; the lazy ones count too
-            from console.core.errors import closest
+            # click suggests from the commands site so far; the lazy ones count too
+            from console.core import closest
 
             if args and not args[0].startswith("-") and closest(args[0], self.commands) is None:
                 guess = closest(args[0], self.list_commands(ctx))
@@ -72,7 +72,7 @@ config_option = click.option(
 
 
 def load(config_path: Path | None):
-    from console.site.config import load_config
+    from console.site import load_config
 
     return load_config(config_path)
 
@@ -100,14 +100,14 @@ def main(ctx: click.Context, config_path: Path | None) -> None:
     ctx.ensure_object(dict)
     ctx.obj["config_path"] = config_path
     if ctx.invoked_subcommand is None:
-        loaded = load(config_path)
-        run_console(loaded)
+        site = load(config_path)
+        run_console(site)
 
 
-def run_console(loaded, **kwargs: Any) -> None:
+def run_console(site, **kwargs: Any) -> None:
     from screens.app import run
 
-    code = run(loaded, **kwargs)
+    code = run(site, **kwargs)
     if code:
         sys.exit(code)
 
@@ -131,14 +131,14 @@ def route(
     ctx: click.Context, query: str, top: int, as_json: bool, config_path: Path | None
 ) -> None:
     """Rank the fix routes for what you see, with why."""
-    from console.routing.cache import route_query
+    from console.routing import route_query
 
     if not query.strip():
         raise FixmapError(
             'the query is empty: say what you see, e.g. fixmap route "p95 doubled after deploy"'
         )
-    loaded = load(_config_from(ctx, config_path))
-    results = route_query(loaded, query, top)
+    site = load(_config_from(ctx, config_path))
+    results = route_query(site, query, top)
     if as_json:
         emit_json({"query": query, "results": [r.__dict__ for r in results]})
         return
@@ -159,10 +159,10 @@ def playbooks() -> None:
 
 
 def _catalog(ctx: click.Context, config_path: Path | None = None):
-    from console.playbooks.schema import load_catalog
+    from console.playbooks import load_catalog
 
-    loaded = load(_config_from(ctx, config_path))
-    catalog = load_catalog(loaded.playbook_dirs)
+    site = load(_config_from(ctx, config_path))
+    catalog = load_catalog(site.playbook_dirs)
     for p in catalog.problems:
         warn(f"fixmap: playbook problem: {p.render()}")
     return catalog
@@ -193,7 +193,7 @@ def playbooks_show(
     ctx: click.Context, playbook_id: str, as_json: bool, config_path: Path | None
 ) -> None:
     """One playbook in full."""
-    from console.playbooks.render import playbook_text
+    from console.playbooks import playbook_text
 
     catalog = _catalog(ctx, config_path)
     pb = catalog.require(playbook_id)
@@ -211,11 +211,12 @@ def playbooks_validate(
     ctx: click.Context, paths: tuple[Path, ...], config_path: Path | None
 ) -> None:
     """Validate playbook files or folders (default: bundled + the config's folders)."""
-    from console.playbooks.schema import bundled_dir, validate_paths
+    from console.core.paths import bundled_dir
+    from console.playbooks import validate_paths
 
     if not paths:
-        loaded = load(_config_from(ctx, config_path))
-        paths = (bundled_dir(), *loaded.playbook_dirs)
+        site = load(_config_from(ctx, config_path))
+        paths = (bundled_dir(), *site.playbook_dirs)
     files, problems = validate_paths(paths)
     for p in problems:
         warn(p.render())
@@ -252,8 +253,8 @@ def demo(faults: tuple[str, ...], folder: Path | None, serve: bool) -> None:
                 "the simulated demo service is not built yet; 'fixmap demo' opens the playbooks only",
                 exit_code=EXIT_BAD_INPUT,
             )
-        from console.site.config import LoadedConfig
+        from console.site import Site
 
-        run_console(LoadedConfig(None, None, "demo"), demo=True)
+        run_console(Site(None, None, "demo"), demo=True)
         return
     launch(faults=list(faults), folder=folder, serve=serve)

@@ -33,13 +33,13 @@ def _cut(text: str, width: int) -> str:
 
 
 def _emit_json(payload: Any) -> None:
-    from console.core.redact import redact_json
+    from console.core import redact_json
 
     click.echo(redact_json(payload, indent=2))
 
 
 def _echo(text: str, *, err: bool = False) -> None:
-    from console.core.redact import redact
+    from console.core import redact
 
     click.echo(redact(text), err=err)
 
@@ -76,10 +76,10 @@ def format_run(run, width: int = 80, colour: bool = False) -> list[str]:
     return lines
 
 
-def _list_sets(loaded, as_json: bool) -> None:
-    from console.gates.run import gate_sets
+def _list_sets(site, as_json: bool) -> None:
+    from console.gates import gate_sets
 
-    sets = gate_sets(loaded)
+    sets = gate_sets(site)
     if as_json:
         _emit_json({"sets": [s.to_json() for s in sets.values()]})
         return
@@ -124,22 +124,22 @@ def gate(
 
     Exit 0 go, 1 no-go, 2 could not evaluate (inconclusive, bad config, no site config).
     """
-    from console.gates.run import _require_site, get_set, run_gate_set
+    from console.gates import get_set, require_site, run_gate_set
 
-    loaded = load(_config_from(ctx, config_path))
+    site = load(_config_from(ctx, config_path))
     if list_sets:
-        _list_sets(loaded, as_json)
+        _list_sets(site, as_json)
         return
-    _require_site(loaded)
-    get_set(loaded, set_name)  # an unknown set is exit 2 before anything runs
+    require_site(site)
+    get_set(site, set_name)  # an unknown set is exit 2 before anything runs
     import httpx  # noqa: F401 - start-up cost, kept out of the run's wall time
 
-    run = run_gate_set(loaded, set_name, record=not no_record)
+    run = run_gate_set(site, set_name, record=not no_record)
     items = None
     if checklist:
-        from console.exports.drafts import checklist_status
+        from console.exports import checklist_status
 
-        items = checklist_status(loaded, run)
+        items = checklist_status(site, run)
     if as_json:
         payload = run.to_json()
         if items is not None:

@@ -20,7 +20,7 @@ from console.cli.base import (
     main,
     warn,
 )
-from console.core.errors import FixmapError, Problem
+from console.core import FixmapError, Problem
 
 db_option = click.option(
     "--db",
@@ -32,16 +32,16 @@ db_option = click.option(
 
 
 def _open_history(ctx: click.Context, config_path: Path | None, db_path: Path | None):
-    """The History to use, and the loaded config (for its default service and sources)."""
-    from console.history.store import History, history_for
+    """The History to use, and the site config (for its default service and sources)."""
+    from console.history import History, history_for
 
-    loaded = load(_config_from(ctx, config_path))
+    site = load(_config_from(ctx, config_path))
     # a one-shot command may use DuckDB's default memory limit; the console keeps to its own
     if db_path is not None:
         return History(
-            db_path, lock_timeout=loaded.config.history.lock_timeout, memory_limit=None
-        ), loaded
-    return history_for(loaded, memory_limit=None), loaded
+            db_path, lock_timeout=site.config.history.lock_timeout, memory_limit=None
+        ), site
+    return history_for(site, memory_limit=None), site
 
 
 # ---------------------------------------------------------------- table output
@@ -224,9 +224,9 @@ def history_ingest(
       fixmap history ingest --prometheus http://127.0.0.1:9090 --query 'up' --since 24h --step 30s
       fixmap history ingest            # the [history.sources] of the site config
     """
-    from console.history.store import ingest_sources
+    from console.history import ingest_sources
 
-    history, loaded = _open_history(ctx, config_path, db_path)
+    history, site = _open_history(ctx, config_path, db_path)
     if prom_url:
         if paths or sources:
             raise FixmapError("give files, --prometheus or --source, one at a time")
@@ -244,7 +244,7 @@ def history_ingest(
             )
         headers = {}
         if token_secret:
-            from console.core.secrets import resolve
+            from console.core import resolve
 
             headers["Authorization"] = f"Bearer {resolve(token_secret)}"
         report = history.ingest_prometheus(
@@ -261,12 +261,12 @@ def history_ingest(
         if queries or sources:
             raise FixmapError("--query needs --prometheus URL; --source cannot be mixed with files")
         report = history.ingest_files(
-            paths, service=service or loaded.config.default_service(), force=force
+            paths, service=service or site.config.default_service(), force=force
         )
     elif queries:
         raise FixmapError("--query needs --prometheus URL")
-    elif sources or loaded.config.history.sources:
-        report = ingest_sources(history, loaded, list(sources) or None)
+    elif sources or site.config.history.sources:
+        report = ingest_sources(history, site, list(sources) or None)
     else:
         raise FixmapError(
             "nothing to ingest",
@@ -378,9 +378,9 @@ def history_query(
         result = history.named(named_name, **_parse_params(params))
     else:
         result = history.sql(sql or "", max_rows=limit)
-    from console.incident.timeline import record_query
+    from console.incident import recorder
 
-    record_query(result)
+    recorder.query(result)
     if as_json:
         payload = result.to_json()
         if result.name:
@@ -429,13 +429,13 @@ def history_changed(
     history, _ = _open_history(ctx, config_path, db_path)
     changes = history.what_changed(service, window, baseline, until=until, limit=limit)
     if as_json:
-        from console.history.store import _jsonable
+        from console.history import jsonable
 
         emit_json(
             {
                 "window": window,
                 "baseline": baseline,
-                "changes": [{**_jsonable(c.__dict__), "series": c.series} for c in changes],
+                "changes": [{**jsonable(c.__dict__), "series": c.series} for c in changes],
             }
         )
         return
@@ -485,12 +485,12 @@ def history_events(
     db_path: Path | None,
 ) -> None:
     """Deploys, rollbacks, actions and incidents recorded in the history."""
-    from console.history.store import _jsonable
+    from console.history import jsonable
 
     history, _ = _open_history(ctx, config_path, db_path)
     events = history.events(since, until, service=service)
     if as_json:
-        emit_json([_jsonable(e.__dict__) for e in events])
+        emit_json([jsonable(e.__dict__) for e in events])
         return
     rows = [[e.ts, e.kind, e.service or "", e.title] for e in events]
     click.echo(format_table(["ts", "kind", "service", "title"], rows, _width()))

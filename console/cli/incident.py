@@ -13,17 +13,17 @@ from typing import Any
 import click
 
 from console.cli.base import CONTEXT, FixmapGroup, _config_from, config_option, main
-from console.core.errors import ConfigError
+from console.core import ConfigError
 
 
 def _echo(text: str, *, err: bool = False) -> None:
-    from console.core.redact import redact
+    from console.core import redact
 
     click.echo(redact(text), err=err)
 
 
 def _emit_json(payload: Any) -> None:
-    from console.core.redact import redact_json
+    from console.core import redact_json
 
     click.echo(redact_json(payload, indent=2))
 
@@ -34,14 +34,14 @@ def _loaded(ctx: click.Context, config_path: Path | None):
     An explicit --config that is wrong is an error; an implicit one that is broken is only a
     warning: a broken config must not stop anyone from opening or closing an incident.
     """
-    from console.site.config import load_config
+    from console.site import load_config
 
     explicit = _config_from(ctx, config_path)
     if explicit is not None:
         return load_config(explicit)
     try:
-        loaded = load_config(None)
-        return loaded if loaded.path is not None else None
+        site = load_config(None)
+        return site if site.path is not None else None
     except ConfigError as exc:
         _echo(f"fixmap: site config ignored: {exc.message}", err=True)
         return None
@@ -60,7 +60,7 @@ def _done(notes: list[str]) -> None:
 
 def _pick(incident_id: str | None) -> str:
     """The incident to show: the one given, else the current one, else the newest."""
-    from console.incident.timeline import IncidentError, current_id, list_incidents
+    from console.incident import IncidentError, current_id, list_incidents
 
     if incident_id:
         return incident_id
@@ -81,7 +81,7 @@ def _line(inc) -> str:
 
 
 def _show(inc) -> None:
-    from console.exports.drafts import next_update_due
+    from console.exports import next_update_due
 
     _echo(_line(inc))
     _echo(f"  opened {inc.opened_at} by {inc.opened_by}; phase {inc.phase}")
@@ -117,11 +117,11 @@ def incident_open(
     config_path: Path | None,
 ) -> None:
     """Open an incident and make it current: everything fixmap does lands on its timeline."""
-    from console.exports.drafts import next_update_due
-    from console.incident.timeline import open_incident
+    from console.exports import next_update_due
+    from console.incident import open_incident
 
-    loaded = _loaded(ctx, config_path)
-    inc = open_incident(title, severity, service, loaded=loaded)
+    site = _loaded(ctx, config_path)
+    inc = open_incident(title, severity, service, site=site)
     if as_json:
         _emit_json(inc.summary_json())
     else:
@@ -136,7 +136,7 @@ def incident_open(
 @click.option("--json", "as_json", is_flag=True, help="JSON on stdout.")
 def incident_note(text: str, incident_id: str | None, as_json: bool) -> None:
     """Add a free-text note to the current incident's timeline."""
-    from console.incident.timeline import add_note
+    from console.incident import add_note
 
     event = add_note(text, incident_id)
     if as_json:
@@ -149,7 +149,7 @@ def incident_note(text: str, incident_id: str | None, as_json: bool) -> None:
 @click.option("--json", "as_json", is_flag=True, help="JSON on stdout.")
 def incident_list(as_json: bool) -> None:
     """Every incident, newest first; the current one is marked with *."""
-    from console.incident.timeline import current_id, list_incidents
+    from console.incident import current_id, list_incidents
 
     incidents = list_incidents()
     current = current_id()
@@ -174,7 +174,7 @@ def incident_list(as_json: bool) -> None:
 @click.option("--json", "as_json", is_flag=True, help="JSON on stdout.")
 def incident_show(incident_id: str | None, as_json: bool) -> None:
     """One incident and its timeline (default: the current one)."""
-    from console.incident.timeline import load_incident
+    from console.incident import load_incident
 
     inc = load_incident(_pick(incident_id))
     if as_json:
@@ -197,11 +197,11 @@ def incident_close(
     config_path: Path | None,
 ) -> None:
     """Close the current incident, recording its resolution."""
-    from console.exports.drafts import next_update_due
-    from console.incident.timeline import close_incident
+    from console.exports import next_update_due
+    from console.incident import close_incident
 
-    loaded = _loaded(ctx, config_path)
-    inc = close_incident(resolution, loaded=loaded, incident_id=incident_id)
+    site = _loaded(ctx, config_path)
+    inc = close_incident(resolution, site=site, incident_id=incident_id)
     if as_json:
         _emit_json(inc.summary_json())
     else:
@@ -238,14 +238,14 @@ def incident_export(
     config_path: Path | None,
 ) -> None:
     """The postmortem draft (Markdown) or the full record (JSON) of an incident, offline."""
-    from console.exports.drafts import export_incident
-    from console.incident.timeline import load_incident
+    from console.exports import export_incident
+    from console.incident import load_incident
 
     inc = load_incident(_pick(incident_id))
-    loaded = _loaded(ctx, config_path)
-    text = export_incident(inc, fmt, loaded=loaded)
+    site = _loaded(ctx, config_path)
+    text = export_incident(inc, fmt, site=site)
     if output is not None:
-        from console.core.paths import atomic_write
+        from console.core import atomic_write
 
         atomic_write(output.expanduser(), text + "\n")
         _echo(f"wrote {output}", err=True)
@@ -270,8 +270,8 @@ def incident_comms(
     incident_id: str | None, phase: str | None, all_phases: bool, posted: bool, as_json: bool
 ) -> None:
     """The status-page draft for the current phase, and when the next update is due."""
-    from console.exports.drafts import next_update_due, status_draft, status_drafts
-    from console.incident.timeline import load_incident, mark_update_posted, parse_phase, set_phase
+    from console.exports import next_update_due, status_draft, status_drafts
+    from console.incident import load_incident, mark_update_posted, parse_phase, set_phase
 
     inc = load_incident(_pick(incident_id))
     wanted = parse_phase(phase) if phase else inc.phase

@@ -11,7 +11,7 @@ from pathlib import Path
 import click
 
 from console.cli.base import CONTEXT, _config_from, config_option, emit_json, load, main, warn
-from console.core.errors import EXIT_BAD_INPUT, EXIT_CHECK_FAILED, ConfigError, FixmapError
+from console.core import EXIT_BAD_INPUT, EXIT_CHECK_FAILED, ConfigError, FixmapError
 
 _JSON_KEYS = ("name", "kind", "status", "value", "threshold", "reason", "duration_ms")
 _STATUS_TEXT = {"pass": "PASS", "fail": "FAIL", "inconclusive": "UNSURE", "error": "ERROR"}
@@ -70,23 +70,20 @@ def probe(
     Exit 0 when every probe passes, 1 when any fails, is inconclusive or errors, 2 on a bad
     config or an unknown probe name.
     """
-    from console.probes.run import check_probes, run_probes_sync, select
+    from console.probes import check_probes, run_probes_sync, select
 
     if names and run_all:
         raise FixmapError("give probe names or --all, not both", exit_code=EXIT_BAD_INPUT)
-    loaded = load(_config_from(ctx, config_path))
+    site = load(_config_from(ctx, config_path))
     wanted = list(names) or None
-    select(loaded, wanted)
-    problems = check_probes(loaded, wanted)
+    select(site, wanted)
+    problems = check_probes(site, wanted)
     if problems:
-        raise ConfigError(f"{loaded.path} has probes that cannot run", problems)
+        raise ConfigError(f"{site.path} has probes that cannot run", problems)
     import httpx  # noqa: F401 - start-up cost, kept out of the run's wall time
 
     started = time.perf_counter()
-    results = run_probes_sync(loaded, wanted)
-    from console.incident.timeline import record_probes
-
-    record_probes(results, context="fixmap probe")
+    results = run_probes_sync(site, wanted)
     wall_ms = round((time.perf_counter() - started) * 1000, 1)
     failed = [r for r in results if r.status != "pass"]
     if as_json:
@@ -116,10 +113,9 @@ def probe(
             click.echo(line)
         verdict = "all pass" if not failed else f"{len(failed)} not passing"
         click.echo(f"{len(results)} probes in {wall_ms / 1000:.2f}s: {verdict}", err=True)
-    from console.probes.run import record_in_history
+    from console.incident import recorder
 
-    problem = record_in_history(loaded, results)
-    if problem:
+    for problem in recorder.probes(site, results, context="fixmap probe"):
         warn(f"fixmap: {problem}")
     if failed:
         sys.exit(EXIT_CHECK_FAILED)

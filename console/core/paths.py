@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import contextlib
 import os
 from pathlib import Path
 
@@ -59,25 +58,6 @@ def find_config(explicit: str | os.PathLike[str] | None = None) -> tuple[Path | 
     if user.is_file():
         return user, "user config dir"
     return None, "none"
-
-
-def atomic_write(path: Path, text: str) -> None:
-    """Write a file so a crash leaves the old or the new content, never half of one."""
-    import tempfile
-
-    path.parent.mkdir(parents=True, exist_ok=True)
-    # a unique temp file per call: two threads writing one path must not share it
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as fh:
-            fh.write(text)
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        with contextlib.suppress(OSError):
-            os.unlink(tmp)
-        raise
 
 
 def bundled_dir() -> Path:

@@ -12,7 +12,7 @@ import threading
 import time
 from pathlib import Path
 
-from console.core.errors import EXIT_BAD_INPUT, FixmapError, closest
+from console.core import EXIT_BAD_INPUT, FixmapError, closest
 from console.demo.service import FAULTS, HEALTHY_PINS, DemoService
 from console.demo.site import ADMIN_SECRET, SERVICE_NAME, write_site_config
 
@@ -37,7 +37,7 @@ def demo_folder(folder: Path | None) -> Path:
         folder = folder.expanduser()
         folder.mkdir(parents=True, exist_ok=True)
         return folder.resolve()
-    from console.core.paths import data_dir
+    from console.core import data_dir
 
     parent = data_dir() / "demo"
     parent.mkdir(parents=True, exist_ok=True)
@@ -50,8 +50,7 @@ def admin_token() -> tuple[str, bool]:
     A made-up token is handed to the console through this process's environment
     ($FIXMAP_SECRET_DEMO_ADMIN_TOKEN), so actions resolve it by name like any secret.
     """
-    from console.core.redact import register_secret
-    from console.core.secrets import SecretError, env_var, resolve
+    from console.core import SecretError, env_var, register_secret, resolve
 
     try:
         return resolve(ADMIN_SECRET), False
@@ -64,7 +63,7 @@ def admin_token() -> tuple[str, bool]:
 
 def _seed_history(folder: Path) -> None:
     try:
-        from console.history.seed import seed_demo_history
+        from console.history import seed_demo_history
     except ImportError as exc:
         if exc.name in ("console.history.seed",):
             return
@@ -96,7 +95,7 @@ def launch(faults: list[str], folder: Path | None, serve: bool) -> None:
             _serve_until_signalled(url, path)
         else:
             from console.cli.base import run_console
-            from console.site.config import load_config
+            from console.site import load_config
 
             run_console(load_config(path), demo=True)
     finally:

@@ -164,7 +164,7 @@ class DemoService:
         return self.url
 
     def _boot(self) -> None:
-        from console.probes.embed import HashEmbedder
+        from console.probes import HashEmbedder
 
         with self._lock:
             self._state.phase = "loading_index"

@@ -6,7 +6,8 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from console.core.paths import CONFIG_NAME, atomic_write
+from console.core import atomic_write
+from console.core.paths import CONFIG_NAME
 from console.demo import corpus
 from console.demo.service import HEALTHY_PINS
 

@@ -6,12 +6,12 @@ to paste. Every text passes the redactor. Status-page text is built from the inc
 fields only (service, severity, phase, times): internal measures (ΔS, coverage, λ, hashes, p95
 numbers) never reach users, as the seed's comms page asks.
 
-- `postmortem_markdown(incident, *, loaded=None, now=None) -> str`
+- `postmortem_markdown(incident, *, site=None, now=None) -> str`
 - `status_drafts(incident, now=None) -> list[StatusDraft]` (investigating, identified, monitoring,
   resolved) and `next_update_due(incident, now=None) -> UpdateDue`
-- `incident_json(incident, *, loaded=None, now=None) -> dict`
-- `export_incident(incident_or_id, fmt="md", *, loaded=None, now=None) -> str`
-- `checklist_status(loaded, gate_run) -> list[(item, detail, status, why)]`, status ticked | open
+- `incident_json(incident, *, site=None, now=None) -> dict`
+- `export_incident(incident_or_id, fmt="md", *, site=None, now=None) -> str`
+- `checklist_status(site, gate_run) -> list[(item, detail, status, why)]`, status ticked | open
   | unknown
 """
 
@@ -22,16 +22,10 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from console.gates.run import format_value
-from console.incident.timeline import (
-    PHASES,
-    SEVERITY_MEANING,
-    Incident,
-    TimelineEvent,
-    duration_text,
-    load_incident,
-    parse_ts,
-)
+from console.core.durations import duration_text
+from console.core.identity import parse_ts
+from console.gates import format_value
+from console.incident import PHASES, SEVERITY_MEANING, Incident, TimelineEvent, load_incident
 
 FIRST_UPDATE_MIN = 10
 UPDATE_EVERY_MIN = 15
@@ -218,7 +212,7 @@ def _rolled_back(actions: list[dict[str, Any]]) -> bool:
 
 def status_draft(incident: Incident, phase: str, now: datetime | None = None) -> StatusDraft:
     """The update for one comms phase, from the incident's public fields only."""
-    from console.core.redact import redact
+    from console.core import redact
 
     now = now or datetime.now(UTC)
     if phase not in PHASES:
@@ -307,7 +301,7 @@ def incident_actions(incident: Incident) -> list[dict[str, Any]]:
             "from": "timeline",
         }
     try:
-        from console.actions.journal import read_journal
+        from console.actions import read_journal
 
         entries = read_journal()
     except Exception:
@@ -362,7 +356,7 @@ def _probe_rows(incident: Incident) -> list[tuple[str, dict[str, Any]]]:
     return out
 
 
-def _pins_in_play(incident: Incident, loaded: Any) -> tuple[list[tuple[str, str, str]], str]:
+def _pins_in_play(incident: Incident, site: Any) -> tuple[list[tuple[str, str, str]], str]:
     """(pin, deployed, lock) rows and where they come from."""
     observed = [(ts, p) for ts, p in _probe_rows(incident) if p.get("kind") == "pins"]
     for ts, p in reversed(observed):
@@ -386,8 +380,8 @@ def _pins_in_play(incident: Incident, loaded: Any) -> tuple[list[tuple[str, str,
             return rows, note
     pins: dict[str, str] = {}
     try:
-        if loaded is not None and loaded.path is not None:
-            pins = dict(loaded.config.pins)
+        if site is not None and site.path is not None:
+            pins = dict(site.config.pins)
     except Exception:
         pins = {}
     if pins:
@@ -464,10 +458,10 @@ def _slug(text: str) -> str:
 
 
 def postmortem_markdown(
-    incident: Incident, *, loaded: Any = None, now: datetime | None = None
+    incident: Incident, *, site: Any = None, now: datetime | None = None
 ) -> str:
     """A postmortem draft a team can start its review from (seed §4.12 template)."""
-    from console.core.redact import redact
+    from console.core import redact
 
     now = now or datetime.now(UTC)
     inc = incident
@@ -601,7 +595,7 @@ def postmortem_markdown(
 
     w("## Versions and pins in play")
     w("")
-    pins, where = _pins_in_play(inc, loaded)
+    pins, where = _pins_in_play(inc, site)
     if pins:
         w("| pin | deployed | lock |")
         w("| --- | --- | --- |")
@@ -696,13 +690,13 @@ def postmortem_markdown(
 # ------------------------------------------------------------------ JSON and dispatch
 
 
-def incident_json(incident: Incident, *, loaded: Any = None, now: datetime | None = None) -> dict:
+def incident_json(incident: Incident, *, site: Any = None, now: datetime | None = None) -> dict:
     """Everything about the incident: fields, every event, actions, drafts, comms timer."""
-    from console.core.redact import redact_obj
+    from console.core import redact_obj
 
     now = now or datetime.now(UTC)
     due = next_update_due(incident, now)
-    pins, where = _pins_in_play(incident, loaded)
+    pins, where = _pins_in_play(incident, site)
     data = incident.to_json()
     data.update(
         {
@@ -724,16 +718,16 @@ def incident_json(incident: Incident, *, loaded: Any = None, now: datetime | Non
 
 
 def export_incident(
-    incident: Incident | str, fmt: str = "md", *, loaded: Any = None, now: datetime | None = None
+    incident: Incident | str, fmt: str = "md", *, site: Any = None, now: datetime | None = None
 ) -> str:
     """The incident as Markdown (postmortem draft with the status drafts) or JSON text."""
-    from console.core.redact import redact_json
+    from console.core import redact_json
 
     inc = load_incident(incident) if isinstance(incident, str) else incident
     if fmt == "md":
-        return postmortem_markdown(inc, loaded=loaded, now=now)
+        return postmortem_markdown(inc, site=site, now=now)
     if fmt == "json":
-        return redact_json(incident_json(inc, loaded=loaded, now=now), indent=2)
+        return redact_json(incident_json(inc, site=site, now=now), indent=2)
     raise ValueError(f"format must be md or json, not {fmt!r}")
 
 
@@ -763,12 +757,12 @@ def _tick(targets: dict[str, Any], names: tuple[str, ...], run_hint: str) -> tup
     return "unknown", f"no verdict on {', '.join(missing)}: {run_hint}"
 
 
-def checklist_status(loaded: Any, gate_run: Any) -> list[tuple[str, str, str, str]]:
+def checklist_status(site: Any, gate_run: Any) -> list[tuple[str, str, str, str]]:
     """The seed's 60-second ship checklist: (item, detail, ticked | open | unknown, why).
 
     `gate_run` is a GateRun, a list of them (readiness + canary...), or None.
     """
-    from console.playbooks.seed import SHIP_CHECKLIST
+    from console.playbooks import SHIP_CHECKLIST
 
     targets, verdicts = _collect(gate_run)
     readiness = "run fixmap gate readiness"
@@ -799,10 +793,8 @@ def checklist_status(loaded: Any, gate_run: Any) -> list[tuple[str, str, str, st
         elif item == "Know your exit":
             rollbacks: list[str] = []
             try:
-                if loaded is not None and loaded.path is not None:
-                    rollbacks = [
-                        n for n, a in loaded.config.actions.items() if a.kind == "rollback"
-                    ]
+                if site is not None and site.path is not None:
+                    rollbacks = [n for n, a in site.config.actions.items() if a.kind == "rollback"]
             except Exception:
                 rollbacks = []
             if rollbacks:

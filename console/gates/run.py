@@ -19,14 +19,14 @@ A target's verdict is one of:
 The set's verdict: any fail -> no-go; else any error or inconclusive -> inconclusive; else go.
 Dry-run targets are measured and shown but never decide.
 
-The value comparisons are console.verdict's (the playbook gates' engine); this module adds the
+The value comparisons are console.core.conditions' (as for playbook gates); this module adds the
 sources, samples, limits, the empty-data policy and the reasons.
 
 Public API (sync; the console calls it from a thread worker):
 
-- `gate_sets(loaded) -> dict[str, GateSetSpec]`: the built-in sets with the site's overrides, plus
+- `gate_sets(site) -> dict[str, GateSetSpec]`: the built-in sets with the site's overrides, plus
   the site's own sets.
-- `run_gate_set(loaded, name="readiness", *, record=True, on_probe=None) -> GateRun`.
+- `run_gate_set(site, name="readiness", *, record=True, on_probe=None) -> GateRun`.
 """
 
 from __future__ import annotations
@@ -39,23 +39,23 @@ from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
-from console.core.errors import ConfigError, FixmapError, Problem, closest
-from console.site.gate_spec import (
+from console.core import ConfigError, FixmapError, Problem, closest, conditions
+from console.core.conditions import NEGATION as _NEGATION
+from console.core.conditions import SYMBOL as _SYMBOL
+from console.core.conditions import is_number as _is_number
+from console.core.conditions import plain as _plain
+from console.site import (
     BUILTIN_SETS,
-    PROBE_KINDS,
     TARGET_DEFAULTS,
     GateTarget,
-    parse_gate_condition,
+    names,
 )
 
 STATUSES = ("pass", "fail", "inconclusive", "error")
 VERDICTS = ("go", "no-go", "inconclusive")
 DEFAULT_SET = "readiness"
-HISTORY_WRITE_TIMEOUT = 2.0
 """How long a gate run waits for a busy history file to record its results (best effort)."""
 
-_SYMBOL = {"<=": "≤", ">=": "≥", "==": "=", "!=": "≠", "<": "<", ">": ">"}
-_NEGATION = {"<=": ">", ">=": "<", "==": "≠", "!=": "=", "<": "≥", ">": "≤"}
 _QUERY_METRICS = {
     "error_rates": ("error_rate", "rate_5xx", "rate_429"),
     "quality_trend": ("delta_s", "coverage", "lambda_flip_rate"),
@@ -185,11 +185,13 @@ class GateSetSpec:
         }
 
 
-def _target(set_name: str, name: str, base: dict[str, Any], site: GateTarget | None) -> TargetSpec:
+def _target(
+    set_name: str, name: str, base: dict[str, Any], override: GateTarget | None
+) -> TargetSpec:
     data = {**TARGET_DEFAULTS, **base}
     overridden: tuple[str, ...] = ()
-    if site is not None:
-        given = site.given()
+    if override is not None:
+        given = override.given()
         overridden = tuple(given)
         params = {**(data.get("params") or {}), **(given.pop("params", None) or {})}
         if data.get("bands") == "embedder" and ("pass" in given or "fail" in given):
@@ -203,7 +205,7 @@ def _target(set_name: str, name: str, base: dict[str, Any], site: GateTarget | N
                 for other in ("probe", "query", "sql"):
                     if other != src and other not in given:
                         data.pop(other, None)
-                if src != "query" and "params" not in site.given():
+                if src != "query" and "params" not in override.given():
                     data["params"] = {}
     return TargetSpec(
         name=name,
@@ -233,18 +235,18 @@ def _target(set_name: str, name: str, base: dict[str, Any], site: GateTarget | N
     )
 
 
-def _site_gates(loaded: Any) -> dict[str, dict[str, GateTarget]]:
-    if loaded is None or loaded.path is None:
+def _site_gates(site: Any) -> dict[str, dict[str, GateTarget]]:
+    if site is None or site.path is None:
         return {}
-    return dict(loaded.config.gates)
+    return dict(site.config.gates)
 
 
-def gate_sets(loaded: Any = None) -> dict[str, GateSetSpec]:
+def gate_sets(site: Any = None) -> dict[str, GateSetSpec]:
     """The built-in gate sets with the site's overrides, then the site's own sets."""
-    site = _site_gates(loaded)
+    site_gates = _site_gates(site)
     out: dict[str, GateSetSpec] = {}
     for set_name, spec in BUILTIN_SETS.items():
-        overrides = site.get(set_name, {})
+        overrides = site_gates.get(set_name, {})
         targets = [
             _target(set_name, name, base, overrides.get(name))
             for name, base in spec["targets"].items()
@@ -255,13 +257,13 @@ def gate_sets(loaded: Any = None) -> dict[str, GateSetSpec]:
             if name not in spec["targets"]
         ]
         out[set_name] = GateSetSpec(set_name, spec["title"], spec["description"], tuple(targets))
-    for set_name, targets in site.items():
+    for set_name, targets in site_gates.items():
         if set_name in BUILTIN_SETS:
             continue
         out[set_name] = GateSetSpec(
             set_name,
             f"{set_name.replace('_', ' ')} (site gate set)",
-            f"The site's own gate set '{set_name}' from {loaded.path}",
+            f"The site's own gate set '{set_name}' from {site.path}",
             tuple(_target(set_name, name, {}, t) for name, t in targets.items()),
             builtin=False,
         )
@@ -395,13 +397,6 @@ def overall(targets: list[TargetResult]) -> str:
 # ------------------------------------------------------------------ formatting
 
 
-def _plain(x: float) -> str:
-    """A number as a condition can hold it (never an exponent)."""
-    if x == int(x) and abs(x) < 1e15:
-        return str(int(x))
-    return f"{x:.10f}".rstrip("0").rstrip(".")
-
-
 def format_value(value: Any, unit: str = "") -> str:
     """A measure as an engineer reads it: '412 ms', '99.9%', '0.305', '2.1×', 'yes'."""
     if value is None:
@@ -462,15 +457,15 @@ class _Empty(Exception):
 
 
 def _resolve(text: str, values: dict[str, Any], what: str) -> _Cond:
-    op, number, ref = parse_gate_condition(text)
-    if ref is None:
-        assert number is not None
-        return _Cond(op, number)
-    raw = values.get(ref)
-    if isinstance(raw, bool) or not isinstance(raw, int | float) or math.isnan(float(raw)):
-        raise _Broken(f"the threshold ${ref} needs a number '{ref}' from {what}, and it has none")
-    label = ref.removesuffix("_ms").replace("_", " ")
-    return _Cond(op, float(raw), label)
+    cond = conditions.parse(text)
+    try:
+        number = cond.threshold(values)
+    except conditions.ThresholdMissing:
+        raise _Broken(
+            f"the threshold ${cond.ref} needs a number '{cond.ref}' from {what}, and it has none"
+        ) from None
+    label = cond.ref.removesuffix("_ms").replace("_", " ") if cond.ref else None
+    return _Cond(cond.op, number, label)
 
 
 def _number(v: Any) -> Any:
@@ -480,26 +475,12 @@ def _number(v: Any) -> Any:
     return v
 
 
-def _is_number(v: Any) -> bool:
-    return isinstance(v, int | float) and not (isinstance(v, float) and math.isnan(v))
-
-
 def _judge_samples(
     samples: list[tuple[str | None, Any]], pass_c: _Cond, fail_c: _Cond | None
 ) -> list[tuple[str | None, Any, str]]:
     """(key, value, outcome) per sample: pass, fail, inconclusive, empty or error."""
-    from console.playbooks.schema import Gate
-    from console.playbooks.verdict import judge
-
-    gate = Gate.model_validate(
-        {
-            "id": "target",
-            "label": "gate target",
-            "measure": "value",
-            "pass": pass_c.text,
-            "fail": fail_c.text if fail_c else None,
-        }
-    )
+    pass_ = conditions.Condition(pass_c.op, pass_c.value)
+    fail = conditions.Condition(fail_c.op, fail_c.value) if fail_c else None
     out = []
     for key, raw in samples:
         if raw is None or (isinstance(raw, float) and math.isnan(raw)):
@@ -507,7 +488,7 @@ def _judge_samples(
         elif not isinstance(raw, int | float):
             out.append((key, raw, "error"))
         else:
-            out.append((key, raw, judge(gate, {"value": raw}).status))
+            out.append((key, raw, conditions.judge(float(raw), pass_, fail)))
     return out
 
 
@@ -560,11 +541,11 @@ def _items(raw: Any, samples: str) -> list[tuple[str | None, Any]]:
     return [(None, raw)]
 
 
-def _resolve_probe(loaded: Any, t: TargetSpec) -> str:
-    probes = loaded.config.probes
+def _resolve_probe(site: Any, t: TargetSpec) -> str:
+    probes = site.config.probes
     if t.probe in probes:
         return t.probe
-    kind = PROBE_KINDS.get(t.probe or "")
+    kind = names.PROBE_KIND.get(t.probe or "")
     same_kind = [n for n, spec in probes.items() if kind and spec.kind == kind]
     if len(same_kind) == 1:
         return same_kind[0]
@@ -640,23 +621,23 @@ def _metrics_for(t: TargetSpec, params: dict[str, Any]) -> list[str]:
 class _HistoryReader:
     """Named queries run once per (query, params) within a gate run."""
 
-    def __init__(self, loaded: Any) -> None:
-        self.loaded = loaded
+    def __init__(self, site: Any) -> None:
+        self.site = site
         self._history: Any = None
         self._cache: dict[tuple[str, tuple[tuple[str, str], ...]], Any] = {}
 
     @property
     def history(self) -> Any:
         if self._history is None:
-            from console.history.store import history_for
+            from console.history import history_for
 
-            self._history = history_for(self.loaded)
+            self._history = history_for(self.site)
         return self._history
 
     def params(self, t: TargetSpec) -> dict[str, Any]:
         params = dict(t.params)
         if "service" not in params and t.query != "what_changed":
-            service = self.loaded.config.default_service()
+            service = self.site.config.default_service()
             if service:
                 params["service"] = service
         return params
@@ -669,7 +650,7 @@ class _HistoryReader:
 
     def count(self, result: Any, metrics: list[str], service: str | None) -> int | None:
         """Samples of these metrics in the query's window (not its baseline)."""
-        from console.history.store import seconds
+        from console.history import seconds
 
         window = result.params.get("window")
         if not window or result.until is None or not metrics:
@@ -708,7 +689,7 @@ def _derived(result: Any) -> dict[str, list[float]]:
 
 
 def _from_history(t: TargetSpec, reader: _HistoryReader) -> _Source:
-    from console.history.store import HistoryBusy, HistoryError
+    from console.history import HistoryBusy, HistoryError
 
     try:
         if t.sql:
@@ -731,13 +712,13 @@ def _from_history(t: TargetSpec, reader: _HistoryReader) -> _Source:
         if raw is None:
             derived = _derived(result).get(t.measure)
             if derived:
-                op = parse_gate_condition(t.pass_)[0]
+                op = conditions.parse(t.pass_).op
                 raw = min(derived) if op in (">", ">=") else max(derived)
         if raw is None and t.measure in result.columns and result.rows:
             ci = result.columns.index(t.measure)
             col = [r[ci] for r in result.rows if _is_number(r[ci])]
             if col:
-                op = parse_gate_condition(t.pass_)[0]
+                op = conditions.parse(t.pass_).op
                 raw = min(col) if op in (">", ">=") else max(col)
         if raw is None:
             why = result.note or f"{t.query} reported no {t.measure}"
@@ -960,12 +941,12 @@ def _judge_target(t: TargetSpec, src: _Source) -> TargetResult:
 
 def _run_target(
     t: TargetSpec,
-    loaded: Any,
+    site: Any,
     probe_names: dict[str, str | Exception],
     probe_results: dict[str, Any],
     reader: _HistoryReader,
 ) -> TargetResult:
-    from console.core.redact import redact
+    from console.core import redact
 
     base = {
         "name": t.name,
@@ -1011,9 +992,9 @@ def _run_target(
     return out
 
 
-def _require_site(loaded: Any) -> None:
-    if loaded is None or loaded.path is None:
-        from console.site.config import NO_CONFIG_HINT
+def require_site(site: Any) -> None:
+    if site is None or site.path is None:
+        from console.site import NO_CONFIG_HINT
 
         raise ConfigError(
             "no site config: a gate needs the site's probes and metric history",
@@ -1021,8 +1002,8 @@ def _require_site(loaded: Any) -> None:
         )
 
 
-def get_set(loaded: Any, name: str) -> GateSetSpec:
-    sets = gate_sets(loaded)
+def get_set(site: Any, name: str) -> GateSetSpec:
+    sets = gate_sets(site)
     spec = sets.get(name)
     if spec is None:
         guess = closest(name, sets)
@@ -1032,7 +1013,7 @@ def get_set(loaded: Any, name: str) -> GateSetSpec:
 
 
 def run_gate_set(
-    loaded: Any,
+    site: Any,
     name: str = DEFAULT_SET,
     *,
     record: bool = True,
@@ -1044,8 +1025,8 @@ def run_gate_set(
     current incident's timeline. `on_probe(result)` is called as each probe finishes.
     Raises GateError / ConfigError (exit 2) for an unknown set or no site config.
     """
-    _require_site(loaded)
-    spec = get_set(loaded, name)
+    require_site(site)
+    spec = get_set(site, name)
     started_at = datetime.now(UTC).isoformat(timespec="milliseconds")
     t0 = time.perf_counter()
     targets = spec.enabled
@@ -1053,24 +1034,24 @@ def run_gate_set(
     for t in targets:
         if t.probe:
             try:
-                probe_names[t.name] = _resolve_probe(loaded, t)
+                probe_names[t.name] = _resolve_probe(site, t)
             except _Broken as exc:
                 probe_names[t.name] = exc
-    wanted = [n for n in loaded.config.probes if n in set(probe_names.values())]
+    wanted = [n for n in site.config.probes if n in set(probe_names.values())]
     probe_results: dict[str, Any] = {}
     results: list[Any] = []
     if wanted:
-        from console.probes.run import run_probes_sync
+        from console.probes import run_probes_sync
 
         try:
-            results = run_probes_sync(loaded, wanted, on_probe)
+            results = run_probes_sync(site, wanted, on_probe)
             probe_results = {r.name: r for r in results}
         except FixmapError as exc:
             for tname, pname in probe_names.items():
                 if isinstance(pname, str):
                     probe_names[tname] = _Broken(exc.render().replace("\n", " "))
-    reader = _HistoryReader(loaded)
-    judged = [_run_target(t, loaded, probe_names, probe_results, reader) for t in targets]
+    reader = _HistoryReader(site)
+    judged = [_run_target(t, site, probe_names, probe_results, reader) for t in targets]
     run = GateRun(
         set=spec.name,
         verdict=overall(judged),
@@ -1081,49 +1062,7 @@ def run_gate_set(
         probe_results=results,
     )
     if record:
-        run.notes.extend(_record(loaded, run))
+        from console.incident import recorder
+
+        run.notes.extend(recorder.gate(site, run))
     return run
-
-
-def _probe_summary(r: Any) -> dict[str, Any]:
-    return {
-        "name": r.name,
-        "kind": r.kind,
-        "status": r.status,
-        "value": r.value,
-        "threshold": r.threshold,
-        "reason": r.reason,
-        "embedder": r.embedder,
-        "values": r.values,
-    }
-
-
-def _record(loaded: Any, run: GateRun) -> list[str]:
-    """Probe results and the verdict into the history; the verdict onto the current incident."""
-    from console.core.redact import redact
-
-    notes: list[str] = []
-    try:
-        from console.history.store import history_for
-
-        history = history_for(loaded, lock_timeout=HISTORY_WRITE_TIMEOUT)
-        if run.probe_results:
-            history.record_probe_results([r.to_dict() for r in run.probe_results])
-        history.record_events(
-            [
-                {
-                    "kind": "gate",
-                    "service": loaded.config.default_service(),
-                    "title": f"{run.set} gate: {run.summary()}",
-                    "detail": run.to_json(),
-                }
-            ]
-        )
-    except Exception as exc:  # the verdict stands; only its copy in the history is missing
-        notes.append(redact(f"gate run not stored in the history: {exc}"))
-    from console.incident.timeline import record
-
-    detail = run.to_json()
-    detail["probes"] = [_probe_summary(r) for r in run.probe_results]
-    record("gate", f"{run.set} gate: {run.summary()}", detail)
-    return notes

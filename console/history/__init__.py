@@ -1,0 +1,59 @@
+"""Metric history: a local DuckDB of samples, probe results and events, fed by ingest (CSV,
+Parquet, a Prometheus-compatible API) and by every probe run; named queries, ad-hoc read-only
+SQL and "what changed" over it.
+
+DuckDB loads when a History is first used, never at import.
+"""
+
+from console.history.seed import DemoIncident, seed_demo_history
+from console.history.store import (
+    EVENT_KINDS,
+    KNOWN_METRICS,
+    NAMED_QUERIES,
+    Change,
+    Event,
+    History,
+    HistoryBusy,
+    HistoryError,
+    IngestReport,
+    NamedQuery,
+    QueryCancelled,
+    QueryResult,
+    close_all,
+    default_db_path,
+    fetch_prometheus,
+    history_for,
+    ingest_sources,
+    jsonable,
+    named_queries,
+    parse_time,
+    seconds,
+    utcnow,
+)
+
+__all__ = [
+    "EVENT_KINDS",
+    "KNOWN_METRICS",
+    "NAMED_QUERIES",
+    "Change",
+    "DemoIncident",
+    "Event",
+    "History",
+    "HistoryBusy",
+    "HistoryError",
+    "IngestReport",
+    "NamedQuery",
+    "QueryCancelled",
+    "QueryResult",
+    "close_all",
+    "default_db_path",
+    "fetch_prometheus",
+    "history_for",
+    "ingest_sources",
+    "jsonable",
+    "named_queries",
+    "parse_time",
+    "seconds",
+    "seed_demo_history",
+    "utcnow",
+]

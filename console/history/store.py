@@ -31,7 +31,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from console.core.errors import FixmapError, Problem, closest
+from console.core import FixmapError, Problem, closest
 
 SCHEMA_VERSION = "1"
 DB_NAME = "history.duckdb"
@@ -165,7 +165,7 @@ class QueryResult:
         """{"columns": [...], "rows": [[...]]} with times as ISO strings."""
         return {
             "columns": list(self.columns),
-            "rows": [[_jsonable(v) for v in r] for r in self.rows],
+            "rows": [[jsonable(v) for v in r] for r in self.rows],
         }
 
     def chart_series(self) -> list[tuple[str, list[datetime], list[float | None]]]:
@@ -290,7 +290,7 @@ def utcnow() -> datetime:
     return datetime.now(UTC).replace(tzinfo=None)
 
 
-def _jsonable(v: Any) -> Any:
+def jsonable(v: Any) -> Any:
     if isinstance(v, datetime):
         return v.isoformat()
     if isinstance(v, float) and not math.isfinite(v):
@@ -298,15 +298,15 @@ def _jsonable(v: Any) -> Any:
     if isinstance(v, int | float | str | bool) or v is None:
         return v
     if isinstance(v, list | tuple):
-        return [_jsonable(x) for x in v]
+        return [jsonable(x) for x in v]
     if isinstance(v, dict):
-        return {str(k): _jsonable(x) for k, x in v.items()}
+        return {str(k): jsonable(x) for k, x in v.items()}
     return str(v)
 
 
 def seconds(value: Any, what: str) -> float:
     """'30s', '15m', '24h', '7d', '2w' or a number of seconds -> seconds, or a clear error."""
-    from console.core.durations import parse_duration
+    from console.core import parse_duration
 
     try:
         return parse_duration(value)
@@ -995,7 +995,7 @@ class History:
     def record_probe_results(self, results: Sequence[Mapping[str, Any]]) -> int:
         """Store probe results (redacted). Keys: name (required), ts, kind, service, status,
         value, threshold, reason, duration_ms, embedder, values; other keys go into values_json."""
-        from console.core.redact import redact_obj
+        from console.core import redact_obj
 
         known = {
             "ts",
@@ -1036,7 +1036,7 @@ class History:
                     _opt_str(r.get("reason")),
                     _opt_float(r.get("duration_ms"), f"results[{i}].duration_ms"),
                     _opt_str(r.get("embedder")),
-                    None if values is None else json.dumps(_jsonable(values), ensure_ascii=False),
+                    None if values is None else json.dumps(jsonable(values), ensure_ascii=False),
                 ]
             )
         self._insert_rows("probe_results", rows, 11)
@@ -1045,7 +1045,7 @@ class History:
     def record_events(self, events: Sequence[Mapping[str, Any]]) -> int:
         """Store events (redacted). Keys: kind (deploy, rollback, action, incident, freeze, ...),
         ts (default now), service, title, detail (a dict)."""
-        from console.core.redact import redact_obj
+        from console.core import redact_obj
 
         rows: list[list[Any]] = []
         now = utcnow()
@@ -1072,7 +1072,7 @@ class History:
                     kind,
                     _opt_str(e.get("service")),
                     str(e.get("title") or ""),
-                    None if detail is None else json.dumps(_jsonable(detail), ensure_ascii=False),
+                    None if detail is None else json.dumps(jsonable(detail), ensure_ascii=False),
                 ]
             )
         self._insert_rows("events", rows, 5)
@@ -1772,18 +1772,16 @@ def _prom_body(resp: Any, url: str, promql: str) -> dict[str, Any]:
     return body
 
 
-def ingest_sources(
-    history: History, loaded: Any, names: Sequence[str] | None = None
-) -> IngestReport:
+def ingest_sources(history: History, site: Any, names: Sequence[str] | None = None) -> IngestReport:
     """Ingest the metric sources of the site config ([history.sources.*]); all when names is None."""
-    spec = loaded.config.history
+    spec = site.config.history
     sources = dict(spec.sources)
     if not sources:
         raise HistoryError(
             "the site config has no metric sources",
             [
                 Problem(
-                    str(loaded.path or "<no config>"),
+                    str(site.path or "<no config>"),
                     "history.sources",
                     "none defined",
                     hint="add [history.sources.NAME] with kind = 'prometheus' or 'files'",
@@ -1798,7 +1796,7 @@ def ingest_sources(
                 f"no metric source '{n}' in the site config",
                 [
                     Problem(
-                        str(loaded.path),
+                        str(site.path),
                         f"history.sources.{n}",
                         "not defined",
                         hint=f"did you mean '{guess}'?"
@@ -1814,7 +1812,7 @@ def ingest_sources(
         if src.kind == "prometheus":
             headers = dict(src.headers)
             if src.token_secret:
-                from console.core.secrets import resolve
+                from console.core import resolve
 
                 headers["Authorization"] = f"Bearer {resolve(src.token_secret)}"
             rep = history.ingest_prometheus(
@@ -1828,7 +1826,7 @@ def ingest_sources(
             )
         else:
             rep = history.ingest_files(
-                [str(loaded.resolve(Path(p))) for p in src.paths], service=src.service
+                [str(site.resolve(Path(p))) for p in src.paths], service=src.service
             )
         total.rows += rep.rows
         total.replaced += rep.replaced
@@ -2577,22 +2575,22 @@ def named_queries() -> list[NamedQuery]:
 # ---------------------------------------------------------------- site config
 
 
-def default_db_path(loaded: Any = None) -> Path:
+def default_db_path(site: Any = None) -> Path:
     """history.db from the config, else $FIXMAP_HOME, the config's data_dir, the user data dir."""
-    from console.core.paths import data_dir
+    from console.core import data_dir
 
-    if loaded is not None:
-        spec = loaded.config.history
+    if site is not None:
+        spec = site.config.history
         if spec.db is not None:
-            return loaded.resolve(Path(spec.db))
-        if not os.environ.get("FIXMAP_HOME") and loaded.config.data_dir is not None:
-            return loaded.resolve(Path(loaded.config.data_dir)) / DB_NAME
+            return site.resolve(Path(spec.db))
+        if not os.environ.get("FIXMAP_HOME") and site.config.data_dir is not None:
+            return site.resolve(Path(site.config.data_dir)) / DB_NAME
     return data_dir() / DB_NAME
 
 
-def history_for(loaded: Any = None, **kwargs: Any) -> History:
-    """The History a loaded site config points at (its lock timeout included)."""
-    if loaded is not None:
-        kwargs.setdefault("lock_timeout", loaded.config.history.lock_timeout)
-        kwargs.setdefault("memory_limit", loaded.config.history.memory_limit)
-    return History(default_db_path(loaded), **kwargs)
+def history_for(site: Any = None, **kwargs: Any) -> History:
+    """The History a site site config points at (its lock timeout included)."""
+    if site is not None:
+        kwargs.setdefault("lock_timeout", site.config.history.lock_timeout)
+        kwargs.setdefault("memory_limit", site.config.history.memory_limit)
+    return History(default_db_path(site), **kwargs)

@@ -18,7 +18,7 @@ IDs look like `INC-20261127-0130-3f9a` (UTC open time + 4 random hex digits).
 
 `record(kind, title, detail=None)` is the one call the rest of fixmap makes: it appends to the
 current incident when one is open, costs one small file read when none is, and never raises.
-Opening and closing are mirrored into the metric history as `incident` events (best effort).
+Opening, closing and the comms phases are console.incident.lifecycle's.
 """
 
 from __future__ import annotations
@@ -28,7 +28,6 @@ import fcntl
 import json
 import os
 import re
-import secrets
 import threading
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -36,7 +35,15 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from console.core.errors import EXIT_BAD_INPUT, FixmapError, Problem, closest
+from console.core import (
+    EXIT_BAD_INPUT,
+    FixmapError,
+    Problem,
+    closest,
+    duration_text,
+    now_iso,
+    parse_ts,
+)
 
 INCIDENTS_DIR = "incidents"
 CURRENT_FILE = "CURRENT"
@@ -64,8 +71,7 @@ KINDS: tuple[str, ...] = (
 )
 MAX_DETAIL_CHARS = 64_000
 """A detail larger than this (a huge query result) is cut to a preview."""
-HISTORY_MIRROR_TIMEOUT = 2.0
-_ID = re.compile(r"^INC-\d{8}-\d{4}-[0-9a-f]{4,8}$")
+ID_PATTERN = re.compile(r"^INC-\d{8}-\d{4}-[0-9a-f]{4,8}$")
 _KIND = re.compile(r"^[a-z][a-z0-9_]*$")
 _lock = threading.Lock()
 
@@ -184,26 +190,6 @@ class Incident:
 # ------------------------------------------------------------------ small helpers
 
 
-def now_iso() -> str:
-    return datetime.now(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
-
-
-def parse_ts(text: str) -> datetime:
-    dt = datetime.fromisoformat(text.replace("Z", "+00:00"))
-    return dt if dt.tzinfo else dt.replace(tzinfo=UTC)
-
-
-def duration_text(seconds: float) -> str:
-    s = int(seconds)
-    if s < 60:
-        return f"{s}s"
-    if s < 3600:
-        return f"{s // 60}m"
-    if s < 86400:
-        return f"{s // 3600}h {s % 3600 // 60:02d}m"
-    return f"{s // 86400}d {s % 86400 // 3600}h"
-
-
 def parse_severity(text: str | None) -> str:
     """'S2', 's2', 'sev2', 'SEV-2', '2' (and 'P2') -> 'S2'."""
     raw = (text or "").strip()
@@ -232,19 +218,19 @@ def parse_phase(text: str) -> str:
 
 
 def incidents_dir() -> Path:
-    from console.core.paths import data_dir
+    from console.core import data_dir
 
     path = data_dir() / INCIDENTS_DIR
     path.mkdir(parents=True, exist_ok=True)
     return path
 
 
-def _file(incident_id: str) -> Path:
+def incident_file(incident_id: str) -> Path:
     return incidents_dir() / f"{incident_id}.jsonl"
 
 
 @contextlib.contextmanager
-def _state_lock() -> Iterator[None]:
+def state_lock() -> Iterator[None]:
     """Serialise open/close (and the CURRENT pointer) across threads and processes."""
     with _lock:
         fd = os.open(incidents_dir() / ".lock", os.O_RDWR | os.O_CREAT, 0o600)
@@ -256,7 +242,7 @@ def _state_lock() -> Iterator[None]:
 
 
 def _who() -> tuple[str, str]:
-    from console.actions.journal import host, who
+    from console.core import host, who
 
     return who(), host()
 
@@ -273,14 +259,16 @@ def _bounded(detail: Any) -> dict[str, Any]:
     return {"truncated": True, "preview": text[:MAX_DETAIL_CHARS]}
 
 
-def _append(incident_id: str, kind: str, title: str, detail: Any = None) -> TimelineEvent:
-    from console.actions.journal import append
+def append_event(incident_id: str, kind: str, title: str, detail: Any = None) -> TimelineEvent:
+    from console.core import append_record
 
     if not _KIND.match(kind):
         raise IncidentError(f"timeline kind '{kind}' is not a lower-case word")
     who, host = _who()
-    written = append(
+    written = append_record(
+        incident_file(incident_id),
         {
+            "v": 1,
             "ts": now_iso(),
             "kind": kind,
             "title": " ".join(str(title).split())[:500],
@@ -288,7 +276,6 @@ def _append(incident_id: str, kind: str, title: str, detail: Any = None) -> Time
             "who": who,
             "host": host,
         },
-        _file(incident_id),
     )
     return TimelineEvent(
         written["ts"], written["kind"], written["title"], written["detail"], written["who"]
@@ -378,7 +365,7 @@ def resolve_id(text: str) -> str:
 def load_incident(incident_id: str) -> Incident:
     """The incident with this id (or a unique part of it); IncidentError when there is none."""
     iid = resolve_id(incident_id)
-    path = _file(iid)
+    path = incident_file(iid)
     lines = _read_lines(path)
     if not lines:
         raise IncidentError(f"incident {iid} has an empty timeline file: {path}")
@@ -391,7 +378,7 @@ def current_id() -> str | None:
         text = (incidents_dir() / CURRENT_FILE).read_text(encoding="utf-8").strip()
     except (OSError, UnicodeDecodeError):
         return None
-    return text if _ID.match(text) else None
+    return text if ID_PATTERN.match(text) else None
 
 
 def current_incident() -> Incident | None:
@@ -417,174 +404,6 @@ def list_incidents() -> list[Incident]:
     return out
 
 
-# ------------------------------------------------------------------ changing
-
-
-def _site_name(loaded: Any) -> str | None:
-    try:
-        return loaded.site_name if loaded is not None and loaded.path is not None else None
-    except Exception:
-        return None
-
-
-def _mirror(loaded: Any, inc: Incident, state: str, title: str) -> str | None:
-    """Copy an open/close into the metric history so charts mark it; best effort."""
-    if loaded is None or getattr(loaded, "path", None) is None:
-        return None
-    from console.core.redact import redact
-
-    try:
-        from console.history.store import history_for
-
-        history_for(loaded, lock_timeout=HISTORY_MIRROR_TIMEOUT).record_events(
-            [
-                {
-                    "kind": "incident",
-                    "service": inc.service,
-                    "title": title,
-                    "detail": {
-                        "state": state,
-                        "id": inc.id,
-                        "severity": inc.severity,
-                        "resolution": inc.resolution,
-                    },
-                }
-            ]
-        )
-    except Exception as exc:
-        return redact(f"history not updated ({type(exc).__name__}: {exc}); the timeline has it")
-    return None
-
-
-def new_id(now: datetime | None = None) -> str:
-    now = now or datetime.now(UTC)
-    return f"INC-{now:%Y%m%d-%H%M}-{secrets.token_hex(2)}"
-
-
-def open_incident(
-    title: str,
-    severity: str | None = "S2",
-    service: str | None = None,
-    *,
-    loaded: Any = None,
-) -> Incident:
-    """Open an incident, make it the current one, start its timeline.
-
-    Refuses (IncidentError, exit 2) while another current incident is open.
-    """
-    text = " ".join((title or "").split())
-    if not text:
-        raise IncidentError(
-            "an incident needs a title: what users see, e.g. 'answers cite old snippets'"
-        )
-    sev = parse_severity(severity or "S2")
-    if service is None and loaded is not None and getattr(loaded, "path", None) is not None:
-        with contextlib.suppress(Exception):
-            service = loaded.default_service
-    with _state_lock():
-        cur = current_incident()
-        if cur is not None:
-            raise IncidentError(
-                f"incident {cur.id} ('{cur.title}', {cur.severity}, open {cur.age_text()}) is "
-                "still open: close it first (fixmap incident close --resolution ...)"
-            )
-        iid = new_id()
-        while _file(iid).exists():
-            iid = new_id()
-        detail = {
-            "id": iid,
-            "title": text,
-            "severity": sev,
-            "service": service,
-            "site": _site_name(loaded),
-            "config": str(loaded.path) if loaded is not None and loaded.path else None,
-        }
-        _append(iid, "opened", f"incident opened: {text} ({sev})", detail)
-        from console.core.paths import atomic_write
-
-        atomic_write(incidents_dir() / CURRENT_FILE, iid + "\n")
-    inc = load_incident(iid)
-    note = _mirror(loaded, inc, "opened", f"incident {iid} opened: {text} ({sev})")
-    if note:
-        inc.notes.append(note)
-    return inc
-
-
-def _target_id(incident_id: str | None) -> str:
-    if incident_id:
-        return resolve_id(incident_id)
-    iid = current_id()
-    if iid is None or current_incident() is None:
-        raise IncidentError(
-            "no incident is open: open one with fixmap incident open TITLE [--severity S2]"
-        )
-    return iid
-
-
-def add_note(text: str, incident_id: str | None = None) -> TimelineEvent:
-    """A free-text note on the current (or given) incident."""
-    body = " ".join((text or "").split())
-    if not body:
-        raise IncidentError("the note is empty")
-    iid = _target_id(incident_id)
-    return _append(iid, "note", body, {"text": (text or "").strip()})
-
-
-def set_severity(severity: str, incident_id: str | None = None) -> TimelineEvent:
-    sev = parse_severity(severity)
-    iid = _target_id(incident_id)
-    return _append(iid, "severity", f"severity set to {sev}", {"severity": sev})
-
-
-def set_phase(phase: str, note: str | None = None, incident_id: str | None = None) -> TimelineEvent:
-    """Move the comms phase (investigating -> identified -> monitoring -> resolved)."""
-    p = parse_phase(phase)
-    iid = _target_id(incident_id)
-    title = f"status: {p}" + (f": {note}" if note else "")
-    return _append(iid, "phase", title, {"phase": p, "note": note})
-
-
-def mark_update_posted(
-    phase: str | None = None, incident_id: str | None = None, channel: str = "status page"
-) -> TimelineEvent:
-    """Record that a public update went out (starts the next-update timer)."""
-    iid = _target_id(incident_id)
-    inc = load_incident(iid)
-    p = parse_phase(phase) if phase else inc.phase
-    return _append(
-        iid,
-        "comms",
-        f"public update posted ({p}) on the {channel}",
-        {"phase": p, "channel": channel},
-    )
-
-
-def close_incident(
-    resolution: str | None = None, *, loaded: Any = None, incident_id: str | None = None
-) -> Incident:
-    """Close the current (or given) incident with its resolution; clears the current pointer."""
-    with _state_lock():
-        iid = _target_id(incident_id)
-        inc = load_incident(iid)
-        if not inc.is_open:
-            raise IncidentError(f"incident {iid} is already closed ({inc.closed_at})")
-        text = " ".join((resolution or "").split()) or "resolved (no resolution given)"
-        _append(
-            iid,
-            "closed",
-            f"incident closed: {text}",
-            {"resolution": text, "duration_s": round(inc.age_s(), 1)},
-        )
-        if current_id() == iid:
-            with contextlib.suppress(FileNotFoundError):
-                (incidents_dir() / CURRENT_FILE).unlink()
-    inc = load_incident(iid)
-    note = _mirror(loaded, inc, "resolved", f"incident {iid} resolved: {text}")
-    if note:
-        inc.notes.append(note)
-    return inc
-
-
 # ------------------------------------------------------------------ recording (never raises)
 
 
@@ -600,14 +419,14 @@ def record(
         iid = incident_id or current_id()
         if iid is None:
             return None
-        if incident_id is not None and not _file(iid).exists():
+        if incident_id is not None and not incident_file(iid).exists():
             return None
-        event = _append(iid, kind, title, detail)
+        event = append_event(iid, kind, title, detail)
         last_error = None
         return event
     except Exception as exc:
         try:
-            from console.core.redact import redact
+            from console.core import redact
 
             last_error = redact(f"timeline not written: {type(exc).__name__}: {exc}")
         except Exception:
@@ -657,7 +476,7 @@ def record_action(outcome: Any) -> TimelineEvent | None:
             "kind": getattr(plan, "kind", None),
         }
         target = getattr(plan, "incident", None)
-        if target and _ID.match(str(target)) and _file(str(target)).exists():
+        if target and ID_PATTERN.match(str(target)) and incident_file(str(target)).exists():
             return record("action", title, detail, incident_id=str(target))
         return record("action", title, detail)
     except Exception:

@@ -2,23 +2,26 @@
 
 from __future__ import annotations
 
-from console.playbooks.names import ACTIONS, PROBES, QUERIES
-from console.playbooks.schema import Playbook, Step
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from console.playbooks.schema import Playbook, Step
+from console.site import names
 
 
 def step_does(step: Step) -> str:
     """One line: what running this step will do."""
     if step.kind == "probe":
-        return f"runs probe '{step.probe}': {PROBES.get(step.probe or '', 'a site-defined probe')}"
+        return f"runs probe '{step.probe}': {names.PROBES.get(step.probe or '', 'a site-defined probe')}"
     if step.kind == "query":
         if step.sql:
             return "runs SQL over metric history"
         params = ", ".join(f"{k}={v}" for k, v in step.params.items())
-        what = QUERIES.get(step.query or "", "a named history query")
+        what = names.QUERIES.get(step.query or "", "a named history query")
         return f"runs query '{step.query}'" + (f" ({params})" if params else "") + f": {what}"
     if step.kind == "action":
         params = ", ".join(f"{k}={v}" for k, v in step.params.items())
-        what = ACTIONS.get(step.action or "", "a site-defined action")
+        what = names.ACTIONS.get(step.action or "", "a site-defined action")
         return f"runs action '{step.action}'" + (f" ({params})" if params else "") + f": {what}"
     if step.kind == "route":
         return f"go to '{step.to}'" + (f" {step.when}" if step.when else "")

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -10,7 +9,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
-from console.core.errors import PlaybookError, Problem, closest
+from console.core import PlaybookError, Problem, closest, conditions
 from console.core.paths import bundled_dir, playbook_files
 from console.core.validation import problems_from
 
@@ -19,7 +18,6 @@ STEP_ID_PATTERN = r"^[a-z0-9][a-z0-9_-]*$"
 StepKind = Literal["read", "probe", "query", "action", "check", "route", "gate"]
 STEP_KINDS: tuple[str, ...] = ("read", "probe", "query", "action", "check", "route", "gate")
 GATE_SETS: tuple[str, ...] = ("readiness", "canary", "hard_stop", "recovery")
-_CONDITION = re.compile(r"^\s*(<=|>=|==|!=|<|>)\s*(-?\d+(?:\.\d+)?)\s*$")
 
 # Which optional fields belong to which step kind; anything else on a step is an error.
 _KIND_FIELDS: dict[str, set[str]] = {
@@ -36,14 +34,6 @@ _OPTIONAL_FIELDS = {"probe", "query", "sql", "params", "gate", "action", "to", "
 
 class _Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
-
-
-def parse_condition(text: str) -> tuple[str, float]:
-    """'<= 0.45' -> ('<=', 0.45)."""
-    m = _CONDITION.match(text)
-    if not m:
-        raise ValueError(f"'{text}' is not a condition like '<= 0.45' or '> 0.60'")
-    return m.group(1), float(m.group(2))
 
 
 class Gate(_Strict):
@@ -66,7 +56,7 @@ class Gate(_Strict):
     @classmethod
     def _condition(cls, v: str | None) -> str | None:
         if v is not None:
-            parse_condition(v)
+            conditions.parse(v, refs=False)
         return v
 
 
@@ -261,7 +251,7 @@ def load_playbook_file(path: Path) -> Playbook:
 
 @dataclass
 class Catalog:
-    """Every playbook that loaded, and the problems of those that did not."""
+    """Every playbook that site, and the problems of those that did not."""
 
     playbooks: dict[str, Playbook] = field(default_factory=dict)
     problems: list[Problem] = field(default_factory=list)

@@ -1,22 +1,14 @@
-"""Judge a measured value against a playbook gate: pass, fail, or inconclusive in between."""
+"""A playbook gate's verdict on a measured value (the judge is core.conditions')."""
 
 from __future__ import annotations
 
-import math
-import operator
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from console.playbooks.schema import Gate, parse_condition
+from console.core import conditions
 
-_OPS = {
-    "<=": operator.le,
-    "<": operator.lt,
-    ">=": operator.ge,
-    ">": operator.gt,
-    "==": operator.eq,
-    "!=": operator.ne,
-}
+if TYPE_CHECKING:
+    from console.playbooks.schema import Gate
 
 
 @dataclass(frozen=True)
@@ -27,27 +19,25 @@ class GateVerdict:
     reason: str
 
 
-def holds(condition: str, value: float) -> bool:
-    op, threshold = parse_condition(condition)
-    return _OPS[op](value, threshold)
-
-
 def judge(gate: Gate, values: dict[str, Any]) -> GateVerdict:
     """The gate's verdict on `values[gate.measure]`; missing or NaN is inconclusive, never a pass."""
     raw = values.get(gate.measure)
     if isinstance(raw, bool):
         raw = int(raw)
-    if not isinstance(raw, int | float) or (isinstance(raw, float) and math.isnan(raw)):
+    if not conditions.is_number(raw):
         return GateVerdict(
             "inconclusive",
             None,
             f"no value for '{gate.measure}' in the result: cannot judge {gate.label}",
         )
     value = float(raw)
+    pass_ = conditions.parse(gate.pass_, refs=False)
+    fail = conditions.parse(gate.fail, refs=False) if gate.fail else None
+    status = conditions.judge(value, pass_, fail)
     shown = f"{gate.measure} {value:g}{(' ' + gate.unit) if gate.unit else ''}"
-    if holds(gate.pass_, value):
+    if status == "pass":
         return GateVerdict("pass", value, f"{shown} meets {gate.pass_}")
-    if gate.fail is None or holds(gate.fail, value):
+    if status == "fail":
         limit = gate.fail or f"not {gate.pass_}"
         return GateVerdict("fail", value, f"{shown} breaks {limit} (pass needs {gate.pass_})")
     return GateVerdict(

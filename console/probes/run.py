@@ -27,9 +27,8 @@ from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 from urllib.parse import quote
 
-from console.core.errors import ConfigError, FixmapError, Problem, closest
-from console.core.jsonpath import JsonPathError, lookup
-from console.site.probe_spec import (
+from console.core import ConfigError, FixmapError, JsonPathError, Problem, closest, lookup
+from console.site import (
     CommandProbe,
     HttpProbe,
     IdempotencyProbe,
@@ -45,7 +44,7 @@ from console.site.probe_spec import (
 )
 
 if TYPE_CHECKING:
-    from console.site.config import LoadedConfig, Service
+    from console.site import Service, Site
 
 STATUSES = ("pass", "fail", "inconclusive", "error")
 MAX_BODY_BYTES = 4 * 1024 * 1024
@@ -147,7 +146,7 @@ class Answer:
         try:
             return json.loads(self.body)
         except ValueError:
-            from console.core.redact import redact
+            from console.core import redact
 
             ctype = self.headers.get("content-type", "no content type")
             # redact before cutting: a cut secret no longer matches its registered value
@@ -176,9 +175,9 @@ def _short(url: str) -> str:
 class _Run:
     """What the probes of one run share: the config, one client, one semaphore, secrets."""
 
-    def __init__(self, loaded: LoadedConfig, client: Any, max_in_flight: int):
-        self.loaded = loaded
-        self.config = loaded.config
+    def __init__(self, site: Site, client: Any, max_in_flight: int):
+        self.site = site
+        self.config = site.config
         self.client = client
         self.sem = asyncio.Semaphore(max_in_flight)
         self._secrets: dict[str, str] = {}
@@ -205,7 +204,7 @@ class _Run:
 
     async def secret(self, name: str) -> str:
         if name not in self._secrets:
-            from console.core.secrets import SecretError, resolve
+            from console.core import SecretError, resolve
 
             try:
                 self._secrets[name] = await asyncio.to_thread(resolve, name)
@@ -699,15 +698,15 @@ async def _embedder_for(run: _Run, spec: StabilityProbe) -> tuple[Any, str | Non
     """The embedder to use and, when it is the lexical fallback, why."""
     from console.probes.embed import HashEmbedder, SiteEmbedder
 
-    site = run.config.embeddings
+    endpoint = run.config.embeddings
     if spec.embedder == "builtin":
         return HashEmbedder(), "the probe asks for the built-in embedder"
-    if site is None:
+    if endpoint is None:
         if spec.embedder == "site":
             raise _broken("embedder = 'site' but the site config has no [embeddings]")
         return HashEmbedder(), "no [embeddings] configured"
-    key = await run.secret(site.api_key_secret) if site.api_key_secret else None
-    return SiteEmbedder(site, run.client, key), None
+    key = await run.secret(endpoint.api_key_secret) if endpoint.api_key_secret else None
+    return SiteEmbedder(endpoint, run.client, key), None
 
 
 async def _probe_stability(run: _Run, spec: StabilityProbe, timeout: float) -> _Outcome:
@@ -1035,7 +1034,7 @@ async def _probe_command(run: _Run, spec: CommandProbe, timeout: float) -> _Outc
     env.update(spec.env)
     for var, secret_name in spec.secret_env.items():
         env[var] = await run.secret(secret_name)
-    cwd = str(run.loaded.resolve(__import__("pathlib").Path(spec.cwd))) if spec.cwd else None
+    cwd = str(run.site.resolve(__import__("pathlib").Path(spec.cwd))) if spec.cwd else None
     try:
         proc = await asyncio.create_subprocess_exec(
             *spec.argv,
@@ -1148,7 +1147,7 @@ async def _run_one(run: _Run, name: str, spec: ProbeBase) -> ProbeResult:
         )
     except Exception as exc:  # a probe must never take the run down
         out = _Outcome("error", None, None, f"probe crashed: {type(exc).__name__}: {_why(exc)}")
-    from console.core.redact import redact
+    from console.core import redact
 
     return ProbeResult(
         name=name,
@@ -1168,7 +1167,7 @@ async def _run_one(run: _Run, name: str, spec: ProbeBase) -> ProbeResult:
 def _redacted_values(values: dict[str, Any]) -> dict[str, Any]:
     """Measured values with secrets masked: one pass over their JSON text (redaction is per call
     costly), falling back to a walk over every string if masking broke the JSON."""
-    from console.core.redact import redact, redact_obj
+    from console.core import redact, redact_obj
 
     if not values:
         return {}
@@ -1180,24 +1179,24 @@ def _redacted_values(values: dict[str, Any]) -> dict[str, Any]:
         return redact_obj(values)
 
 
-def select(loaded: LoadedConfig, names: list[str] | None) -> list[tuple[str, ProbeBase]]:
+def select(site: Site, names: list[str] | None) -> list[tuple[str, ProbeBase]]:
     """The probes to run, in config order; unknown names raise UnknownProbe (exit 2)."""
-    probes = loaded.config.probes
+    probes = site.config.probes
     if not names:
         if not probes:
-            from console.site.config import NO_CONFIG_HINT
+            from console.site import NO_CONFIG_HINT
 
-            where = str(loaded.path) if loaded.path else "no config"
+            where = str(site.path) if site.path else "no config"
             raise ConfigError(
                 f"no probes to run ({where})",
                 [
                     Problem(
-                        str(loaded.path) if loaded.path else None,
+                        str(site.path) if site.path else None,
                         "probes",
                         "no [probes.*] tables",
                         None,
                         NO_CONFIG_HINT
-                        if not loaded.path
+                        if not site.path
                         else "add [probes.NAME] tables, or run 'fixmap demo'",
                     )
                 ],
@@ -1214,12 +1213,12 @@ def select(loaded: LoadedConfig, names: list[str] | None) -> list[tuple[str, Pro
     return out
 
 
-def check_probes(loaded: LoadedConfig, names: list[str] | None = None) -> list[Problem]:
+def check_probes(site: Site, names: list[str] | None = None) -> list[Problem]:
     """Config problems a run would hit (probes naming a service that does not exist)."""
-    cfg = loaded.config
-    file = str(loaded.path) if loaded.path else None
+    cfg = site.config
+    file = str(site.path) if site.path else None
     problems = []
-    for name, spec in select(loaded, names):
+    for name, spec in select(site, names):
         if spec.kind == "command" and not spec.service:
             continue
         svc = spec.service or cfg.default_service()
@@ -1250,7 +1249,7 @@ def check_probes(loaded: LoadedConfig, names: list[str] | None = None) -> list[P
 
 
 async def run_probes(
-    loaded: LoadedConfig,
+    site: Site,
     names: list[str] | None = None,
     on_result: OnResult | None = None,
     *,
@@ -1264,27 +1263,27 @@ async def run_probes(
     """
     import httpx
 
-    chosen = select(loaded, names)
+    chosen = select(site, names)
     if any(isinstance(spec, StabilityProbe) for _n, spec in chosen):
         # numpy's import takes ~0.2 s of CPU: done before any request is timed, off the loop
         await asyncio.to_thread(__import__, "console.probes.embed")
         await asyncio.to_thread(__import__, "numpy")
     _remember_missing_sniffio()
-    limit = loaded.config.max_in_flight
+    limit = site.config.max_in_flight
     # Few idle keep-alive connections: httpcore checks every idle connection on every request, so
     # a pool of 50 idle ones makes 100 probes cost 2-3x the CPU (0.47 s vs 0.21 s measured).
     limits = httpx.Limits(max_connections=limit, max_keepalive_connections=min(limit, 10))
     async with httpx.AsyncClient(
         limits=limits, timeout=httpx.Timeout(10.0), follow_redirects=False, verify=_ssl_context()
     ) as client:
-        run = _Run(loaded, client, limit)
+        run = _Run(site, client, limit)
 
         async def one(name: str, spec: ProbeBase) -> ProbeResult:
             if on_start is not None:
                 await _maybe_await(on_start(name))
             result = await _run_one(run, name, spec)
             if record:
-                _append_record(run.run_id, loaded, result)
+                _append_record(run.run_id, site, result)
             if on_result is not None:
                 await _maybe_await(on_result(result))
             return result
@@ -1318,13 +1317,13 @@ def _ssl_context() -> Any:
 
 
 def run_probes_sync(
-    loaded: LoadedConfig,
+    site: Site,
     names: list[str] | None = None,
     on_result: OnResult | None = None,
     **kwargs: Any,
 ) -> list[ProbeResult]:
     """run_probes for callers without an event loop (the CLI, thread workers)."""
-    return asyncio.run(run_probes(loaded, names, on_result, **kwargs))
+    return asyncio.run(run_probes(site, names, on_result, **kwargs))
 
 
 async def _maybe_await(value: Any) -> None:
@@ -1335,13 +1334,12 @@ async def _maybe_await(value: Any) -> None:
 _record_lock = threading.Lock()
 
 
-def _append_record(run_id: str, loaded: LoadedConfig, result: ProbeResult) -> None:
-    from console.core.paths import data_dir
-    from console.core.redact import redact
+def _append_record(run_id: str, site: Site, result: ProbeResult) -> None:
+    from console.core import data_dir, redact
 
     line = {
         "run_id": run_id,
-        "config": str(loaded.path) if loaded.path else None,
+        "config": str(site.path) if site.path else None,
         **result.to_dict(),
     }
     # registered secrets are masked in their JSON-escaped form too: one pass over the line does
@@ -1355,7 +1353,7 @@ def _append_record(run_id: str, loaded: LoadedConfig, result: ProbeResult) -> No
 
 def read_runs(limit: int | None = None) -> list[dict[str, Any]]:
     """Recorded probe results, oldest first (the last `limit` when given)."""
-    from console.core.paths import data_dir
+    from console.core import data_dir
 
     path = data_dir() / RUNS_FILE
     if not path.is_file():
@@ -1367,22 +1365,3 @@ def read_runs(limit: int | None = None) -> list[dict[str, Any]]:
         except ValueError:
             continue
     return rows[-limit:] if limit else rows
-
-
-def record_in_history(loaded: LoadedConfig, results: list[ProbeResult]) -> str | None:
-    """Store results in the metric history (DuckDB) so charts and gates can use them.
-
-    The JSONL record is already written; this copy can wait out a busy history file or fail
-    without losing anything. Returns a message when it could not be stored.
-    """
-    if not results:
-        return None
-    try:
-        from console.history.store import history_for
-
-        history_for(loaded).record_probe_results([r.to_dict() for r in results])
-    except Exception as exc:  # the verdicts stand; only their copy in the history is missing
-        from console.core.redact import redact
-
-        return redact(f"probe results not stored in history: {exc}")
-    return None

@@ -8,7 +8,7 @@ import json
 from pathlib import Path
 
 from console.core.paths import bundled_dir, playbook_files
-from console.site.config import LoadedConfig
+from console.site import Site
 
 CACHE_VERSION = "1"
 
@@ -22,32 +22,32 @@ def _fingerprint(dirs: list[Path]) -> str:
     return h.hexdigest()[:16]
 
 
-def get_router(loaded: LoadedConfig):
+def get_router(site: Site):
     """The router over bundled + team playbooks, from the cache when nothing changed."""
     from console.routing.router import Router
 
-    dirs = [bundled_dir(), *loaded.playbook_dirs]
+    dirs = [bundled_dir(), *site.playbook_dirs]
     cache = _cache_dir() / f"router-{_fingerprint(dirs)}.json"
     if cache.is_file():
         try:
             return Router.from_state(_read_state(cache))
         except Exception:  # a corrupt cache is rebuilt, never fatal
             cache.unlink(missing_ok=True)
-    from console.playbooks.schema import load_catalog
+    from console.playbooks import load_catalog
 
-    catalog = load_catalog(loaded.playbook_dirs)
+    catalog = load_catalog(site.playbook_dirs)
     router = Router.from_playbooks(catalog)
     with contextlib.suppress(OSError):  # a read-only data dir only costs the cache
         _write_state(cache, router.to_state())
     return router
 
 
-def route_query(loaded: LoadedConfig, query: str, top: int = 5):
-    return get_router(loaded).route(query, top)
+def route_query(site: Site, query: str, top: int = 5):
+    return get_router(site).route(query, top)
 
 
 def _cache_dir() -> Path:
-    from console.core.paths import data_dir
+    from console.core import data_dir
 
     d = data_dir() / "cache"
     d.mkdir(parents=True, exist_ok=True)
@@ -69,7 +69,7 @@ def _read_state(path: Path) -> dict:
 def _write_state(path: Path, state: dict) -> None:
     import numpy as np
 
-    from console.core.paths import atomic_write
+    from console.core import atomic_write
 
     plain: dict = {}
     arrays: dict = {}

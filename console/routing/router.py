@@ -34,7 +34,7 @@ from typing import TYPE_CHECKING, Any
 if TYPE_CHECKING:
     import numpy as np
 
-    from console.playbooks.schema import Playbook
+    from console.playbooks import Playbook
 
 STATE_VERSION = 2
 """Bump when the features or the lexicon change, so a cached router state is rebuilt."""

@@ -1,0 +1,57 @@
+"""The site: one validated fixmap.toml and what it describes — services, probes, actions,
+metric-history sources, gate thresholds, pins and secrets by name.
+
+`load_config()` finds and reads the file (light: no pydantic until a field is validated);
+the `Site` it returns is what every other package is handed. The pydantic models of each
+table (`*_spec`, `models`) load on first use.
+"""
+
+from console.core.lazy import lazy_names
+from console.site import names
+from console.site.config import NO_CONFIG_HINT, Site, load_config, parse_config
+
+__getattr__ = lazy_names(
+    __name__,
+    {
+        # the whole file
+        "SiteConfig": "models",
+        "SiteInfo": "models",
+        "Service": "models",
+        "EmbeddingsSpec": "models",
+        # [actions.NAME]
+        "ActionSpec": "action_spec",
+        "ParamSpec": "action_spec",
+        "HttpSpec": "action_spec",
+        "StateSpec": "action_spec",
+        "ACTION_KINDS": "action_spec",
+        "NEVER_BLOCKED_BY_FREEZE": "action_spec",
+        "SHIPS_CHANGE_BY_DEFAULT": "action_spec",
+        "FREEZE_KINDS": "action_spec",
+        "READ_ONLY_KINDS": "action_spec",
+        # [probes.NAME]
+        "PROBE_KINDS": "probe_spec",
+        "ProbeBase": "probe_spec",
+        "JsonCheck": "probe_spec",
+        "HttpProbe": "probe_spec",
+        "LatencyProbe": "probe_spec",
+        "RateLimitProbe": "probe_spec",
+        "WarmupProbe": "probe_spec",
+        "IndexProbe": "probe_spec",
+        "StabilityProbe": "probe_spec",
+        "IdempotencyProbe": "probe_spec",
+        "PinsProbe": "probe_spec",
+        "ReadOnlyProbe": "probe_spec",
+        "CommandProbe": "probe_spec",
+        # [history]
+        "HistorySpec": "history_spec",
+        "PrometheusSource": "history_spec",
+        "FileSource": "history_spec",
+        # [gates.SET.TARGET] and the built-in gate sets
+        "GateTarget": "gate_spec",
+        "BUILTIN_SETS": "gate_spec",
+        "TARGET_DEFAULTS": "gate_spec",
+        "builtin_target": "gate_spec",
+    },
+)
+
+__all__ = ["NO_CONFIG_HINT", "Site", "load_config", "names", "parse_config"]

@@ -317,7 +317,7 @@ class ActionSpec(_Model):
             for ph in placeholders(text):
                 if ph.kind == "param":
                     if ph.name not in self.params:
-                        from console.core.errors import closest
+                        from console.core import closest
 
                         guess = closest(ph.name, self.params)
                         hint = (

@@ -19,7 +19,7 @@ import threading
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from console.core.errors import ConfigError, Problem
+from console.core import ConfigError, Problem
 from console.core.paths import find_config
 
 if TYPE_CHECKING:
@@ -37,7 +37,7 @@ def __getattr__(name: str) -> Any:
     raise AttributeError(f"module 'console.site.config' has no attribute '{name}'")
 
 
-class LoadedConfig:
+class Site:
     """A site config and where it came from (path None: no config, playbooks work offline).
 
     `raw` is the parsed TOML; `config` the validated SiteConfig, built on first use when the
@@ -183,18 +183,18 @@ def _fingerprint(path: Path, text: str) -> str:
 
 def _known_valid(fp: str) -> Path | None:
     try:
-        from console.core.paths import data_dir
+        from console.core import data_dir
 
         return data_dir() / "cache" / f"config-valid-{fp}"
     except OSError:
         return None
 
 
-def load_config(explicit: str | Path | None = None, *, eager: bool = False) -> LoadedConfig:
+def load_config(explicit: str | Path | None = None, *, eager: bool = False) -> Site:
     """Find and validate the site config; with none anywhere, an empty (offline) config."""
     path, found_by = find_config(explicit)
     if path is None:
-        return LoadedConfig(None, None, found_by, {})
+        return Site(None, None, found_by, {})
     if not path.is_file():
         raise ConfigError(
             f"config file not found: {path} (from {found_by})",
@@ -224,13 +224,13 @@ def load_config(explicit: str | Path | None = None, *, eager: bool = False) -> L
         use_site_data_dir(site_dir if site_dir.is_absolute() else resolved.parent / site_dir)
     marker = _known_valid(_fingerprint(resolved, text))
     if not eager and marker is not None and marker.exists():
-        return LoadedConfig(None, resolved, found_by, raw, file)
+        return Site(None, resolved, found_by, raw, file)
     config = _validate(raw, file, text)
     if marker is not None:
         with contextlib.suppress(OSError):  # an unwritable data dir only costs the fast path
             marker.parent.mkdir(parents=True, exist_ok=True)
             marker.touch()
-    return LoadedConfig(config, resolved, found_by, raw, file)
+    return Site(config, resolved, found_by, raw, file)
 
 
 NO_CONFIG_HINT = (

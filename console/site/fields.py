@@ -6,7 +6,7 @@ from typing import Annotated, Any
 
 from pydantic import BeforeValidator
 
-from console.core.durations import parse_duration
+from console.core import parse_duration
 from console.core.jsonpath import parse_json_path
 
 

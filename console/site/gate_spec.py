@@ -44,26 +44,15 @@ from pydantic import (
     model_validator,
 )
 
-from console.playbooks.names import QUERIES
+from console.core import conditions
+from console.site.names import QUERIES
 
 OnEmpty = Literal["inconclusive", "pass", "fail"]
 Samples = Literal["one", "each"]
 Bands = Literal["fixed", "embedder"]
 Unit = Literal["", "ms", "%", "ratio", "x", "count", "bool"]
 
-CONDITION = re.compile(r"^\s*(<=|>=|==|!=|<|>)\s*(-?\d+(?:\.\d+)?|\$[a-z][a-z0-9_]*)\s*$")
 NAME = r"^[a-z][a-z0-9_]*$"
-
-
-def parse_gate_condition(text: str) -> tuple[str, float | None, str | None]:
-    """'<= 0.45' -> ('<=', 0.45, None); '<= $budget_ms' -> ('<=', None, 'budget_ms')."""
-    m = CONDITION.match(text)
-    if not m:
-        raise ValueError(f"'{text}' is not a condition like '<= 0.45', '> 0.60' or '<= $budget_ms'")
-    op, rhs = m.group(1), m.group(2)
-    if rhs.startswith("$"):
-        return op, None, rhs[1:]
-    return op, float(rhs), None
 
 
 class GateTarget(BaseModel):
@@ -121,14 +110,14 @@ class GateTarget(BaseModel):
     @classmethod
     def _condition(cls, v: str | None) -> str | None:
         if v is not None:
-            parse_gate_condition(v)
+            conditions.parse(v)
         return v
 
     @field_validator("query")
     @classmethod
     def _known_query(cls, v: str | None) -> str | None:
         if v is not None and v not in QUERIES:
-            from console.core.errors import closest
+            from console.core import closest
 
             guess = closest(v, QUERIES)
             hint = f"did you mean '{guess}'?" if guess else "known: " + ", ".join(QUERIES)
@@ -155,7 +144,7 @@ class GateTarget(BaseModel):
 
 def _check_gates(gates: dict[str, dict[str, GateTarget]]) -> dict[str, dict[str, GateTarget]]:
     """Overrides must name a built-in target; a new target must be complete."""
-    from console.core.errors import closest
+    from console.core import closest
 
     problems: list[str] = []
     for set_name, targets in gates.items():
@@ -220,18 +209,6 @@ TARGET_DEFAULTS: dict[str, Any] = {
     "what": None,
 }
 
-PROBE_KINDS: dict[str, str] = {
-    "health": "http",
-    "latency": "latency",
-    "rate_limit": "rate_limit",
-    "warmup": "warmup",
-    "index": "index",
-    "stability": "stability",
-    "idempotency": "idempotency",
-    "pins": "pins",
-    "read_only": "read_only",
-}
-"""Conventional probe name -> its kind: a site whose probe has another name is found by kind."""
 
 _CANARY_WINDOW = {"window": "15m", "baseline": "24h"}
 _HARD_WINDOW = {"window": "10m", "baseline": "24h"}

@@ -8,10 +8,10 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Literal
 
-from console.core.paths import atomic_write, data_dir
+from console.core import atomic_write, data_dir
 
 if TYPE_CHECKING:
-    from console.playbooks.schema import Playbook
+    from console.playbooks import Playbook
 
 Status = Literal["pending", "done", "skipped", "failed"]
 STATUSES: tuple[str, ...] = ("pending", "done", "skipped", "failed")

@@ -37,3 +37,16 @@ ACTIONS: dict[str, str] = {
     "index_alias": "point the live index alias at another build",
     "cache_rotate": "bump the cache namespace so no stale entry is served",
 }
+
+PROBE_KIND: dict[str, str] = {
+    "health": "http",
+    "latency": "latency",
+    "rate_limit": "rate_limit",
+    "warmup": "warmup",
+    "index": "index",
+    "stability": "stability",
+    "idempotency": "idempotency",
+    "pins": "pins",
+    "read_only": "read_only",
+}
+"""Conventional probe name -> its kind: a site whose probe has another name is found by kind."""
