@@ -55,3 +55,45 @@ def test_the_console_first_frame_path_stays_light():
     proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
     assert proc.returncode == 0, proc.stderr
     assert proc.stdout.strip() == "", f"site before the first frame: {proc.stdout.strip()}"
+
+
+# ------------------------------------------------------------------ front doors
+
+import ast  # noqa: E402
+from pathlib import Path  # noqa: E402
+
+ROOT = Path(__file__).resolve().parent.parent
+PACKAGES = sorted(p.name for p in (ROOT / "console").iterdir() if (p / "__init__.py").is_file())
+
+
+def _imports(path: Path):
+    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+        if isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
+            yield node.lineno, node.module, [a.name for a in node.names]
+
+
+def _package_of(path: Path) -> str | None:
+    rel = path.relative_to(ROOT).with_suffix("").parts
+    if rel[0] == "console" and len(rel) > 2:
+        return rel[1]
+    return None
+
+
+def test_other_packages_come_in_through_the_front_door():
+    """Outside a package, only its front door (console.<pkg>) is imported; console.core's
+    modules are each one rule and count as doors. No private name crosses a package."""
+    bad = []
+    for path in [*(ROOT / "console").rglob("*.py"), *(ROOT / "screens").rglob("*.py")]:
+        own = _package_of(path)
+        for line, module, names in _imports(path):
+            parts = module.split(".")
+            if parts[0] != "console" or len(parts) < 2 or parts[1] == own:
+                continue
+            where = f"{path.relative_to(ROOT)}:{line}"
+            if parts[1] in PACKAGES and len(parts) > 2 and parts[1] != "core":
+                if not (parts[1] == "cli" and own is None and path.parts[-2] == "console"):
+                    bad.append(f"{where}: imports {module} (use console.{parts[1]})")
+            for name in names:
+                if name.startswith("_"):
+                    bad.append(f"{where}: imports the private name {name} from {module}")
+    assert not bad, "\n".join(bad)

@@ -13,7 +13,7 @@ from typing import Any
 
 import click
 
-from console.core import EXIT_BAD_INPUT, EXIT_CHECK_FAILED, FixmapError
+from console.core import EXIT_CHECK_FAILED, FixmapError
 
 CONTEXT = {"help_option_names": ["-h", "--help"], "max_content_width": 100}
 
@@ -243,18 +243,11 @@ def playbooks_validate(
 @click.option("--serve", is_flag=True, help="Serve the demo service only; no console.")
 def demo(faults: tuple[str, ...], folder: Path | None, serve: bool) -> None:
     """Try fixmap on the embedded demo."""
-    try:
-        from console.demo.launch import launch
-    except ImportError:
-        launch = None
-    if launch is None:
-        if serve or faults:
-            raise FixmapError(
-                "the simulated demo service is not built yet; 'fixmap demo' opens the playbooks only",
-                exit_code=EXIT_BAD_INPUT,
-            )
-        from console.site import Site
+    from console.demo import run_demo
 
-        run_console(Site(None, None, "demo"), demo=True)
-        return
-    launch(faults=list(faults), folder=folder, serve=serve)
+    run_demo(
+        faults=list(faults),
+        folder=folder,
+        serve=serve,
+        open_console=lambda site: run_console(site, demo=True),
+    )

@@ -10,11 +10,16 @@ import sys
 import tempfile
 import threading
 import time
+from collections.abc import Callable
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from console.core import EXIT_BAD_INPUT, FixmapError, closest
 from console.demo.service import FAULTS, HEALTHY_PINS, DemoService
 from console.demo.site import ADMIN_SECRET, SERVICE_NAME, write_site_config
+
+if TYPE_CHECKING:
+    from console.site import Site
 
 
 def normalise_faults(faults: list[str]) -> list[str]:
@@ -74,8 +79,13 @@ def _seed_history(folder: Path) -> None:
         print(f"fixmap demo: could not seed the metric history: {exc}", file=sys.stderr)
 
 
-def launch(faults: list[str], folder: Path | None, serve: bool) -> None:
-    """Start the demo; returns when the console exits or, with serve, on SIGINT/SIGTERM."""
+def run_demo(
+    faults: list[str],
+    folder: Path | None,
+    serve: bool,
+    open_console: Callable[[Site], None] | None = None,
+) -> None:
+    """Start the demo; returns when `open_console` returns or, with serve, on SIGINT/SIGTERM."""
     names = normalise_faults(list(faults))
     where = demo_folder(folder)
     token, made_up = admin_token()
@@ -94,10 +104,10 @@ def launch(faults: list[str], folder: Path | None, serve: bool) -> None:
         if serve:
             _serve_until_signalled(url, path)
         else:
-            from console.cli.base import run_console
             from console.site import load_config
 
-            run_console(load_config(path), demo=True)
+            assert open_console is not None, "run_demo() needs open_console unless it serves"
+            open_console(load_config(path))
     finally:
         service.stop()
 
