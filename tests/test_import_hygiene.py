@@ -90,9 +90,9 @@ def test_other_packages_come_in_through_the_front_door():
             if parts[0] != "console" or len(parts) < 2 or parts[1] == own:
                 continue
             where = f"{path.relative_to(ROOT)}:{line}"
-            if parts[1] in PACKAGES and len(parts) > 2 and parts[1] != "core":
-                if not (parts[1] == "cli" and own is None and path.parts[-2] == "console"):
-                    bad.append(f"{where}: imports {module} (use console.{parts[1]})")
+            entry_point = parts[1] == "cli" and own is None and path.parts[-2] == "console"
+            if parts[1] in PACKAGES and len(parts) > 2 and parts[1] != "core" and not entry_point:
+                bad.append(f"{where}: imports {module} (use console.{parts[1]})")
             for name in names:
                 if name.startswith("_"):
                     bad.append(f"{where}: imports the private name {name} from {module}")
