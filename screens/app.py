@@ -329,50 +329,54 @@ class FixmapApp(App[int]):
         for screen in self._walkthroughs(message.playbook_id):
             screen.refresh_step(message.step_id)
 
+    def walkthrough_of(self, playbook: Any) -> Any:
+        """The engine's walkthrough of a playbook on this site, over the shared progress."""
+        from console.walkthrough import Walkthrough
+
+        return Walkthrough(self.site, playbook, self.progress_for(playbook), self.progress)
+
     def on_step_outcome(self, message: Any) -> None:
         """File a step's result on its playbook's progress, wherever the engineer is now."""
         from console.core import redact
 
-        key = (message.playbook_id, message.step_id)
+        result = message.result
+        key = (result.playbook, result.step)
         self.running_steps.discard(key)
         self.live_output.pop(key, None)
-        screens = self._walkthroughs(message.playbook_id)
-        if not message.record:
-            self.notify(message.lines[0] if message.lines else "nothing ran", timeout=4)
+        screens = self._walkthroughs(result.playbook)
+        if not result.ran:
+            self.notify(result.lines[0] if result.lines else "nothing ran", timeout=4)
             for screen in screens:
-                screen.refresh_step(message.step_id)
+                screen.refresh_step(result.step)
             return
-        progress = self._progress.get(message.playbook_id)
-        if progress is None:
+        if self.catalog is None or result.playbook not in self.catalog:
             return
-        progress.results[message.step_id] = [redact(x) for x in message.lines]
-        if message.status == "pass":
-            progress.statuses[message.step_id] = "done"
-        elif message.status == "fail":
-            progress.statuses[message.step_id] = "failed"
-        self.save_progress(progress)
+        playbook = self.catalog[result.playbook]
+        walk = self.walkthrough_of(playbook)
+        walk.apply(result)
+        self.save_progress(walk.progress)
+        args, kwargs = walk.result_event(result)
+        self.timeline(lambda inc: inc.record_step(*args, **kwargs))
         for screen in screens:
             screen.refresh_all()
-        severity = {"pass": "information", "fail": "error"}.get(message.status, "warning")
-        gate_line = next((line for line in message.lines if line.startswith("gate ")), None)
-        summary = gate_line or (message.lines[0] if message.lines else message.status)
-        title = message.step_id
-        if self.catalog is not None and message.playbook_id in self.catalog:
-            title = self.catalog[message.playbook_id].step(message.step_id).title
+        severity = {"pass": "information", "fail": "error"}.get(result.status, "warning")
+        title = playbook.step(result.step).title
         self.notify(
-            redact(summary), title=f"{title}: {message.status}", severity=severity, timeout=8
+            redact(result.summary), title=f"{title}: {result.status}", severity=severity, timeout=8
         )
 
     def step_worker_failed(self, group: str, error: Any) -> None:
         """A step whose worker broke is not left 'running'."""
+        from console.walkthrough import StepResult
         from screens.steps import StepOutcome
 
         name, _, playbook_id = group.partition("@")
         step_id = name.removeprefix("step-").removeprefix("action-")
-        for pid, sid in list(self.running_steps):
-            if pid == playbook_id and (sid == step_id or name.startswith("action-")):
-                lines = [f"error: {error}"] if error else ["cancelled"]
-                self.on_step_outcome(StepOutcome(sid, "error", lines, playbook_id=pid))
+        if (playbook_id, step_id) not in self.running_steps:
+            return
+        kind = "action" if name.startswith("action-") else "step"
+        lines = [f"error: {error}"] if error else ["cancelled"]
+        self.on_step_outcome(StepOutcome(StepResult(playbook_id, step_id, kind, "error", lines)))
 
     def action_help(self) -> None:
         from screens.dialogs import HelpScreen

@@ -156,28 +156,10 @@ what, what to do next.
         return "\n".join(parts)
 
     def _configured_note(self, step: Step) -> str | None:
-        """Why this step cannot run here yet, or None when it can."""
-        site = self.app.site
-        if site.path is None:
-            return (
-                "Not configured: no site config. This step runs once fixmap has a site "
-                "(`--config PATH`), or try it on `fixmap demo`."
-            )
-        cfg = site.config
-        table, name = {
-            "probe": ("probes", step.probe),
-            "action": ("actions", step.action),
-            "query": ("history", step.query or "sql"),
-            "gate": ("gates", step.gate_set),
-        }[step.kind]
-        if step.kind == "probe" and name not in cfg.probes:
-            return f"Not configured: the site config has no `[probes.{name}]`."
-        if step.kind == "action" and name not in cfg.actions:
-            return f"Not configured: the site config has no `[actions.{name}]`."
-        runner = self.app.step_runner
-        if not runner.can_run(step):
-            return f"Configured in `[{table}]`, but this build of fixmap cannot run {step.kind} steps yet."
-        return None
+        """Why this step cannot run here yet, or None when it can (the engine decides)."""
+        from console.walkthrough import not_runnable
+
+        return not_runnable(self.app.site, step)
 
     def _show_step(self, step_id: str) -> None:
         step = self.playbook.step(step_id)
@@ -211,13 +193,11 @@ what, what to do next.
         step = self._current()
         if step is None:
             return
-        if status == "pending":
-            self.progress.statuses.pop(step.id, None)
-        else:
-            self.progress.statuses[step.id] = status  # type: ignore[assignment]
+        walk = self.app.walkthrough_of(self.playbook)
+        walk.set_status(step.id, status)
         self._save()
-        pid = self.playbook.id
-        self.app.timeline(lambda inc: inc.record_step(pid, step.id, status, step.title))
+        args, kwargs = walk.mark_event(step, status)
+        self.app.timeline(lambda inc: inc.record_step(*args, **kwargs))
         self._fill_steps()
         if status in ("done", "skipped"):
             nxt = self.progress.next_open(self.playbook, after=step.id)
@@ -250,7 +230,7 @@ what, what to do next.
             return
         self.app.running_steps.add((self.playbook.id, step.id))
         self._show_step(step.id)
-        self.app.step_runner.run(self, self.playbook, step)
+        self.app.step_runner.run(self.playbook, step)
 
     def _step_running(self, step_id: str) -> bool:
         return (self.playbook.id, step_id) in self.app.running_steps

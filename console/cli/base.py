@@ -13,7 +13,7 @@ from typing import Any
 
 import click
 
-from console.core import EXIT_CHECK_FAILED, FixmapError
+from console.core import FixmapError, Problem
 
 CONTEXT = {"help_option_names": ["-h", "--help"], "max_content_width": 100}
 
@@ -85,6 +85,11 @@ class MainGroup(FixmapGroup):
         "journal": "console.cli.act",
         "gate": "console.cli.gate",
         "incident": "console.cli.incident",
+        "route": "console.cli.route",
+        "playbooks": "console.cli.playbooks",
+        "demo": "console.cli.demo",
+        "step": "console.cli.step",
+        "walk": "console.cli.step",
     }
 
 
@@ -116,138 +121,25 @@ def _config_from(ctx: click.Context, config_path: Path | None) -> Path | None:
     return config_path or (ctx.obj or {}).get("config_path")
 
 
-# ---------------------------------------------------------------- route
-
-
-@main.command(context_settings=CONTEXT)
-@click.argument("query")
-@click.option(
-    "--top", default=5, show_default=True, type=click.IntRange(1, 50), help="How many routes."
-)
-@click.option("--json", "as_json", is_flag=True, help="JSON on stdout.")
-@config_option
-@click.pass_context
-def route(
-    ctx: click.Context, query: str, top: int, as_json: bool, config_path: Path | None
-) -> None:
-    """Rank the fix routes for what you see, with why."""
-    from console.routing import route_query
-
-    if not query.strip():
-        raise FixmapError(
-            'the query is empty: say what you see, e.g. fixmap route "p95 doubled after deploy"'
-        )
-    site = load(_config_from(ctx, config_path))
-    results = route_query(site, query, top)
-    if as_json:
-        emit_json({"query": query, "results": [r.__dict__ for r in results]})
-        return
-    if not results:
-        warn("no route matches; try other words, or 'fixmap playbooks list'")
-        return
-    for i, r in enumerate(results, 1):
-        click.echo(f"{i}. {r.id}  ({r.score:.2f})  {r.title}")
-        click.echo(f"     why: {r.why}")
-
-
-# ---------------------------------------------------------------- playbooks
-
-
-@main.group(cls=FixmapGroup, context_settings=CONTEXT)
-def playbooks() -> None:
-    """The catalogue of fix routes."""
-
-
-def _catalog(ctx: click.Context, config_path: Path | None = None):
-    from console.playbooks import load_catalog
-
-    site = load(_config_from(ctx, config_path))
-    catalog = load_catalog(site.playbook_dirs)
-    for p in catalog.problems:
-        warn(f"fixmap: playbook problem: {p.render()}")
-    return catalog
-
-
-@playbooks.command("list", context_settings=CONTEXT)
-@click.option("--json", "as_json", is_flag=True, help="JSON on stdout.")
-@config_option
-@click.pass_context
-def playbooks_list(ctx: click.Context, as_json: bool, config_path: Path | None) -> None:
-    """Every playbook: id, title, summary."""
-    catalog = _catalog(ctx, config_path)
-    rows = [{"id": pb.id, "title": pb.title, "summary": pb.summary} for pb in catalog]
-    if as_json:
-        emit_json(rows)
-        return
-    width = max((len(r["id"]) for r in rows), default=0)
-    for r in rows:
-        click.echo(f"{r['id']:<{width}}  {r['title']}")
-
-
-@playbooks.command("show", context_settings=CONTEXT)
-@click.argument("playbook_id")
-@click.option("--json", "as_json", is_flag=True, help="JSON on stdout.")
-@config_option
-@click.pass_context
-def playbooks_show(
-    ctx: click.Context, playbook_id: str, as_json: bool, config_path: Path | None
-) -> None:
-    """One playbook in full."""
-    from console.playbooks import playbook_text
-
-    catalog = _catalog(ctx, config_path)
-    pb = catalog.require(playbook_id)
-    if as_json:
-        emit_json(pb.model_dump(by_alias=True))
-        return
-    click.echo(playbook_text(pb))
-
-
-@playbooks.command("validate", context_settings=CONTEXT)
-@click.argument("paths", nargs=-1, type=click.Path(path_type=Path))
-@config_option
-@click.pass_context
-def playbooks_validate(
-    ctx: click.Context, paths: tuple[Path, ...], config_path: Path | None
-) -> None:
-    """Validate playbook files or folders (default: bundled + the config's folders)."""
-    from console.core.paths import bundled_dir
-    from console.playbooks import validate_paths
-
-    if not paths:
-        site = load(_config_from(ctx, config_path))
-        paths = (bundled_dir(), *site.playbook_dirs)
-    files, problems = validate_paths(paths)
-    for p in problems:
-        warn(p.render())
-    bad = {p.file for p in problems}
-    click.echo(
-        f"{len(files) - len(bad & {str(f) for f in files})} of {len(files)} playbook files valid"
-    )
-    if problems:
-        sys.exit(EXIT_CHECK_FAILED)
-
-
-# ---------------------------------------------------------------- demo
-
-
-@main.command(context_settings=CONTEXT)
-@click.option("--fault", "faults", multiple=True, help="Fault to switch on at start (repeatable).")
-@click.option(
-    "--dir",
-    "folder",
-    type=click.Path(file_okay=False, path_type=Path),
-    default=None,
-    help="Folder for the demo's site config and data.",
-)
-@click.option("--serve", is_flag=True, help="Serve the demo service only; no console.")
-def demo(faults: tuple[str, ...], folder: Path | None, serve: bool) -> None:
-    """Try fixmap on the embedded demo."""
-    from console.demo import run_demo
-
-    run_demo(
-        faults=list(faults),
-        folder=folder,
-        serve=serve,
-        open_console=lambda site: run_console(site, demo=True),
-    )
+def parse_params(pairs: tuple[str, ...]) -> dict[str, str]:
+    """--param NAME=VALUE pairs -> a dict; a pair without '=' or a name given twice is an error."""
+    params: dict[str, str] = {}
+    for pair in pairs:
+        name, sep, value = pair.partition("=")
+        name = name.strip()
+        if not sep or not name:
+            raise FixmapError(
+                "--param expects NAME=VALUE",
+                [
+                    Problem(
+                        None, "--param", f"'{pair}' has no '='", None, "e.g. --param release=v41"
+                    )
+                ],
+            )
+        if name in params:
+            raise FixmapError(
+                f"--param {name} is given twice",
+                [Problem(None, "--param", "give each parameter once")],
+            )
+        params[name] = value
+    return params

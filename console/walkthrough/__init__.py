@@ -1,7 +1,22 @@
 """The walkthrough, headless: a playbook's steps, their saved status and last result, which
-step can run here, and running one (probe, query, action, gate, check) with its verdict.
+step can run on this site, and running one (probe, query, action, gate) to its verdict.
+
+The console's walkthrough screen and `fixmap walk` / `fixmap step` are two faces of it.
 """
 
+from console.walkthrough import steps
 from console.walkthrough.progress import STATUSES, Progress, ProgressStore
+from console.walkthrough.steps import RUNNABLE, StepResult, not_runnable
+from console.walkthrough.walk import StepView, Walkthrough
 
-__all__ = ["STATUSES", "Progress", "ProgressStore"]
+__all__ = [
+    "RUNNABLE",
+    "STATUSES",
+    "Progress",
+    "ProgressStore",
+    "StepResult",
+    "StepView",
+    "Walkthrough",
+    "not_runnable",
+    "steps",
+]

@@ -1,0 +1,95 @@
+"""`fixmap playbooks list|show|validate`: the catalogue of fix routes."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import click
+
+from console.cli.base import (
+    CONTEXT,
+    FixmapGroup,
+    _config_from,
+    config_option,
+    emit_json,
+    load,
+    main,
+    warn,
+)
+from console.core import EXIT_CHECK_FAILED
+
+
+@main.group(cls=FixmapGroup, context_settings=CONTEXT)
+def playbooks() -> None:
+    """The catalogue of fix routes."""
+
+
+def _catalog(ctx: click.Context, config_path: Path | None = None):
+    from console.playbooks import load_catalog
+
+    site = load(_config_from(ctx, config_path))
+    catalog = load_catalog(site.playbook_dirs)
+    for p in catalog.problems:
+        warn(f"fixmap: playbook problem: {p.render()}")
+    return catalog
+
+
+@playbooks.command("list", context_settings=CONTEXT)
+@click.option("--json", "as_json", is_flag=True, help="JSON on stdout.")
+@config_option
+@click.pass_context
+def playbooks_list(ctx: click.Context, as_json: bool, config_path: Path | None) -> None:
+    """Every playbook: id, title, summary."""
+    catalog = _catalog(ctx, config_path)
+    rows = [{"id": pb.id, "title": pb.title, "summary": pb.summary} for pb in catalog]
+    if as_json:
+        emit_json(rows)
+        return
+    width = max((len(r["id"]) for r in rows), default=0)
+    for r in rows:
+        click.echo(f"{r['id']:<{width}}  {r['title']}")
+
+
+@playbooks.command("show", context_settings=CONTEXT)
+@click.argument("playbook_id")
+@click.option("--json", "as_json", is_flag=True, help="JSON on stdout.")
+@config_option
+@click.pass_context
+def playbooks_show(
+    ctx: click.Context, playbook_id: str, as_json: bool, config_path: Path | None
+) -> None:
+    """One playbook in full."""
+    from console.playbooks import playbook_text
+
+    catalog = _catalog(ctx, config_path)
+    pb = catalog.require(playbook_id)
+    if as_json:
+        emit_json(pb.model_dump(by_alias=True))
+        return
+    click.echo(playbook_text(pb))
+
+
+@playbooks.command("validate", context_settings=CONTEXT)
+@click.argument("paths", nargs=-1, type=click.Path(path_type=Path))
+@config_option
+@click.pass_context
+def playbooks_validate(
+    ctx: click.Context, paths: tuple[Path, ...], config_path: Path | None
+) -> None:
+    """Validate playbook files or folders (default: bundled + the config's folders)."""
+    from console.core.paths import bundled_dir
+    from console.playbooks import validate_paths
+
+    if not paths:
+        site = load(_config_from(ctx, config_path))
+        paths = (bundled_dir(), *site.playbook_dirs)
+    files, problems = validate_paths(paths)
+    for p in problems:
+        warn(p.render())
+    bad = {p.file for p in problems}
+    click.echo(
+        f"{len(files) - len(bad & {str(f) for f in files})} of {len(files)} playbook files valid"
+    )
+    if problems:
+        sys.exit(EXIT_CHECK_FAILED)

@@ -1,0 +1,314 @@
+"""Running one walkthrough step, headless: what can run here, and the step's result.
+
+The console and `fixmap step` call the same functions, so a step gets the same verdict on
+either face. Each step kind has one runner that measures, records (console.incident.recorder)
+and judges; the result is one `StepResult`, whatever the kind:
+
+- probe: runs the site probe, then the playbook gate the step names (when the probe measured
+  the gate's measure); a probe that could not measure stays an error, never a pass;
+- query: runs the named query (or the SQL) over the metric history, judged by its gate;
+- gate: runs the gate set; go is a pass, no-go a fail, anything else inconclusive;
+- action: plans and runs a site action through the usual guards (the face confirms);
+  done is a pass, failed (or done but its verify failing) a fail, refused is refused.
+
+The runners block: the console calls them from thread workers.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+from console.core import EXIT_BAD_INPUT, EXIT_CHECK_FAILED, EXIT_OK, EXIT_REFUSED, now_iso
+
+if TYPE_CHECKING:
+    from console.playbooks import Playbook, Step
+    from console.site import Site
+
+RUNNABLE = ("probe", "query", "action", "gate")
+"""Step kinds that measure or change something (the others are read, checked or followed)."""
+
+
+@dataclass
+class StepResult:
+    """One run of one step: its verdict, what it showed, and what it stood on."""
+
+    playbook: str
+    step: str
+    kind: str
+    status: str
+    """pass | fail | inconclusive | error | refused"""
+    lines: list[str]
+    """What the engineer reads: the measurement, the gate's verdict, the action's outcome."""
+    source: str = ""
+    """What was measured or run: 'probe index', 'query latency_percentiles', 'action rollback'."""
+    finished_at: str = field(default_factory=now_iso)
+    payload: Any = None
+    """The engine's own result (ProbeResult, QueryResult, GateRun, Outcome) for the faces."""
+    ran: bool = True
+    """False when nothing ran (cancelled, not confirmed): the step keeps its last result."""
+
+    @property
+    def summary(self) -> str:
+        gate = next((line for line in self.lines if line.startswith("gate ")), None)
+        return gate or (self.lines[0] if self.lines else self.status)
+
+    @property
+    def exit_code(self) -> int:
+        """0 pass, 1 fail, 2 inconclusive or error (could not judge), 3 refused."""
+        return {"pass": EXIT_OK, "fail": EXIT_CHECK_FAILED, "refused": EXIT_REFUSED}.get(
+            self.status, EXIT_BAD_INPUT
+        )
+
+    @property
+    def mark(self) -> str | None:
+        """The walkthrough status this result earns: done on a pass, failed on a fail."""
+        return {"pass": "done", "fail": "failed"}.get(self.status)
+
+    def to_json(self) -> dict[str, Any]:
+        from console.core import redact_obj
+
+        return redact_obj(
+            {
+                "playbook": self.playbook,
+                "step": self.step,
+                "kind": self.kind,
+                "status": self.status,
+                "mark": self.mark,
+                "summary": self.summary,
+                "lines": self.lines,
+                "source": self.source,
+                "finished_at": self.finished_at,
+                "ran": self.ran,
+            }
+        )
+
+
+# ------------------------------------------------------------------ what can run here
+
+
+def not_runnable(site: Site, step: Step) -> str | None:
+    """Why this step cannot run on this site (what to add), or None when it can."""
+    if step.kind not in RUNNABLE:
+        return None
+    if site.path is None:
+        return (
+            "Not configured: no site config. This step runs once fixmap has a site "
+            "(`--config PATH`), or try it on `fixmap demo`."
+        )
+    cfg = site.config
+    if step.kind == "probe" and step.probe not in cfg.probes:
+        return f"Not configured here: the site config has no `[probes.{step.probe}]`."
+    if step.kind == "action":
+        spec = cfg.actions.get(step.action or "")
+        if spec is None:
+            return f"Not configured here: the site config has no `[actions.{step.action}]`."
+        unknown = [p for p in step.params if p not in spec.params]
+        if unknown:
+            takes = ", ".join(spec.params) or "no parameters"
+            return (
+                f"Not configured here: `[actions.{step.action}]` has no parameter "
+                f"{', '.join(repr(p) for p in unknown)} (it takes {takes})."
+            )
+    if step.kind == "query" and step.query:
+        from console.history import NAMED_QUERIES
+
+        if step.query not in NAMED_QUERIES:
+            return f"Unknown named query `{step.query}` (see `fixmap history query --help`)."
+    if step.kind == "gate":
+        from console.gates import gate_sets
+
+        if step.gate_set not in gate_sets(site):
+            return f"Not configured here: no gate set `{step.gate_set}`."
+    return None
+
+
+# ------------------------------------------------------------------ probe steps
+
+
+def probe_lines(result: Any) -> list[str]:
+    """What a probe measured, as short lines (walkthrough results, the probes screen)."""
+    lines = [f"{result.name} ({result.kind}): {result.status} — {result.reason}"]
+    extra = {k: v for k, v in (result.values or {}).items() if not isinstance(v, dict | list)}
+    if extra:
+        lines.append("  " + "  ".join(f"{k}={_short(v)}" for k, v in list(extra.items())[:12]))
+    if result.embedder:
+        note = (
+            "lexical fallback: ΔS bands calibrated for it"
+            if "hash" in result.embedder.lower()
+            else ""
+        )
+        lines.append(f"  embedder: {result.embedder}" + (f" ({note})" if note else ""))
+    lines.append(f"  took {result.duration_ms:.0f} ms at {result.started_at}")
+    return lines
+
+
+def _short(v: Any) -> str:
+    if isinstance(v, float):
+        return f"{v:.3g}"
+    text = str(v)
+    return text if len(text) <= 24 else text[:23] + "…"
+
+
+def run_probe(site: Site, playbook: Playbook, step: Step) -> StepResult:
+    """Run the step's probe and judge it by the step's gate."""
+    from console.incident import recorder
+    from console.probes import run_probes_sync
+
+    (result,) = run_probes_sync(site, [step.probe or ""])
+    recorder.probes(site, [result], context=f"{playbook.id}/{step.id}")
+    lines = probe_lines(result)
+    status = result.status
+    if step.gate and result.status in ("pass", "fail", "inconclusive"):
+        from console.playbooks import judge
+
+        gate = playbook.gate(step.gate)
+        verdict = judge(gate, {**result.values, "value": result.value})
+        if verdict.value is not None:
+            status = verdict.status
+            lines.append(f"gate {gate.id}: {verdict.status} — {verdict.reason}")
+        else:
+            lines.append(f"gate {gate.id}: the probe's own verdict stands ({verdict.reason})")
+    return _result(playbook, step, status, lines, f"probe {step.probe}", result)
+
+
+# ------------------------------------------------------------------ query steps
+
+
+def query_request(step: Step) -> str:
+    """The step's query as the history screen and `fixmap history query` take it."""
+    if step.sql:
+        return step.sql
+    return " ".join([step.query or "", *(f"{k}={v}" for k, v in step.params.items())])
+
+
+def run_query(site: Site, playbook: Playbook, step: Step) -> StepResult:
+    """Run the step's query over the metric history and judge it by the step's gate."""
+    from console.history import HistoryError, history_for
+    from console.incident import recorder
+
+    try:
+        history = history_for(site)
+        if step.sql:
+            result = history.sql(step.sql)
+        else:
+            result = history.named(step.query or "", **dict(step.params))
+    except HistoryError as exc:
+        return query_failed(playbook, step, exc.render())
+    recorder.query(result)
+    return query_result(playbook, step, result)
+
+
+def query_failed(playbook: Playbook, step: Step, error: str) -> StepResult:
+    return _result(playbook, step, "error", [f"query failed: {error}"], _query_source(step))
+
+
+def query_result(playbook: Playbook, step: Step, result: Any) -> StepResult:
+    """Judge a query's result (from run_query or the history screen) by the step's gate."""
+    request = query_request(step)
+    lines = [f"{result.title or request}: {len(result.rows)} rows in {result.elapsed_ms:.0f} ms"]
+    if result.note:
+        lines.append(result.note)
+    shown = dict(list(result.measures.items())[:8])
+    if shown:
+        lines.append("  ".join(f"{k}={v:.3g}" for k, v in shown.items()))
+    status = "pass" if result.rows else "inconclusive"
+    if step.gate:
+        from console.playbooks import judge
+
+        gate = playbook.gate(step.gate)
+        verdict = judge(gate, result.measures)
+        status = verdict.status
+        lines.append(f"gate {gate.id}: {verdict.status} — {verdict.reason}")
+    return _result(playbook, step, status, lines, _query_source(step), result)
+
+
+def _query_source(step: Step) -> str:
+    return f"query {step.query}" if step.query else "query (SQL)"
+
+
+# ------------------------------------------------------------------ gate steps
+
+
+def run_gate(site: Site, playbook: Playbook, step: Step) -> StepResult:
+    """Run the step's gate set: go passes, no-go fails, anything else is inconclusive."""
+    from console.gates import run_gate_set
+
+    run = run_gate_set(site, step.gate_set or "readiness")
+    lines = [f"{run.set}: {run.summary()}"]
+    for t in run.targets:
+        lines.append(f"{t.name}: {t.status} {t.value_text()} ({t.threshold or '-'}) {t.reason}")
+    status = {"go": "pass", "no-go": "fail"}.get(run.verdict, "inconclusive")
+    return _result(playbook, step, status, lines, f"gate set {run.set}", run)
+
+
+# ------------------------------------------------------------------ action steps
+
+
+def action_params(step: Step, given: dict[str, Any] | None = None) -> dict[str, Any]:
+    """The step's parameters (as text, bools kept), overridden by what the engineer gave."""
+    params = {k: v if isinstance(v, bool) else str(v) for k, v in step.params.items()}
+    params.update(given or {})
+    return params
+
+
+def action_result(playbook: Playbook, step: Step, outcome: Any) -> StepResult:
+    """An action's outcome as the step's result."""
+    return _result(
+        playbook,
+        step,
+        action_status(outcome),
+        action_lines(outcome),
+        f"action {outcome.action}",
+        outcome,
+    )
+
+
+def action_not_run(playbook: Playbook, step: Step, why: str, *, ran: bool = False) -> StepResult:
+    """Nothing ran: cancelled, or the plan was refused before anything started."""
+    result = _result(playbook, step, "refused", [why], f"action {step.action}")
+    result.ran = ran
+    return result
+
+
+def action_status(outcome: Any) -> str:
+    """pass (done, and its verify passing or absent), fail (failed, or verify failing), refused."""
+    if outcome.status in ("done", "already_done"):
+        return "fail" if outcome.verify_ok is False else "pass"
+    if outcome.status == "failed":
+        return "fail"
+    return "refused"
+
+
+def action_lines(outcome: Any) -> list[str]:
+    """An action's outcome as short lines."""
+    head = f"{outcome.action}: {outcome.status}"
+    if outcome.exit_code is not None:
+        head += f" (exit {outcome.exit_code})"
+    if outcome.http_status is not None:
+        head += f" (HTTP {outcome.http_status})"
+    if outcome.duration_s is not None:
+        head += f" in {outcome.duration_s:.1f}s"
+    lines = [head]
+    if outcome.reason:
+        lines.append(outcome.reason)
+    if outcome.timed_out:
+        lines.append("timed out: the command was killed")
+    if outcome.break_glass:
+        lines.append(f"break-glass: {outcome.break_glass}")
+    if outcome.verify:
+        v = outcome.verify
+        lines.append(f"verify {v.get('probe')}: {v.get('status')} {v.get('reason') or ''}".rstrip())
+    lines.append(f"key {outcome.key}")
+    lines.extend(outcome.output_tail[-5:])
+    return lines
+
+
+def _result(
+    playbook: Playbook, step: Step, status: str, lines: list[str], source: str, payload: Any = None
+) -> StepResult:
+    from console.core import redact
+
+    return StepResult(
+        playbook.id, step.id, step.kind, status, [redact(x) for x in lines], source, payload=payload
+    )
