@@ -20,13 +20,15 @@ from console.incident.lifecycle import (
     open_incident,
     set_phase,
 )
-from console.incident.timeline import (
+from console.incident.model import (
     IncidentError,
+    parse_severity,
+)
+from console.incident.timeline import (
     current_id,
     current_incident,
     list_incidents,
     load_incident,
-    parse_severity,
     record,
     record_action,
     record_probes,

@@ -12,20 +12,22 @@ from console.incident.lifecycle import (
     set_phase,
     set_severity,
 )
-from console.incident.timeline import (
+from console.incident.model import (
     PHASES,
     SEVERITIES,
     SEVERITY_MEANING,
     Incident,
     IncidentError,
     TimelineEvent,
+    parse_phase,
+    parse_severity,
+)
+from console.incident.timeline import (
     current_id,
     current_incident,
     incidents_dir,
     list_incidents,
     load_incident,
-    parse_phase,
-    parse_severity,
     record,
     record_route,
     record_step,

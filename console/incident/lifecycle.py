@@ -12,19 +12,21 @@ from datetime import UTC, datetime
 from typing import Any
 
 from console.incident import recorder
-from console.incident.timeline import (
-    CURRENT_FILE,
+from console.incident.model import (
     Incident,
     IncidentError,
     TimelineEvent,
+    parse_phase,
+    parse_severity,
+)
+from console.incident.timeline import (
+    CURRENT_FILE,
     append_event,
     current_id,
     current_incident,
     incident_file,
     incidents_dir,
     load_incident,
-    parse_phase,
-    parse_severity,
     resolve_id,
     state_lock,
 )
