@@ -8,8 +8,7 @@ import urllib.request
 
 import pytest
 
-from console.demo import corpus
-from console.demo.service import FAULTS, HEALTHY_PINS, DemoError, DemoService
+from console.demo import FAULTS, HEALTHY_PINS, DemoError, DemoService, corpus
 
 TOKEN = "test-admin-token-1234"
 
