@@ -13,13 +13,6 @@ from console.demo import FAULTS, HEALTHY_PINS, DemoError, DemoService, corpus
 TOKEN = "test-admin-token-1234"
 
 
-@pytest.fixture(autouse=True)
-def _isolated(tmp_path, monkeypatch):
-    monkeypatch.setenv("FIXMAP_HOME", str(tmp_path / "home"))
-    monkeypatch.setenv("FIXMAP_NO_KEYRING", "1")
-    monkeypatch.delenv("FIXMAP_CONFIG", raising=False)
-
-
 @pytest.fixture
 def demo():
     with DemoService(admin_token=TOKEN) as svc:

@@ -58,7 +58,8 @@ if TYPE_CHECKING:
     from console.playbooks import Playbook
 
 STATE_VERSION = 2
-"""Bump when the features or the lexicon change, so a cached router state is rebuilt."""
+"""Bump when the state's layout or the features change: `from_state` refuses another version.
+(The data dir's cache also rebuilds by itself whenever a module of this package changes.)"""
 
 W_UNIT, W_DOC, W_CHAR = 0.40, 0.45, 0.15
 """How a playbook's score mixes its best unit, the whole playbook and character trigrams."""
