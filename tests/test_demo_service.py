@@ -8,17 +8,9 @@ import urllib.request
 
 import pytest
 
-from console.demo import corpus
-from console.demo.service import FAULTS, HEALTHY_PINS, DemoError, DemoService
+from console.demo import FAULTS, HEALTHY_PINS, DemoError, DemoService, corpus
 
 TOKEN = "test-admin-token-1234"
-
-
-@pytest.fixture(autouse=True)
-def _isolated(tmp_path, monkeypatch):
-    monkeypatch.setenv("FIXMAP_HOME", str(tmp_path / "home"))
-    monkeypatch.setenv("FIXMAP_NO_KEYRING", "1")
-    monkeypatch.delenv("FIXMAP_CONFIG", raising=False)
 
 
 @pytest.fixture

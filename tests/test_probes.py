@@ -17,7 +17,7 @@ from pathlib import Path
 import pytest
 
 from console.core import ConfigError
-from console.demo.service import FAULT_PROBES, FAULTS, DemoService
+from console.demo import FAULT_PROBES, FAULTS, DemoService
 from console.demo.site import write_site_config
 from console.probes import UnknownProbe, read_runs, run_probes, run_probes_sync
 from console.site import load_config

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import random
 import subprocess
 import sys
@@ -323,3 +324,27 @@ def test_import_pulls_in_no_ui():
     assert done.returncode == 0, (
         f"console.routing.router imported {done.stdout.strip()} {done.stderr}"
     )
+
+
+def test_the_cache_key_covers_every_module_the_router_is_built_from(tmp_path):
+    """A lexicon edit must rebuild the cached index, as a playbook edit does."""
+    from console.routing.cache import fingerprint, router_sources
+
+    code = (
+        "import json, sys, console.routing.router; "
+        "print(json.dumps(sorted(m.__file__ for n, m in list(sys.modules.items()) "
+        "if n.startswith('console.routing.'))))"
+    )
+    root = Path(__file__).resolve().parents[1]
+    done = subprocess.run(
+        [sys.executable, "-c", code], cwd=root, capture_output=True, text=True, check=True
+    )
+    built_from = {Path(f).resolve() for f in json.loads(done.stdout)}
+    assert {p.name for p in built_from} >= {"router.py", "lexicon.py", "text.py"}
+    assert built_from <= {p.resolve() for p in router_sources()}
+
+    source = tmp_path / "lexicon.py"
+    source.write_text("STALE = ('old',)\n", encoding="utf-8")
+    before = fingerprint([], [source])
+    source.write_text("STALE = ('old', 'outdated')\n", encoding="utf-8")
+    assert fingerprint([], [source]) != before

@@ -15,7 +15,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from console.core import EXIT_BAD_INPUT, FixmapError, closest
-from console.demo.service import FAULTS, HEALTHY_PINS, DemoService
+from console.demo.faults import FAULTS, HEALTHY_PINS
+from console.demo.service import DemoService
 from console.demo.site import ADMIN_SECRET, SERVICE_NAME, write_site_config
 
 if TYPE_CHECKING:

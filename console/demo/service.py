@@ -1,94 +1,38 @@
 """The simulated RAG service behind `fixmap demo`: real HTTP on 127.0.0.1, faults on demand.
 
-Built on the stdlib's ThreadingHTTPServer (no hand-written HTTP parsing). Usable in-process
-(`DemoService(...).start()` / `.stop()`, as the tests do) and as a process (`fixmap demo --serve`).
-
-Endpoints (JSON unless said otherwise):
-  GET  /healthz                  liveness
-  GET  /readyz                   readiness with boot phase, mode (read-write / read-only), release
-  GET|POST /retrieve             q (or body "query"), k, seed -> top-k snippets with id, anchor,
-                                 section, text, score, index_hash; "cache": hit|miss
-  GET  /manifest                 doc_count, chunk_count, index_hash, pins, build_id, release
-  GET  /index/stats              what the live index really holds (doc/chunk counts, hash)
-  GET  /metrics                  Prometheus text format
-  POST /write                    a write with a side effect; honours the Idempotency-Key header
-  GET  /effects?key=K            side effects caused by key K (and the total)
-  POST /admin/rollback | freeze | unfreeze | read-only | read-write | flag | fault
-  GET  /admin/state              admin endpoints need 'Authorization: Bearer <token>'
-
-Faults (FAULTS; switchable at start and at run time through /admin/fault):
-  stale-index  the live index is the previous build: its hash and counts disagree with the
-               manifest and answers cite old snippets
-  latency      every 3rd call of the same query answers 0.9-1.2 s late (p95 far over the
-               750 ms budget, p50 unchanged)
-  rate-limit   a share of 429s with Retry-After: the 2nd, 5th, 8th... call of the same query
-Per-query counters keep these shares exact whatever else runs at the same time, and the first
-call of a query is never hit, so polite clients (and probes meant for other faults) get through.
-  duplicates   replayed writes with the same key cause another side effect each time
-  model-drift  the deployed model/prompt differ from the lock, and ranking ties break by seed
-  cold-cache   the cache starts empty and a miss is slow: the first call of each query is slow
-Rollback clears the faults a bad release brings: stale-index, latency, duplicates, model-drift.
+Usable in-process (`DemoService(...).start()` / `.stop()`, as the tests do) and as a process
+(`fixmap demo --serve`). This module is the service itself: its lifecycle (serve, boot the index
+and warm the cache, stop), its state behind one lock (faults, release, read-only, freeze, flags,
+cache, side effects, metrics), and what each endpoint answers. The HTTP surface is in
+console/demo/handler.py, the faults and what they break in console/demo/faults.py.
 """
 
 from __future__ import annotations
 
-import json
 import threading
 import time
-import zlib
 from collections import Counter
 from dataclasses import dataclass, field
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
-from urllib.parse import parse_qs, urlsplit
 
 from console.demo import corpus
-
-FAULTS: tuple[str, ...] = (
-    "stale-index",
-    "latency",
-    "rate-limit",
-    "duplicates",
-    "model-drift",
-    "cold-cache",
+from console.demo.faults import (
+    DRIFTED_PINS,
+    FAULTS,
+    HEALTHY_PINS,
+    RELEASES,
+    RETRY_AFTER_429,
+    ROLLBACK_CLEARS,
+    DemoError,
+    check_fault,
+    delay_s,
+    drift_noise,
+    rate_limited,
 )
-ROLLBACK_CLEARS: frozenset[str] = frozenset({"stale-index", "latency", "duplicates", "model-drift"})
-FAULT_PROBES: dict[str, frozenset[str]] = {
-    "stale-index": frozenset({"index"}),
-    "latency": frozenset({"latency"}),
-    "rate-limit": frozenset({"rate_limit"}),
-    "duplicates": frozenset({"idempotency"}),
-    "model-drift": frozenset({"pins", "stability"}),
-    "cold-cache": frozenset({"warmup"}),
-}
-"""Which of the demo config's probes each fault turns red (and no others)."""
+from console.demo.handler import DemoHandler, DemoServer
 
-HEALTHY_PINS = {
-    "model": "gpt-4o-mini-2024-07-18",
-    "prompt": "answer-with-citations-v12",
-    "embedder": "fixmap-hash-char3-5-v1",
-    "index": "build-2024-11-02",
-}
-DRIFTED_PINS = {
-    **HEALTHY_PINS,
-    "model": "gpt-4o-mini-2024-12-17",
-    "prompt": "answer-with-citations-v13",
-}
-RELEASES = ("2024.11.1", "2024.11.2")  # known-good, current
 LATENCY_BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5)
-COLD_MISS_S = 0.4
-SLOW_EXTRA_S = (0.9, 1.2)
-RETRY_AFTER_429 = "1"
 RETRY_AFTER_READ_ONLY = "30"
-
-
-class _Server(ThreadingHTTPServer):
-    daemon_threads = True
-    request_queue_size = 256  # the default 5 drops a burst of probes' connections (1 s SYN retry)
-
-
-class DemoError(ValueError):
-    """A bad request to the demo (unknown fault, bad flag...)."""
 
 
 def _norm_query(q: str) -> str:
@@ -97,6 +41,8 @@ def _norm_query(q: str) -> str:
 
 @dataclass
 class _State:
+    """Everything the service changes while it runs; read and written under the service's lock."""
+
     faults: set[str] = field(default_factory=set)
     phase: str = "starting"
     read_only: bool = False
@@ -121,14 +67,13 @@ class DemoService:
     def __init__(
         self, faults: list[str] | tuple[str, ...] = (), admin_token: str = "demo", port: int = 0
     ):
-        unknown = [f for f in faults if f not in FAULTS]
-        if unknown:
-            raise DemoError(f"unknown fault {unknown[0]!r}; faults: {', '.join(FAULTS)}")
+        for name in faults:
+            check_fault(name)
         self.admin_token = admin_token
         self._port = port
         self._lock = threading.Lock()
         self._state = _State(faults=set(faults))
-        self._server: _Server | None = None
+        self._server: DemoServer | None = None
         self._thread: threading.Thread | None = None
         self._ready = threading.Event()
         self._embedder = None
@@ -147,10 +92,10 @@ class DemoService:
         """Serve on 127.0.0.1, boot (load index, warm cache), return the base URL when ready."""
         service = self
 
-        class Handler(_Handler):
+        class Handler(DemoHandler):
             demo = service
 
-        self._server = _Server(("127.0.0.1", self._port), Handler)
+        self._server = DemoServer(("127.0.0.1", self._port), Handler)
         server = self._server
         self._thread = threading.Thread(
             target=lambda: server.serve_forever(poll_interval=0.05), name="fixmap-demo", daemon=True
@@ -195,8 +140,7 @@ class DemoService:
     # ------------------------------------------------------------ state changes
 
     def set_fault(self, name: str, on: bool) -> None:
-        if name not in FAULTS:
-            raise DemoError(f"unknown fault {name!r}; faults: {', '.join(FAULTS)}")
+        check_fault(name)
         with self._lock:
             st = self._state
             if on:
@@ -271,7 +215,7 @@ class DemoService:
             st.calls_by_query[key] += 1
             n = st.calls_by_query[key]
             hit = key in st.cache
-            if "rate-limit" in faults and n % 3 == 2:
+            if rate_limited(faults, n):
                 return (
                     429,
                     {"error": "rate limited", "retry_after_s": int(RETRY_AFTER_429)},
@@ -282,12 +226,7 @@ class DemoService:
             else:
                 st.cache_misses += 1
                 st.cache.add(key)
-        delay = 0.0
-        if not hit and "cold-cache" in faults:
-            delay += COLD_MISS_S
-        if "latency" in faults and n % 3 == 0:
-            lo, hi = SLOW_EXTRA_S
-            delay += lo + (zlib.crc32(str(n).encode()) % 1000) / 1000 * (hi - lo)
+        delay = delay_s(faults, n, hit)
         if delay:
             time.sleep(delay)
         stale = "stale-index" in faults
@@ -295,10 +234,7 @@ class DemoService:
         assert self._embedder is not None
         scores = self._matrices[stale] @ self._embedder.embed_sync([query])[0]
         if "model-drift" in faults:
-            noise = np.array(
-                [zlib.crc32(f"{seed}:{s.id}".encode()) % 1000 / 1000 * 0.2 for s in build]
-            )
-            scores = scores + noise
+            scores = scores + np.array(drift_noise(seed, [s.id for s in build]))
         order = sorted(range(len(build)), key=lambda i: (-round(float(scores[i]), 6), build[i].id))[
             :k
         ]
@@ -438,139 +374,3 @@ def _flag_value(value: Any) -> Any:
         if low in ("0", "false", "off", "no"):
             return False
     return value
-
-
-class _Handler(BaseHTTPRequestHandler):
-    demo: DemoService
-    protocol_version = "HTTP/1.1"
-    disable_nagle_algorithm = (
-        True  # headers and body go out in two writes: no 40 ms delayed-ACK stall
-    )
-    server_version = "fixmap-demo/1"
-    timeout = 30
-
-    def log_message(self, format: str, *args: Any) -> None:
-        return
-
-    def do_GET(self) -> None:
-        self._dispatch("GET")
-
-    def do_POST(self) -> None:
-        self._dispatch("POST")
-
-    def _dispatch(self, method: str) -> None:
-        started = time.perf_counter()
-        parts = urlsplit(self.path)
-        path = parts.path.rstrip("/") or "/"
-        query = {k: v[-1] for k, v in parse_qs(parts.query).items()}
-        body: Any = None
-        length = int(self.headers.get("Content-Length") or 0)
-        if length:
-            raw = self.rfile.read(min(length, 1_000_000))
-            try:
-                body = json.loads(raw)
-            except ValueError:
-                self._send(400, {"error": "body is not JSON"}, path=path, started=started)
-                return
-        try:
-            status, payload, headers = self._route(method, path, query, body)
-        except Exception as exc:  # the demo must answer, not drop the connection
-            status, payload, headers = 500, {"error": f"{type(exc).__name__}: {exc}"}, {}
-        self._send(status, payload, headers, path=path, started=started)
-
-    def _route(
-        self, method: str, path: str, query: dict[str, str], body: Any
-    ) -> tuple[int, Any, dict[str, str]]:
-        demo = self.demo
-        params = {**query, **(body if isinstance(body, dict) else {})}
-        if path == "/healthz":
-            return 200, {"status": "ok"}, {}
-        if path == "/readyz":
-            st = demo.state()
-            ready = st["phase"] == "ready"
-            return (
-                (200 if ready else 503),
-                {
-                    "status": "ready" if ready else "booting",
-                    "phase": st["phase"],
-                    "mode": st["mode"],
-                    "frozen": st["frozen"],
-                    "release": st["release"],
-                },
-                {},
-            )
-        if path == "/retrieve":
-            q = str(params.get("q") or params.get("query") or "").strip()
-            if not q:
-                return 400, {"error": 'retrieve needs a query: ?q=... or {"query": ...}'}, {}
-            try:
-                k = max(1, min(50, int(params.get("k", 5))))
-            except (TypeError, ValueError):
-                return 400, {"error": "k must be a whole number"}, {}
-            return demo.retrieve(q, k, str(params.get("seed", "0")))
-        if path == "/manifest":
-            return 200, demo.manifest(), {}
-        if path == "/index/stats":
-            return 200, demo.live_index(), {}
-        if path == "/metrics":
-            return 200, demo.metrics_text(), {"Content-Type": "text/plain; version=0.0.4"}
-        if path == "/write":
-            if method != "POST":
-                return 405, {"error": "use POST"}, {"Allow": "POST"}
-            return demo.write(self.headers.get("Idempotency-Key"), body)
-        if path == "/effects":
-            return 200, demo.effects(query.get("key")), {}
-        if path.startswith("/admin/"):
-            auth = self.headers.get("Authorization", "")
-            if not auth.startswith("Bearer "):
-                return (
-                    401,
-                    {"error": "admin endpoints need 'Authorization: Bearer <token>'"},
-                    {"WWW-Authenticate": "Bearer"},
-                )
-            if auth.removeprefix("Bearer ").strip() != demo.admin_token:
-                return 403, {"error": "wrong admin token"}, {}
-            action = path.removeprefix("/admin/")
-            if action != "state" and method != "POST":
-                return 405, {"error": "admin actions use POST"}, {"Allow": "POST"}
-            status, payload = demo.admin(action, params)
-            return status, payload, {}
-        return 404, {"error": f"no such endpoint: {path}"}, {}
-
-    def _send(
-        self,
-        status: int,
-        payload: Any,
-        headers: dict[str, str] | None = None,
-        *,
-        path: str,
-        started: float,
-    ) -> None:
-        headers = dict(headers or {})
-        if isinstance(payload, str):
-            data = payload.encode()
-        else:
-            data = json.dumps(payload, ensure_ascii=False).encode()
-            headers.setdefault("Content-Type", "application/json")
-        self.send_response(status)
-        for name, value in headers.items():
-            self.send_header(name, value)
-        self.send_header("Content-Length", str(len(data)))
-        self.end_headers()
-        if self.command != "HEAD":
-            self.wfile.write(data)
-        known = path in (
-            "/healthz",
-            "/readyz",
-            "/retrieve",
-            "/manifest",
-            "/index/stats",
-            "/metrics",
-            "/write",
-            "/effects",
-        )
-        self.demo.record(
-            path if known else ("/admin" if path.startswith("/admin/") else "other"),
-            status,
-            time.perf_counter() - started,
-        )

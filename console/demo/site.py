@@ -9,7 +9,7 @@ from pathlib import Path
 from console.core import atomic_write
 from console.core.paths import CONFIG_NAME
 from console.demo import corpus
-from console.demo.service import HEALTHY_PINS
+from console.demo.faults import HEALTHY_PINS
 
 SERVICE_NAME = "demo"
 ADMIN_SECRET = "demo_admin_token"

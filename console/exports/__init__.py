@@ -1,18 +1,26 @@
 """What an incident leaves behind: the postmortem draft, status-page drafts per phase, the
 next-update reminder and the 60-second ship checklist. Offline, and redacted like the rest.
+
+- status: `status_drafts` / `status_draft` per comms phase, `next_update_due`, `internal_terms`;
+- postmortem: `postmortem_markdown`, `incident_json`, `export_incident` (md or json);
+- checklist: `checklist_status(site, gate_run)` -> (item, detail, ticked | open | unknown, why);
+- evidence: `incident_actions` (timeline + journal), probe results and pins the drafts draw on;
+- render: UTC times and Markdown cells, written one way in every draft.
 """
 
-from console.exports.drafts import (
+from console.exports.checklist import checklist_status
+from console.exports.evidence import incident_actions
+from console.exports.postmortem import (
     ROOT_CAUSE_CLASSES,
+    export_incident,
+    incident_json,
+    postmortem_markdown,
+)
+from console.exports.status import (
     StatusDraft,
     UpdateDue,
-    checklist_status,
-    export_incident,
-    incident_actions,
-    incident_json,
     internal_terms,
     next_update_due,
-    postmortem_markdown,
     status_draft,
     status_drafts,
 )

@@ -1,4 +1,10 @@
-"""Routing with a warm cache: the router index is rebuilt only when a playbook file changes."""
+"""Routing with a warm cache: the router index is rebuilt only when a playbook file or the
+router's own code or lexicon changes.
+
+The state is JSON in the data dir's cache/ (numpy arrays as hex), one file named by the
+fingerprint; a corrupt or unreadable cache file is rebuilt, and a cache that cannot be written
+is skipped.
+"""
 
 from __future__ import annotations
 
@@ -13,10 +19,17 @@ from console.site import Site
 CACHE_VERSION = "1"
 
 
-def _fingerprint(dirs: list[Path]) -> str:
+def router_sources() -> list[Path]:
+    """Every module of this package: the router is built from their code and the lexicon's
+    data, so an edit to any of them (a new synonym in lexicon.py) rebuilds the cached index."""
+    return sorted(Path(__file__).parent.glob("*.py"))
+
+
+def fingerprint(dirs: list[Path], sources: list[Path] | None = None) -> str:
+    """The cache key: the router's sources and the playbook files, by path, mtime and size."""
     h = hashlib.sha1(CACHE_VERSION.encode())
-    router_src = Path(__file__).with_name("router.py")
-    for f in [router_src, *(f for d in dirs if d.is_dir() for f in playbook_files(d))]:
+    code = router_sources() if sources is None else sources
+    for f in [*code, *(f for d in dirs if d.is_dir() for f in playbook_files(d))]:
         st = f.stat()
         h.update(f"{f}\0{st.st_mtime_ns}\0{st.st_size}\n".encode())
     return h.hexdigest()[:16]
@@ -27,7 +40,7 @@ def get_router(site: Site):
     from console.routing.router import Router
 
     dirs = [bundled_dir(), *site.playbook_dirs]
-    cache = _cache_dir() / f"router-{_fingerprint(dirs)}.json"
+    cache = _cache_dir() / f"router-{fingerprint(dirs)}.json"
     if cache.is_file():
         try:
             return Router.from_state(_read_state(cache))
