@@ -141,7 +141,7 @@ def peak_kib():
         if line.startswith("VmHWM:"):
             return int(line.split()[1])
 
-from console.history.store import History
+from console.history import History
 h = History(sys.argv[1])  # the console's defaults (memory_limit 128MB)
 until = sys.argv[2]
 a = h.named("latency_percentiles", service="svc03", metric="latency_ms", window="24h", bucket="1m", until=until)

@@ -62,16 +62,24 @@ class QueryDone(Message):
         request: str,
         result: Any,
         events: list[Any],
-        changes: list[Any] | None,
         chart: Any = None,
     ) -> None:
         super().__init__()
         self.request = request
         self.result = result
         self.events = events
-        self.changes = changes
         self.chart = chart
-        """A second result to draw instead of `result` (the series behind a change)."""
+        """A second result to draw instead of `result` (the series behind the top change)."""
+
+
+class SeriesCharted(Message):
+    """The series behind one change of the list, to draw; the list itself stays."""
+
+    def __init__(self, request: str, chart: Any, events: list[Any]) -> None:
+        super().__init__()
+        self.request = request
+        self.chart = chart
+        self.events = events
 
 
 def series_sql(service: str, metric: str, since: Any, until: Any) -> str:
@@ -111,6 +119,7 @@ Type into the box and press **Enter**:
 - or SQL (read-only), e.g. `select metric, count(*) from samples group by 1`.
   Tables: `samples`, `probe_results`, `events`.
 
+- **Enter** on a what-changed row charts that series over the query's window
 - **Ctrl+N** pick a named query · **Ctrl+G** what changed · **Esc** cancel a running
   query, or go back
 - Errors (a typo, a write statement) show inline; nothing in the store changes.
@@ -166,10 +175,27 @@ Type into the box and press **Enter**:
 
     def run_request(self, request: str) -> None:
         kind, what, params = parse_request(request)
+
+        def ask(history: Any) -> QueryDone:
+            result = history.sql(what) if kind == "sql" else history.named(what, **params)
+            chart = None
+            if result.changes:
+                top = result.changes[0]
+                chart = history.sql(series_sql(top.service, top.metric, result.since, result.until))
+            events = []
+            if result.since is not None:
+                events = history.events(result.since, result.until)
+            return QueryDone(request, result, events, chart)
+
+        self._ask(request, ask, f"… running {request}   (Esc cancels)", "history query")
+
+    def _ask(self, request: str, ask: Any, title: str, description: str) -> None:
+        """Cancel what runs, then run `ask(history)` in a thread worker and post its answer (or
+        QueryFailed); an answer counts only while its request is still the one running."""
         if self.running:
             self._cancel()
         self.running = request
-        self._title(f"… running {request}   (Esc cancels)", "italic")
+        self._title(title, "italic")
         site = self.app.site
 
         def work() -> None:
@@ -179,35 +205,12 @@ Type into the box and press **Enter**:
             try:
                 if self.history is None:
                     self.history = history_for(site, query_timeout=QUERY_TIMEOUT_S)
-                history = self.history
-                changes = None
-                if kind == "sql":
-                    result = history.sql(what)
-                else:
-                    result = history.named(what, **params)
-                    if what == "what_changed":
-                        changes = history.what_changed(
-                            **{
-                                k: v
-                                for k, v in params.items()
-                                if k in ("service", "window", "baseline")
-                            }
-                        )
-                chart = None
-                if changes:
-                    top = changes[0]
-                    chart = history.sql(
-                        series_sql(top.service, top.metric, result.since, result.until)
-                    )
-                events = []
-                if result.since is not None:
-                    events = history.events(result.since, result.until)
-                self.post_message(QueryDone(request, result, events, changes, chart))
+                self.post_message(ask(self.history))
             except FixmapError as exc:
                 self.post_message(QueryFailed(request, exc.render()))
 
         self.run_worker(
-            work, thread=True, group="history", exit_on_error=False, description="history query"
+            work, thread=True, group="history", exit_on_error=False, description=description
         )
 
     def _cancel(self) -> None:
@@ -221,10 +224,12 @@ Type into the box and press **Enter**:
         from console.core import redact
 
         self._title("✗ " + redact(message.error).replace("\n", " "), "bold red")
-        # the last answer must not pass for this query's
+        # the last answer must not pass for this query's (a failed chart leaves the change list)
         self.query_one(TimeChart).display = False
-        self.query_one(DataTable).clear(columns=True)
-        self._deliver(None, message.error)
+        if not message.request.startswith("chart "):
+            self.query_one(DataTable).clear(columns=True)
+            self.changes = None
+            self._deliver(None, message.error)
 
     def on_query_done(self, message: QueryDone) -> None:
         if message.request != self.running:
@@ -238,13 +243,24 @@ Type into the box and press **Enter**:
         if result.note:
             summary += f" · {result.note}"
         self._title(summary)
-        self._chart(message.chart or result, message.events, message.changes)
-        self.changes = message.changes
+        self._chart(message.chart or result, message.events)
+        # the clickable list is the table's own rows: one answer for both
+        self.changes = result.changes
         self.range = (result.since, result.until)
-        self._table(result, message.changes)
+        self._table(result)
         self._deliver(result, None)
-        if not message.request.startswith("chart "):
-            self.app.timeline(lambda inc: inc.record_query(result))
+        self.app.timeline(lambda inc: inc.record_query(result))
+
+    def on_series_charted(self, message: SeriesCharted) -> None:
+        if message.request != self.running:
+            return
+        self.running = None
+        chart = message.chart
+        self._title(
+            f"{message.request.removeprefix('chart ')} · {len(chart.rows)} buckets · "
+            f"{chart.elapsed_ms:.0f} ms · Enter on another row charts it"
+        )
+        self._chart(chart, message.events)
 
     def _deliver(self, result: Any, error: str | None) -> None:
         """Give a walkthrough step the first answer to the query it asked for."""
@@ -256,7 +272,7 @@ Type into the box and press **Enter**:
         self._cancel()
         self._deliver(None, "left before the query finished")
 
-    def _chart(self, result: Any, events: list[Any], changes: list[Any] | None) -> None:
+    def _chart(self, result: Any, events: list[Any]) -> None:
         chart = self.query_one(TimeChart)
         series = result.chart_series()
         if not series:
@@ -275,10 +291,10 @@ Type into the box and press **Enter**:
         marks = [(epoch(e.ts), e.kind) for e in events]
         chart.set_data(ChartData(times=times, series=data, events=marks, unit=result.unit or ""))
 
-    def _table(self, result: Any, changes: list[Any] | None) -> None:
+    def _table(self, result: Any) -> None:
         table = self.query_one(DataTable)
         table.clear(columns=True)
-        if changes is not None and not result.rows:
+        if result.changes is not None and not result.rows:
             table.add_column("what changed", key="empty")
             table.add_row("nothing left its baseline in this window; try a longer one (window=48h)")
             return
@@ -288,27 +304,18 @@ Type into the box and press **Enter**:
             table.add_row(*[_cell(v) for v in row])
 
     def on_data_table_row_selected(self, event: DataTable.RowSelected) -> None:
-        """On a what-changed row: chart that series, with its events."""
+        """On a what-changed row: chart that series over the query's range, with its events."""
         if not self.changes or event.cursor_row >= len(self.changes):
             return
         change = self.changes[event.cursor_row]
         since, until = self.range
-        request = self.running = f"chart {change.service} {change.metric}"
-        self._title(f"… charting {change.service} {change.metric}", "italic")
+        request = f"chart {change.service} {change.metric}"
 
-        def work() -> None:
-            from console.core import FixmapError
+        def ask(history: Any) -> SeriesCharted:
+            chart = history.sql(series_sql(change.service, change.metric, since, until))
+            return SeriesCharted(request, chart, history.events(since, until))
 
-            try:
-                chart = self.history.sql(series_sql(change.service, change.metric, since, until))
-                events = self.history.events(since, until)
-                self.post_message(QueryDone(request, chart, events, self.changes, chart))
-            except FixmapError as exc:
-                self.post_message(QueryFailed(request, exc.render()))
-
-        self.run_worker(
-            work, thread=True, group="history", exit_on_error=False, description="chart series"
-        )
+        self._ask(request, ask, f"… charting {change.service} {change.metric}", "chart series")
 
     # ------------------------------------------------------------ actions
 

@@ -82,7 +82,7 @@ def test_engine_import_does_not_load_duckdb_or_numpy():
 
 def test_times_are_utc_whatever_the_machine_zone(tmp_path):
     code = (
-        "import sys; from console.history.store import History\n"
+        "import sys; from console.history import History\n"
         "h = History(sys.argv[1])\n"
         "h.ingest_files([sys.argv[2]])\n"
         "print(h.sql(\"SELECT current_setting('TimeZone'), min(ts)::VARCHAR FROM samples\").rows)\n"

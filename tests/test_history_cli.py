@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import json
 import subprocess
+import threading
 from datetime import datetime
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import pytest
@@ -174,3 +176,70 @@ def test_format_table_fits_and_cuts():
     many = format_table([f"column_{i}" for i in range(20)], [list(range(20))], 80)
     assert all(len(line) <= 80 for line in many.splitlines())
     assert "more columns" in many
+
+
+class _FakePrometheus(BaseHTTPRequestHandler):
+    """query_range answering one series of three points; remembers each request's credentials."""
+
+    seen: list[str | None] = []
+
+    def do_POST(self):
+        _FakePrometheus.seen.append(self.headers.get("Authorization"))
+        self.rfile.read(int(self.headers.get("Content-Length") or 0))
+        result = {
+            "metric": {"__name__": "up", "job": "api"},
+            "values": [[1714557600 + 60 * i, str(i)] for i in range(3)],
+        }
+        body = json.dumps(
+            {"status": "success", "data": {"resultType": "matrix", "result": [result]}}
+        ).encode()
+        self.send_response(200)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+    def log_message(self, *args):
+        pass
+
+
+@pytest.fixture
+def fake_prometheus():
+    server = ThreadingHTTPServer(("127.0.0.1", 0), _FakePrometheus)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    _FakePrometheus.seen = []
+    try:
+        yield f"http://127.0.0.1:{server.server_address[1]}"
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
+def test_a_bearer_token_comes_from_its_secret_on_the_command_line_and_in_the_config(
+    tmp_path, monkeypatch, fake_prometheus
+):
+    token = "tok-" + "x7" * 12
+    monkeypatch.setenv("FIXMAP_SECRET_PROM_TOKEN", token)
+    when = ["--since", "1h", "--until", "2024-05-01T10:05:00Z", "--step", "60s"]
+    proc = fixmap(
+        "ingest", "--prometheus", fake_prometheus, "--query", "up", "--token-secret",
+        "prom-token", *when, "--db", str(tmp_path / "cli.duckdb"), "--json",
+    )  # fmt: skip
+    assert proc.returncode == 0, proc.stderr
+    assert json.loads(proc.stdout)["rows"] == 3
+    cfg = tmp_path / "fixmap.toml"
+    cfg.write_text(
+        '[history]\ndb = "cfg.duckdb"\n'
+        f'[history.sources.prom]\nkind = "prometheus"\nurl = "{fake_prometheus}"\n'
+        'token_secret = "prom-token"\n[history.sources.prom.queries]\nup = "up"\n',
+        encoding="utf-8",
+    )
+    proc = fixmap("ingest", "--config", str(cfg), "--json")
+    assert proc.returncode == 0, proc.stderr
+    assert _FakePrometheus.seen == [f"Bearer {token}"] * 2
+    assert token not in proc.stdout + proc.stderr
+
+    monkeypatch.delenv("FIXMAP_SECRET_PROM_TOKEN")
+    missing = fixmap("ingest", "--config", str(cfg))
+    assert missing.returncode == 2 and "FIXMAP_SECRET_PROM_TOKEN" in missing.stderr
+    assert len(_FakePrometheus.seen) == 2  # nothing was asked without the token

@@ -15,7 +15,7 @@ from tests.conftest import FIXMAP
 # probe results and events, until told to stop.
 CONSOLE = r"""
 import json, sys, threading, time
-from console.history.store import History
+from console.history import History
 
 db, stop, name = sys.argv[1], sys.argv[2], sys.argv[3]
 h = History(db, lock_timeout=30)

@@ -242,11 +242,6 @@ def history_ingest(
                     )
                 ],
             )
-        headers = {}
-        if token_secret:
-            from console.core import resolve
-
-            headers["Authorization"] = f"Bearer {resolve(token_secret)}"
         report = history.ingest_prometheus(
             prom_url,
             list(queries),
@@ -255,7 +250,7 @@ def history_ingest(
             until=until,
             metric=metric,
             service=service,
-            headers=headers,
+            token_secret=token_secret,
         )
     elif paths:
         if queries or sources:

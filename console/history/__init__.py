@@ -5,31 +5,25 @@ SQL and "what changed" over it.
 DuckDB loads when a History is first used, never at import.
 """
 
-from console.history.seed import DemoIncident, seed_demo_history
-from console.history.store import (
-    EVENT_KINDS,
-    KNOWN_METRICS,
-    NAMED_QUERIES,
+from console.history.config import default_db_path, history_for, ingest_sources
+from console.history.history import History
+from console.history.prometheus import fetch_prometheus
+from console.history.queries import NAMED_QUERIES, named_queries
+from console.history.results import (
     Change,
     Event,
-    History,
     HistoryBusy,
     HistoryError,
     IngestReport,
     NamedQuery,
     QueryCancelled,
     QueryResult,
-    close_all,
-    default_db_path,
-    fetch_prometheus,
-    history_for,
-    ingest_sources,
     jsonable,
-    named_queries,
-    parse_time,
-    seconds,
-    utcnow,
 )
+from console.history.schema import EVENT_KINDS, KNOWN_METRICS
+from console.history.seed import DemoIncident, seed_demo_history
+from console.history.store import close_all
+from console.history.times import parse_time, seconds, utcnow
 
 __all__ = [
     "EVENT_KINDS",

@@ -1,6 +1,6 @@
 """A week of metric history for the demo service, with one incident in it.
 
-About 23 hours before `now`, release v1.5.0 is deployed; a minute later latency starts to climb
+About five hours before `now`, release v1.5.0 is deployed; a minute later latency starts to climb
 and, a minute after that, the rate limiter starts answering 429 (and the error rate follows).
 An incident is opened, and 42 minutes after the deploy a rollback to v1.4.1 brings everything
 back. Two earlier deploys that went fine are in the week too. Quality (ΔS, coverage, λ), 5xx,
@@ -9,12 +9,15 @@ cache hit ratio and traffic stay normal. Deterministic: the same `now` gives the
 
 from __future__ import annotations
 
+import json
 import os
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
 
-from console.history.store import History, parse_time, utcnow
+from console.history.history import History
+from console.history.records import insert_columns
+from console.history.times import parse_time, utcnow
 
 SAMPLES_PER_MINUTE = 6
 """Raw latency samples per minute (one every 10 s); the other metrics have one per minute."""
@@ -139,20 +142,10 @@ def seed_demo_history(
     ]
 
     history = History(Path(db_path))
-    history.ensure_schema()
-    with history._write() as conn:
+    with history.write() as conn:
         conn.execute("DELETE FROM samples WHERE service = ?", [service_name])
         conn.execute("DELETE FROM events WHERE service = ?", [service_name])
-        conn.register("fixmap_seed_rows", batch)
-        try:
-            conn.execute(
-                "INSERT INTO samples SELECT ts::TIMESTAMP, service, metric, value, labels "
-                "FROM fixmap_seed_rows ORDER BY metric, ts"
-            )
-        finally:
-            conn.unregister("fixmap_seed_rows")
-        import json
-
+        insert_columns(conn, batch, order_by="metric, ts")
         for ts_e, kind, title, detail in events:
             conn.execute(
                 "INSERT INTO events VALUES (?, ?, ?, ?, ?)",

@@ -1,0 +1,98 @@
+"""What the site config decides for the history: where its file is, its limits, its sources.
+
+The file is `[history] db` when the config names one (relative to the config's folder), else
+history.duckdb in the data dir ($FIXMAP_HOME, the config's data_dir, the user data dir, in that
+order). `[history.sources.*]` are the metric sources `fixmap history ingest` loads with no
+arguments: Prometheus-compatible APIs and folders of files, each under its own name.
+"""
+
+from __future__ import annotations
+
+import os
+import time
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+from console.core import Problem, closest, data_dir
+from console.history.history import History
+from console.history.results import HistoryError, IngestReport
+from console.history.schema import DB_NAME
+
+
+def default_db_path(site: Any = None) -> Path:
+    """history.db from the config, else $FIXMAP_HOME, the config's data_dir, the user data dir."""
+    if site is not None:
+        spec = site.config.history
+        if spec.db is not None:
+            return site.resolve(Path(spec.db))
+        if not os.environ.get("FIXMAP_HOME") and site.config.data_dir is not None:
+            return site.resolve(Path(site.config.data_dir)) / DB_NAME
+    return data_dir() / DB_NAME
+
+
+def history_for(site: Any = None, **kwargs: Any) -> History:
+    """The History a site config points at (its lock timeout included)."""
+    if site is not None:
+        kwargs.setdefault("lock_timeout", site.config.history.lock_timeout)
+        kwargs.setdefault("memory_limit", site.config.history.memory_limit)
+    return History(default_db_path(site), **kwargs)
+
+
+def ingest_sources(history: History, site: Any, names: Sequence[str] | None = None) -> IngestReport:
+    """Ingest the metric sources of the site config ([history.sources.*]); all when names is None."""
+    spec = site.config.history
+    sources = dict(spec.sources)
+    if not sources:
+        raise HistoryError(
+            "the site config has no metric sources",
+            [
+                Problem(
+                    str(site.path or "<no config>"),
+                    "history.sources",
+                    "none defined",
+                    hint="add [history.sources.NAME] with kind = 'prometheus' or 'files'",
+                )
+            ],
+        )
+    chosen = list(names) if names else list(sources)
+    for n in chosen:
+        if n not in sources:
+            guess = closest(n, sources)
+            raise HistoryError(
+                f"no metric source '{n}' in the site config",
+                [
+                    Problem(
+                        str(site.path),
+                        f"history.sources.{n}",
+                        "not defined",
+                        hint=f"did you mean '{guess}'?"
+                        if guess
+                        else "sources: " + ", ".join(sources),
+                    )
+                ],
+            )
+    total = IngestReport(rows=0, elapsed_s=0.0)
+    t0 = time.perf_counter()
+    for n in chosen:
+        src = sources[n]
+        if src.kind == "prometheus":
+            rep = history.ingest_prometheus(
+                src.url,
+                dict(src.queries),
+                src.since,
+                src.step,
+                service=src.service,
+                headers=dict(src.headers),
+                token_secret=src.token_secret,
+                timeout=src.timeout,
+            )
+        else:
+            rep = history.ingest_files(
+                [str(site.resolve(Path(p))) for p in src.paths], service=src.service
+            )
+        total.rows += rep.rows
+        total.replaced += rep.replaced
+        total.sources.extend(rep.sources)
+    total.elapsed_s = time.perf_counter() - t0
+    return total

@@ -1,0 +1,369 @@
+"""Metric files into the history: CSV and Parquet, read by DuckDB's own readers, in bulk.
+
+Columns are found by name (ts/timestamp/time, service, metric/name, value, labels; the accepted
+spellings are COLUMN_SPELLINGS); any other column becomes a label. Times may be ISO text, a
+timestamp type or epoch seconds/milliseconds/microseconds/nanoseconds (told apart by size).
+A load is all or nothing: a file that cannot be mapped, or a row that cannot be stored, names
+the file, the column, the first bad line and what to do, and nothing from any file is kept.
+A file loaded before (same size and content fingerprint) is skipped unless forced.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import re
+from collections.abc import Iterable, Mapping
+from pathlib import Path
+from typing import Any
+
+from console.core import Problem, closest
+from console.history.results import (
+    HistoryError,
+    IngestReport,
+    QueryCancelled,
+    SourceReport,
+    first_line,
+)
+from console.history.rows import NUMERIC_TYPES, ident, sql_str
+from console.history.times import utcnow
+
+# Accepted spellings of each column of a metric file (lower-cased, stripped).
+COLUMN_SPELLINGS: dict[str, tuple[str, ...]] = {
+    "ts": ("ts", "timestamp", "time", "datetime", "date_time", "date", "@timestamp"),
+    "service": ("service", "service_name", "svc", "job", "app"),
+    "metric": ("metric", "name", "metric_name", "__name__", "series"),
+    "value": ("value", "val", "metric_value", "y"),
+    "labels": ("labels", "tags", "attributes"),
+}
+FILE_SUFFIXES = (".csv", ".csv.gz", ".tsv", ".tsv.gz", ".parquet", ".pq")
+
+
+def load_files(
+    conn: Any, fingerprints: Mapping[Path, str], *, service: str | None, force: bool
+) -> IngestReport:
+    """Insert the files (each with its fingerprint) into samples on `conn`, inside the caller's
+    transaction; any bad file raises before a row is inserted, any bad row before the commit."""
+    report = IngestReport(rows=0, elapsed_s=0.0)
+    plans: list[tuple[Path, tuple[str, dict[str, tuple[str, str]]], SourceReport]] = []
+    problems: list[Problem] = []
+    seen = {
+        fp
+        for (fp,) in conn.execute(
+            "SELECT fingerprint FROM ingests WHERE fingerprint IS NOT NULL"
+        ).fetchall()
+    }
+    for f, fp in fingerprints.items():
+        kind = "parquet" if f.name.lower().endswith((".parquet", ".pq")) else "csv"
+        src = SourceReport(str(f), kind)
+        report.sources.append(src)
+        if not force and fp in seen:
+            src.skipped = "ingested before (same size and content); use --force to load it again"
+            continue
+        seen.add(fp)
+        try:
+            plans.append((f, _file_select(conn, f, kind, service), src))
+        except HistoryError as exc:
+            problems.extend(exc.problems)
+    if problems:
+        raise HistoryError("nothing was ingested: fix these files and run again", problems)
+    for f, (select, chosen), src in plans:
+        try:
+            src.rows = int(conn.execute(f"INSERT INTO samples {select}").fetchone()[0])
+        except Exception as exc:
+            raise _insert_error(exc, f, src.kind, chosen) from None
+        conn.execute(
+            "INSERT INTO ingests VALUES (?, ?, ?, ?, ?)",
+            [utcnow(), str(f), src.kind, fingerprints[f], src.rows],
+        )
+        report.rows += src.rows
+    return report
+
+
+def expand_paths(paths: Iterable[str | os.PathLike[str]]) -> list[Path]:
+    """Files, folders (their CSV/Parquet files) and glob patterns -> files; a clear error for the rest."""
+    out: list[Path] = []
+    problems: list[Problem] = []
+    for raw in paths:
+        p = Path(raw).expanduser()
+        if any(ch in str(raw) for ch in "*?["):
+            matches = sorted(
+                q
+                for q in Path(p.anchor or ".").glob(
+                    str(p.relative_to(p.anchor)) if p.anchor else str(p)
+                )
+                if q.is_file()
+            )
+            if not matches:
+                problems.append(Problem(str(raw), None, "no file matches this pattern"))
+            out.extend(matches)
+        elif p.is_dir():
+            found = sorted(
+                q for q in p.rglob("*") if q.is_file() and q.name.lower().endswith(FILE_SUFFIXES)
+            )
+            if not found:
+                problems.append(Problem(str(p), None, "no CSV or Parquet files in this folder"))
+            out.extend(found)
+        elif p.is_file():
+            out.append(p)
+        else:
+            problems.append(Problem(str(p), None, "no such file or folder"))
+    for p in out:
+        if not p.name.lower().endswith(FILE_SUFFIXES):
+            problems.append(
+                Problem(
+                    str(p),
+                    None,
+                    "not a CSV or Parquet file",
+                    hint="name it .csv, .csv.gz, .tsv or .parquet",
+                )
+            )
+    if not out and not problems:
+        problems.append(Problem(None, None, "no files given"))
+    if problems:
+        raise HistoryError("nothing was ingested", problems)
+    unique: list[Path] = []
+    for p in out:
+        if p not in unique:
+            unique.append(p)
+    return unique
+
+
+def fingerprint(path: Path) -> str:
+    """Size plus a hash of the first and last MiB: cheap, and enough to spot a re-ingest."""
+    size = path.stat().st_size
+    h = hashlib.sha1(str(size).encode())
+    with open(path, "rb") as fh:
+        h.update(fh.read(1 << 20))
+        if size > 2 << 20:
+            fh.seek(-(1 << 20), os.SEEK_END)
+            h.update(fh.read(1 << 20))
+    return f"{size}:{h.hexdigest()}"
+
+
+def _reader(path: Path, kind: str, types: dict[str, str] | None = None) -> str:
+    if kind == "parquet":
+        return f"read_parquet({sql_str(str(path))})"
+    if types:
+        # the sniffer only samples the file: a column of integers that turns to 12.5 on line
+        # 30,000, or a service named 123, must not fail the load
+        struct = ", ".join(f"{sql_str(k)}: {sql_str(v)}" for k, v in types.items())
+        return f"read_csv({sql_str(str(path))}, header = true, types = {{{struct}}})"
+    return f"read_csv({sql_str(str(path))}, header = true)"
+
+
+def _file_select(
+    conn: Any, path: Path, kind: str, service: str | None
+) -> tuple[str, dict[str, tuple[str, str]]]:
+    """The SELECT mapping a file's columns onto samples, and the columns it chose per role
+    (role -> (column, type)); or a HistoryError naming what is wrong."""
+    file = str(path)
+    try:
+        described = conn.execute(f"DESCRIBE SELECT * FROM {_reader(path, kind)}").fetchall()
+    except Exception as exc:
+        raise HistoryError(
+            f"cannot read {file}",
+            [
+                Problem(
+                    file,
+                    None,
+                    first_line(exc),
+                    hint="is it a valid " + ("Parquet" if kind == "parquet" else "CSV") + " file?",
+                )
+            ],
+        ) from None
+    cols = [(str(r[0]), str(r[1])) for r in described]
+    by_low: dict[str, tuple[str, str]] = {}
+    for name, typ in cols:
+        by_low.setdefault(name.strip().lower(), (name, typ))
+    chosen: dict[str, tuple[str, str]] = {}
+    for role, spellings in COLUMN_SPELLINGS.items():
+        for s in spellings:
+            if s in by_low and by_low[s][0] not in {c[0] for c in chosen.values()}:
+                chosen[role] = by_low[s]
+                break
+    used = {c[0] for c in chosen.values()}
+    unused = [name for name, _ in cols if name not in used]
+    problems: list[Problem] = []
+    required = ["ts", "metric", "value"] + ([] if service else ["service"])
+    for role in required:
+        if role in chosen:
+            continue
+        spellings = COLUMN_SPELLINGS[role]
+        guess = None
+        for name in unused:
+            if closest(name.strip().lower(), spellings):
+                guess = name
+                break
+        accepted = "/".join(spellings[:4])
+        if guess:
+            reason = f"no '{role}' column; '{guess}' looks like a typo"
+            hint = f"rename column '{guess}' to '{closest(guess.strip().lower(), spellings)}'"
+        else:
+            reason = f"no '{role}' column (accepted names: {accepted})"
+            hint = "columns in the file: " + ", ".join(name for name, _ in cols)
+            if role == "service":
+                hint = "add a service column, or name the service with --service NAME"
+        problems.append(Problem(file, role, reason, hint=hint))
+    if problems:
+        raise HistoryError(f"{file} cannot be ingested", problems)
+
+    ts_name, ts_type = chosen["ts"]
+    ts_col = ident(ts_name)
+    if ts_type.startswith("TIMESTAMP") or ts_type == "DATE":
+        ts_expr = f"CAST({ts_col} AS TIMESTAMP)"
+    elif ts_type.startswith(NUMERIC_TYPES):
+        # epoch seconds, milliseconds, microseconds or nanoseconds, by magnitude
+        ts_expr = (
+            f"make_timestamp(CAST(CASE WHEN abs({ts_col}) >= 1e17 THEN {ts_col} / 1000 "
+            f"WHEN abs({ts_col}) >= 1e14 THEN {ts_col} WHEN abs({ts_col}) >= 1e11 THEN {ts_col} * 1000 "
+            f"ELSE {ts_col} * 1000000 END AS BIGINT))"
+        )
+    elif ts_type == "VARCHAR":
+        ts_expr = f"CAST(CAST({ts_col} AS TIMESTAMPTZ) AS TIMESTAMP)"
+    else:
+        raise HistoryError(
+            f"{file} cannot be ingested",
+            [
+                Problem(
+                    file,
+                    ts_name,
+                    f"column '{ts_name}' is {ts_type}, not a time",
+                    hint="use ISO times (2024-05-01T10:00:00Z) or epoch seconds/milliseconds",
+                )
+            ],
+        )
+
+    if kind == "csv":
+        forced = {chosen["value"][0]: "DOUBLE"}
+        for role in ("service", "metric", "labels"):
+            if role in chosen:
+                forced[chosen[role][0]] = "VARCHAR"
+        for role, (name, _typ) in list(chosen.items()):
+            if name in forced:
+                chosen[role] = (name, forced[name])
+        cols = [(n, forced.get(n, t)) for n, t in cols]
+    else:
+        forced = None
+    v_name, v_type = chosen["value"]
+    if v_type.startswith(NUMERIC_TYPES):
+        value_expr = f"CAST({ident(v_name)} AS DOUBLE)"
+    elif v_type == "VARCHAR":
+        value_expr = f"CAST(NULLIF(trim({ident(v_name)}), '') AS DOUBLE)"
+    else:
+        raise HistoryError(
+            f"{file} cannot be ingested",
+            [Problem(file, v_name, f"column '{v_name}' is {v_type}, not a number")],
+        )
+
+    def text(role: str) -> str:
+        name, typ = chosen[role]
+        return ident(name) if typ == "VARCHAR" else f"CAST({ident(name)} AS VARCHAR)"
+
+    service_expr = text("service") if "service" in chosen else sql_str(service or "")
+    metric_expr = text("metric")
+    extras = [(name, typ) for name, typ in cols if name not in {c[0] for c in chosen.values()}]
+    label_parts: list[str] = []
+    if "labels" in chosen:
+        lname, ltype = chosen["labels"]
+        label_parts.append(ident(lname) if ltype == "VARCHAR" else f"to_json({ident(lname)})")
+    if extras:
+        pairs = ", ".join(f"{sql_str(n)}, CAST({ident(n)} AS VARCHAR)" for n, _ in extras)
+        label_parts.append(f"json_object({pairs})")
+    if not label_parts:
+        labels_expr = "CAST(NULL AS VARCHAR)"
+    elif len(label_parts) == 1:
+        labels_expr = f"NULLIF(CAST({label_parts[0]} AS VARCHAR), '{{}}')"
+    else:
+        labels_expr = (
+            f"NULLIF(CAST(json_merge_patch({label_parts[0]}, {label_parts[1]}) AS VARCHAR), '{{}}')"
+        )
+    return (
+        f"SELECT {ts_expr}, {service_expr}, {metric_expr}, {value_expr}, {labels_expr} "
+        f"FROM {_reader(path, kind, forced)}"
+    ), chosen
+
+
+def _insert_error(
+    exc: BaseException, path: Path, kind: str, chosen: dict[str, tuple[str, str]]
+) -> HistoryError:
+    """What went wrong in a file that failed half-way, with the first offending row."""
+    import duckdb
+
+    if isinstance(exc, duckdb.InterruptException):
+        return QueryCancelled(f"ingesting {path} was cancelled; nothing was kept")
+    text = str(exc).strip()
+    low = text.lower()
+    role = None
+    hint = None
+    m = re.search(r"not null constraint failed: samples\.(\w+)", low)
+    if m:
+        role = m.group(1)
+        hint = f"every row needs a {role}"
+    elif "double" in low:
+        role = "value"
+        hint = "the value column must hold numbers"
+    elif "timestamp" in low or "date" in low:
+        role = "ts"
+        hint = "use ISO times (2024-05-01T10:00:00Z) or epoch seconds/milliseconds"
+    csv_line = re.search(r"CSV Error on Line: (\d+)", text)
+    csv_column = re.search(r'Error when converting column "(.+?)"\. (.+)', text)
+    if csv_line and csv_column:
+        by_name = {name: r for r, (name, _t) in chosen.items()}
+        role = by_name.get(csv_column.group(1), role)
+        return HistoryError(
+            f"nothing was ingested: {path} has a bad row",
+            [
+                Problem(
+                    str(path),
+                    csv_column.group(1),
+                    f"line {csv_line.group(1)}: {csv_column.group(2)}",
+                    hint=hint if role != "ts" else "use one time format throughout the file",
+                )
+            ],
+        )
+    if csv_line:
+        return HistoryError(
+            f"nothing was ingested: {path} has a bad row",
+            [Problem(str(path), None, f"line {csv_line.group(1)}: {text.splitlines()[0]}")],
+        )
+    column = chosen[role][0] if role in chosen else role
+    reason = text.splitlines()[0]
+    if role in chosen:
+        where = _first_bad_row(path, kind, role, chosen[role])
+        if where:
+            reason = f"{where}: {reason}"
+    return HistoryError(
+        f"nothing was ingested: {path} has a bad row",
+        [Problem(str(path), column, reason, hint=hint)],
+    )
+
+
+def _first_bad_row(path: Path, kind: str, role: str, column: tuple[str, str]) -> str | None:
+    """'line 12 has 'abc'' for the first row whose `role` column cannot be stored (best effort)."""
+    import duckdb
+
+    name, typ = column
+    col = ident(name)
+    if role == "value":
+        bad = f"{col} IS NOT NULL AND TRY_CAST({col} AS DOUBLE) IS NULL AND trim(CAST({col} AS VARCHAR)) <> ''"
+    elif role == "ts" and typ == "VARCHAR":
+        bad = f"{col} IS NULL OR TRY_CAST({col} AS TIMESTAMPTZ) IS NULL"
+    else:
+        bad = f"{col} IS NULL"
+    con = duckdb.connect()  # in memory: the history file is not touched
+    try:
+        con.execute("SET TimeZone = 'UTC'")
+        row = con.execute(
+            f"SELECT n, CAST({col} AS VARCHAR) FROM (SELECT row_number() OVER () AS n, * "
+            f"FROM {_reader(path, kind)}) WHERE {bad} LIMIT 1"
+        ).fetchone()
+    except Exception:
+        return None
+    finally:
+        con.close()
+    if row is None:
+        return None
+    n, raw = row
+    where = f"line {n + 1}" if kind == "csv" else f"row {n}"
+    return f"{where} has {raw!r}" if raw is not None else f"{where} has no {name}"
