@@ -691,8 +691,10 @@ def test_secrets_in_url_headers_and_body_reach_the_service_resolved(tmp_path, mo
     with serve(_Echo) as url:
         cfg = tmp_path / "fixmap.toml"
         cfg.write_text(SECRET_SITE.format(url=url))
-        [result] = run_probes_sync(load_config(cfg), ["authed"])
+        site = load_config(cfg)
+        [result] = run_probes_sync(site, ["authed"])
     assert result.status == "pass", result.reason
+    assert site.config.probes["authed"].secret_names() == ["query_token", "site_key"]
     [got] = _Echo.seen
     assert got["headers"]["X-Api-Key"] == "k3y-value-for-the-echo"
     assert parse_qs(urlsplit(got["path"]).query) == {"token": ["t0ken/with&odd=chars"]}

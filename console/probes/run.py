@@ -191,6 +191,12 @@ async def run_probes(
         # numpy's import takes ~0.2 s of CPU: done before any request is timed, off the loop
         await asyncio.to_thread(__import__, "console.probes.embed")
         await asyncio.to_thread(__import__, "numpy")
+    secret_names = sorted({n for _n, spec in chosen for n in spec.secret_names()})
+    if secret_names:
+        from console.core.secrets import prefetch
+
+        # one keyring look-up for the whole run, not one per secret as probes first need them
+        await asyncio.to_thread(prefetch, secret_names)
     async with open_run(site) as run:
 
         async def one(name: str, spec: ProbeBase) -> ProbeResult:

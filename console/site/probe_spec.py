@@ -122,6 +122,20 @@ class ProbeBase(_Spec):
                 _check_template(text, allowed, repr(text))
         return v
 
+    def secret_names(self) -> list[str]:
+        """Every secret this probe uses (in its templates, bearer_secret, secret_env), once each."""
+        used: list[Any] = [
+            getattr(self, f) for f in TEMPLATE_FIELDS if f in type(self).model_fields
+        ]
+        names = names_in(used, "secret")
+        for extra in (
+            getattr(self, "bearer_secret", None),
+            *getattr(self, "secret_env", {}).values(),
+        ):
+            if extra and extra not in names:
+                names.append(extra)
+        return names
+
 
 def _check_template(text: str, allowed: frozenset[str], where: str) -> None:
     """TemplateError (a config error) for bad syntax or a value the kind never fills."""
