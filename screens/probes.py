@@ -133,11 +133,9 @@ missing secret) · `? incon.` (not enough data to judge).
         last: dict[str, Any] = {}
         for row in read_runs(limit=500):
             if row.get("name") in self.app.site.config.probes:
-                fields = {k: row.get(k) for k in ProbeResult.__dataclass_fields__ if k in row}
-                try:
-                    last[row["name"]] = ProbeResult(**fields)
-                except TypeError:
-                    continue
+                result = ProbeResult.from_dict(row)
+                if result is not None:
+                    last[row["name"]] = result
         for result in last.values():
             self._show(result)
 

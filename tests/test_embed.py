@@ -139,7 +139,8 @@ def test_a_failing_embeddings_endpoint_falls_back_and_says_so(tmp_path, monkeypa
 
 def test_engine_modules_import_without_numpy_httpx_or_the_ui():
     code = (
-        "import sys; import console.probes.run, console.probes.embed, console.site.probe_spec, console.cli.probe, "
+        "import sys; import console.probes, console.probes.run, console.probes.client, console.probes.kinds, "
+        "console.probes.embed, console.site.probe_spec, console.cli.probe, "
         "console.demo.site, console.demo.launch, console.demo.service;"
         "print(sorted(m for m in ('numpy', 'httpx', 'textual', 'rich', 'duckdb') if m in sys.modules))"
     )

@@ -48,6 +48,19 @@ def red(results):
     return {r.name for r in results if r.status != "pass"}
 
 
+def assert_declared_measures(site, results):
+    """Every value a result carries is a measure its kind declares (or a JSON path it checked)."""
+    from console.probes.kinds import kind_of
+
+    for r in results:
+        spec = site.config.probes[r.name]
+        kind = kind_of(spec)
+        allowed = set(kind.measures)
+        if kind.json_paths:
+            allowed |= set(spec.expect_json) | {c.path for c in spec.checks}
+        assert set(r.values) <= allowed, (r.name, sorted(set(r.values) - allowed))
+
+
 # ------------------------------------------------------------------ the demo
 
 
@@ -56,6 +69,7 @@ def test_healthy_demo_passes_every_probe(tmp_path):
         assert set(CONVENTIONAL_PROBES) <= set(site.config.probes)
         results = run_probes_sync(site)
     assert red(results) == set(), [(r.name, r.reason) for r in results if r.status != "pass"]
+    assert_declared_measures(site, results)
     for r in results:
         assert r.reason and r.duration_ms >= 0 and r.started_at.endswith("+00:00")
     by_name = {r.name: r for r in results}
@@ -70,6 +84,7 @@ def test_healthy_demo_passes_every_probe(tmp_path):
 def test_each_fault_turns_exactly_its_probes_red(tmp_path, fault):
     with demo_site(tmp_path, [fault]) as (_svc, site):
         results = run_probes_sync(site)
+    assert_declared_measures(site, results)
     assert red(results) == set(FAULT_PROBES[fault]), [(r.name, r.status, r.reason) for r in results]
     for r in results:
         if r.name in FAULT_PROBES[fault]:
@@ -354,6 +369,7 @@ def test_a_site_with_other_endpoints_and_shapes(tmp_path):
         _OtherSite.writes_disabled = True
         [maintenance] = run_probes_sync(site, ["maintenance"])
         assert maintenance.status == "pass" and "503" in maintenance.reason
+    assert_declared_measures(site, [*results, maintenance])
     by = {r.name: r for r in results}
     assert by["gold"].values["coverage"] == 1.0
     assert by["once"].values["duplicate_effects"] == 0
@@ -598,19 +614,128 @@ argv = ["/no/such/program-fixmap"]
 # ------------------------------------------------------------------ bad config
 
 
-def test_bad_probe_config_names_the_field(tmp_path):
+def config_error(tmp_path: Path, toml: str) -> str:
+    """The rendered ConfigError of a site config that must not load."""
     cfg = tmp_path / "fixmap.toml"
-    cfg.write_text(
+    cfg.write_text(toml)
+    with pytest.raises(ConfigError) as info:
+        load_config(cfg)
+    return info.value.render()
+
+
+def test_bad_probe_config_names_the_field(tmp_path):
+    text = config_error(
+        tmp_path,
         '[services.a]\nbase_url = "http://127.0.0.1:1"\n'
         '[probes.lat]\nkind = "latency"\nurl = "/r"\nrequests = 0\n'
         '[probes.st]\nkind = "stabilty"\n'
         '[probes.ix]\nkind = "index"\nlive_hash = "a..b"\n'
-        '[probes.h]\nkind = "http"\nurl = "/"\nexpect_jsn = { a = 1 }\n'
+        '[probes.h]\nkind = "http"\nurl = "/"\nexpect_jsn = { a = 1 }\n',
     )
-    with pytest.raises(ConfigError) as info:
-        load_config(cfg)
-    text = info.value.render()
     assert "probes.lat.requests" in text and ":6:" in text
     assert "unknown kind 'stabilty'" in text and "did you mean 'stability'" in text
     assert "probes.ix.live_hash" in text and "not a JSON path" in text
     assert "probes.h.expect_jsn" in text and "did you mean 'expect_json'" in text
+
+
+# ------------------------------------------------------------------ templates and secrets
+
+
+class _Echo(BaseHTTPRequestHandler):
+    """Remembers every request it got (path, headers, JSON body) and answers {"ok": true}."""
+
+    protocol_version = "HTTP/1.1"
+    seen: list[dict] = []
+
+    def log_message(self, *args):
+        return
+
+    def do_POST(self):
+        n = int(self.headers.get("Content-Length") or 0)
+        body = json.loads(self.rfile.read(n)) if n else None
+        type(self).seen.append({"path": self.path, "headers": dict(self.headers), "body": body})
+        data = b'{"ok": true}'
+        self.send_response(200)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(data)))
+        self.end_headers()
+        self.wfile.write(data)
+
+
+SECRET_SITE = """
+[services.echo]
+base_url = "{url}"
+
+[probes.authed]
+kind = "http"
+method = "POST"
+url = "/echo?token={{secret:query_token}}"
+headers = {{ "X-Api-Key" = "{{secret:site_key}}" }}
+body = {{ auth = "{{secret:site_key}}", literal = "{{{{not a placeholder}}}}", n = 3 }}
+expect_json = {{ ok = true }}
+
+[probes.unset]
+kind = "http"
+method = "POST"
+url = "/echo"
+headers = {{ "X-Api-Key" = "{{secret:missing_key}}" }}
+"""
+
+
+def test_secrets_in_url_headers_and_body_reach_the_service_resolved(tmp_path, monkeypatch):
+    from urllib.parse import parse_qs, urlsplit
+
+    monkeypatch.setenv("FIXMAP_SECRET_SITE_KEY", "k3y-value-for-the-echo")
+    monkeypatch.setenv("FIXMAP_SECRET_QUERY_TOKEN", "t0ken/with&odd=chars")
+    _Echo.seen = []
+    with serve(_Echo) as url:
+        cfg = tmp_path / "fixmap.toml"
+        cfg.write_text(SECRET_SITE.format(url=url))
+        site = load_config(cfg)
+        [result] = run_probes_sync(site, ["authed"])
+    assert result.status == "pass", result.reason
+    assert site.config.probes["authed"].secret_names() == ["query_token", "site_key"]
+    [got] = _Echo.seen
+    assert got["headers"]["X-Api-Key"] == "k3y-value-for-the-echo"
+    assert parse_qs(urlsplit(got["path"]).query) == {"token": ["t0ken/with&odd=chars"]}
+    assert got["body"] == {
+        "auth": "k3y-value-for-the-echo",
+        "literal": "{not a placeholder}",
+        "n": 3,
+    }
+    shown = json.dumps(result.to_dict()) + Path(tmp_path / "home" / "probe_runs.jsonl").read_text()
+    assert "k3y-value-for-the-echo" not in shown and "t0ken" not in shown
+
+
+def test_an_unset_secret_is_an_error_that_names_it_and_where_to_set_it(tmp_path):
+    _Echo.seen = []
+    with serve(_Echo) as url:
+        cfg = tmp_path / "fixmap.toml"
+        cfg.write_text(SECRET_SITE.format(url=url))
+        [result] = run_probes_sync(load_config(cfg), ["unset"])
+    assert result.status == "error"
+    assert "secret 'missing_key' is not set" in result.reason
+    assert (
+        "FIXMAP_SECRET_MISSING_KEY" in result.reason
+        and "keyring set fixmap missing_key" in result.reason
+    )
+    assert _Echo.seen == []  # nothing was sent with a hole in it
+
+
+def test_a_placeholder_the_kind_never_fills_is_a_config_error(tmp_path):
+    text = config_error(
+        tmp_path,
+        '[services.a]\nbase_url = "http://127.0.0.1:1"\n'
+        '[probes.warm]\nkind = "warmup"\nqueries = ["a"]\nurl = "/r?q={qeury}"\n'
+        '[probes.up]\nkind = "http"\nurl = "/"\nbody = { ref = "{key}" }\n'
+        '[probes.auth]\nkind = "index"\nheaders = { Authorization = "Bearer {token}" }\n'
+        '[probes.gold]\nkind = "stability"\nquestion = "why?"\nparaphrases = ["how?"]\n'
+        'expected_anchors = ["a"]\nbody = { q = "{query}", top = "{k}", seed = "{seed}" }\n'
+        '[probes.brace]\nkind = "http"\nurl = "/{"\n',
+    )
+    assert ":6: probes.warm.url: '/r?q={qeury}': '{qeury}' is not a value here" in text
+    assert "did you mean '{query}'?" in text
+    assert "probes.up.body" in text and "'{key}' is not a value here (known: none)" in text
+    assert "probes.auth.headers" in text and "header Authorization" in text
+    assert "probes.brace.url" in text and "unmatched '{'" in text
+    assert "probes.gold" not in text

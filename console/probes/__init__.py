@@ -6,16 +6,9 @@ load when a run starts, never at import.
 """
 
 from console.probes.embed import BUILTIN_BANDS, SEED_BANDS, HashEmbedder, delta_s, zone
-from console.probes.run import (
-    STATUSES,
-    ProbeResult,
-    UnknownProbe,
-    check_probes,
-    read_runs,
-    run_probes,
-    run_probes_sync,
-    select,
-)
+from console.probes.records import read_runs
+from console.probes.result import STATUSES, ProbeResult, UnknownProbe
+from console.probes.run import check_probes, run_probes, run_probes_sync, select
 
 __all__ = [
     "BUILTIN_BANDS",

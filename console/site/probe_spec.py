@@ -3,15 +3,33 @@
 Every value a probe reads from a response is located by a JSON path (`results[0].anchor`,
 `data.index.hash`, `$` for the whole body) set here, with the demo service's shape as default,
 so the same probes work against any site's API.
+
+URLs, headers and JSON bodies are templates in the one template language (console/core/
+templates.py): `{name}` is a value the probe kind fills in — which ones, per field, each kind
+declares in `FILLS` (`{query}` for warmup; `{query}`, `{seed}`, `{k}` for stability; `{key}`
+for idempotency and read_only) — `{secret:NAME}` a secret resolved when the probe runs, `{{`
+and `}}` literal braces. A placeholder the kind never fills is a config error here, with the
+file, the field and the line, rather than a literal sent to the service.
 """
 
 from __future__ import annotations
 
-from typing import Annotated, Any, Literal
+from collections.abc import Mapping
+from typing import Annotated, Any, ClassVar, Literal
 
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, field_validator, model_validator
+from pydantic import (
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    ValidationInfo,
+    field_validator,
+    model_validator,
+)
 
+from console.core.errors import closest
 from console.core.jsonpath import parse_json_path
+from console.core.templates import TemplateError, check_names, names_in, template_strings
 from console.site.fields import Duration, JsonPath
 
 PROBE_KINDS: tuple[str, ...] = (
@@ -26,6 +44,17 @@ PROBE_KINDS: tuple[str, ...] = (
     "read_only",
     "command",
 )
+
+TEMPLATE_FIELDS: tuple[str, ...] = (
+    "url",
+    "headers",
+    "body",
+    "manifest_url",
+    "live_url",
+    "counter_url",
+    "mode_url",
+)
+"""The probe fields that are templates (whichever of them a kind has)."""
 
 HttpMethod = Literal["GET", "POST", "PUT", "PATCH", "DELETE", "HEAD"]
 JsonValue = Any
@@ -77,18 +106,66 @@ class ProbeBase(_Spec):
     timeout: Duration | None = Field(default=None, gt=0)
     """The most the whole probe may take; default: the service's timeout."""
 
+    FILLS: ClassVar[Mapping[str, frozenset[str]]] = {}
+    """The values this kind fills into each template field; a field not named here (headers
+    always) fills none and takes only `{secret:NAME}` placeholders."""
+
+    @field_validator(*TEMPLATE_FIELDS, check_fields=False)
+    @classmethod
+    def _templates(cls, v: Any, info: ValidationInfo) -> Any:
+        allowed = cls.FILLS.get(info.field_name or "", frozenset())
+        if info.field_name == "headers":
+            for name, text in (v or {}).items():
+                _check_template(text, allowed, f"header {name}")
+        else:
+            for text in template_strings(v):
+                _check_template(text, allowed, repr(text))
+        return v
+
+    def secret_names(self) -> list[str]:
+        """Every secret this probe uses (in its templates, bearer_secret, secret_env), once each."""
+        used: list[Any] = [
+            getattr(self, f) for f in TEMPLATE_FIELDS if f in type(self).model_fields
+        ]
+        names = names_in(used, "secret")
+        for extra in (
+            getattr(self, "bearer_secret", None),
+            *getattr(self, "secret_env", {}).values(),
+        ):
+            if extra and extra not in names:
+                names.append(extra)
+        return names
+
+
+def _check_template(text: str, allowed: frozenset[str], where: str) -> None:
+    """TemplateError (a config error) for bad syntax or a value the kind never fills."""
+    try:
+        check_names(text, allowed, where)
+    except TemplateError as exc:
+        unknown = [n for n in names_in(text, "param") if n not in allowed]
+        guess = closest(unknown[0], allowed) if unknown else None
+        if guess:
+            hint = f"; did you mean '{{{guess}}}'?"
+        elif not allowed:
+            hint = "; this field fills no values: use {secret:NAME}, or '{{' and '}}' for literal braces"
+        else:
+            hint = ""
+        raise TemplateError(f"{exc}{hint}") from None
+
 
 class _Request(_Spec):
     """An HTTP request a probe sends. `url` is a path under the service's base_url or a full URL.
 
-    Placeholders `{query}`, `{seed}`, `{k}`, `{key}` are filled in where the probe says so.
+    url, headers and body are templates: `{secret:NAME}` anywhere, and the values the kind
+    fills (its FILLS) in url and body.
     """
 
     url: str = Field(min_length=1)
     method: HttpMethod = "GET"
     headers: dict[str, str] = Field(default_factory=dict)
     body: JsonValue = None
-    """JSON body to send (POST/PUT/PATCH); strings may hold placeholders."""
+    """JSON body to send (POST/PUT/PATCH); strings may hold placeholders ('{seed}' alone keeps
+    the value's type)."""
     bearer_secret: str | None = None
     """Name of the secret sent as 'Authorization: Bearer …' (never the value itself)."""
 
@@ -164,6 +241,8 @@ class WarmupProbe(ProbeBase, _Request):
     p95 against the budget and against the same calls repeated.
     """
 
+    FILLS = {"url": frozenset({"query"}), "body": frozenset({"query"})}
+
     kind: Literal["warmup"]
     url: str = "/retrieve?q={query}&k=3"
     queries: list[str] = Field(min_length=1)
@@ -212,6 +291,8 @@ class StabilityProbe(ProbeBase, _Request):
     `url`/`body` hold `{query}`, `{seed}` and `{k}`.
     """
 
+    FILLS = {"url": frozenset({"query", "seed", "k"}), "body": frozenset({"query", "seed", "k"})}
+
     kind: Literal["stability"]
     url: str = "/retrieve?q={query}&k={k}&seed={seed}"
     question: str = Field(min_length=3)
@@ -251,6 +332,12 @@ class StabilityProbe(ProbeBase, _Request):
 class IdempotencyProbe(ProbeBase, _Request):
     """Replay writes with the same key; the share that caused exactly one side effect."""
 
+    FILLS = {
+        "url": frozenset({"key"}),
+        "body": frozenset({"key"}),
+        "counter_url": frozenset({"key"}),
+    }
+
     kind: Literal["idempotency"]
     url: str = "/write"
     method: HttpMethod = "POST"
@@ -288,6 +375,8 @@ class ReadOnlyProbe(ProbeBase, _Request):
 
     In read-write mode nothing is written: the probe passes unless `expect_read_only` is set.
     """
+
+    FILLS = {"url": frozenset({"key"}), "body": frozenset({"key"})}
 
     kind: Literal["read_only"]
     url: str = "/write"
