@@ -48,30 +48,6 @@ class ProbeBatchDone(Message):
         self.names = names
 
 
-def result_lines(result: Any) -> list[str]:
-    """What a probe measured, as short lines (for the detail pane and walkthrough steps)."""
-    lines = [f"{result.name} ({result.kind}): {result.status} — {result.reason}"]
-    extra = {k: v for k, v in (result.values or {}).items() if not isinstance(v, dict | list)}
-    if extra:
-        lines.append("  " + "  ".join(f"{k}={_short(v)}" for k, v in list(extra.items())[:12]))
-    if result.embedder:
-        note = (
-            "lexical fallback: ΔS bands calibrated for it"
-            if "hash" in result.embedder.lower()
-            else ""
-        )
-        lines.append(f"  embedder: {result.embedder}" + (f" ({note})" if note else ""))
-    lines.append(f"  took {result.duration_ms:.0f} ms at {result.started_at}")
-    return lines
-
-
-def _short(v: Any) -> str:
-    if isinstance(v, float):
-        return f"{v:.3g}"
-    text = str(v)
-    return text if len(text) <= 24 else text[:23] + "…"
-
-
 class ProbesScreen(Screen):
     """Run the site's probes; the console stays live while they wait on slow targets."""
 
@@ -164,7 +140,7 @@ missing secret) · `? incon.` (not enough data to judge).
                 f"{name}: never run here ({spec.kind if spec else '?'} probe). Enter runs it."
             )
         else:
-            detail.update("\n".join(result_lines(result)))
+            detail.update("\n".join(result.lines()))
 
     def on_data_table_row_highlighted(self, event: DataTable.RowHighlighted) -> None:
         self._detail()

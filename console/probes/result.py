@@ -69,6 +69,29 @@ class ProbeResult:
             return f"{v:.2f}{(' ' + self.unit) if self.unit else ''}"
         return f"{v}{(' ' + self.unit) if self.unit and self.unit != '%' else ''}"
 
+    def lines(self) -> list[str]:
+        """What the probe measured, as short lines (walkthrough results, the probes screen)."""
+        lines = [f"{self.name} ({self.kind}): {self.status} — {self.reason}"]
+        extra = {k: v for k, v in (self.values or {}).items() if not isinstance(v, dict | list)}
+        if extra:
+            lines.append("  " + "  ".join(f"{k}={_short(v)}" for k, v in list(extra.items())[:12]))
+        if self.embedder:
+            note = (
+                "lexical fallback: ΔS bands calibrated for it"
+                if "hash" in self.embedder.lower()
+                else ""
+            )
+            lines.append(f"  embedder: {self.embedder}" + (f" ({note})" if note else ""))
+        lines.append(f"  took {self.duration_ms:.0f} ms at {self.started_at}")
+        return lines
+
+
+def _short(v: Any) -> str:
+    if isinstance(v, float):
+        return f"{v:.3g}"
+    text = str(v)
+    return text if len(text) <= 24 else text[:23] + "…"
+
 
 class UnknownProbe(FixmapError):
     """A probe name that is not in the site config."""

@@ -126,30 +126,6 @@ def not_runnable(site: Site, step: Step) -> str | None:
 # ------------------------------------------------------------------ probe steps
 
 
-def probe_lines(result: Any) -> list[str]:
-    """What a probe measured, as short lines (walkthrough results, the probes screen)."""
-    lines = [f"{result.name} ({result.kind}): {result.status} — {result.reason}"]
-    extra = {k: v for k, v in (result.values or {}).items() if not isinstance(v, dict | list)}
-    if extra:
-        lines.append("  " + "  ".join(f"{k}={_short(v)}" for k, v in list(extra.items())[:12]))
-    if result.embedder:
-        note = (
-            "lexical fallback: ΔS bands calibrated for it"
-            if "hash" in result.embedder.lower()
-            else ""
-        )
-        lines.append(f"  embedder: {result.embedder}" + (f" ({note})" if note else ""))
-    lines.append(f"  took {result.duration_ms:.0f} ms at {result.started_at}")
-    return lines
-
-
-def _short(v: Any) -> str:
-    if isinstance(v, float):
-        return f"{v:.3g}"
-    text = str(v)
-    return text if len(text) <= 24 else text[:23] + "…"
-
-
 def run_probe(site: Site, playbook: Playbook, step: Step) -> StepResult:
     """Run the step's probe and judge it by the step's gate."""
     from console.incident import recorder
@@ -157,7 +133,7 @@ def run_probe(site: Site, playbook: Playbook, step: Step) -> StepResult:
 
     (result,) = run_probes_sync(site, [step.probe or ""])
     recorder.probes(site, [result], context=f"{playbook.id}/{step.id}")
-    lines = probe_lines(result)
+    lines = result.lines()
     status = result.status
     if step.gate and result.status in ("pass", "fail", "inconclusive"):
         from console.playbooks import judge
