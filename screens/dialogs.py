@@ -119,8 +119,11 @@ class ConfirmActionDialog(ModalScreen[Confirmation]):
                 yield Label("Esc closes · nothing was run", classes="confirm-hint")
                 return
             if self.needs_break_glass:
+                from console.actions import MIN_BREAK_GLASS
+
                 yield Label(
-                    "Change freeze: write why this must ship now (≥ 10 characters, recorded)"
+                    "Change freeze: write why this must ship now "
+                    f"(≥ {MIN_BREAK_GLASS} characters, recorded)"
                 )
                 yield Input(placeholder="break-glass reason", id="break-glass")
             if self.needs_retry:

@@ -33,7 +33,7 @@ otherwise not frozen / read-write ("unknown"); which one was used is always show
 from console.actions import journal
 from console.actions.errors import ActionError
 from console.actions.execute import run_action
-from console.actions.guards import Decision, Guard, break_glass_problem
+from console.actions.guards import MIN_BREAK_GLASS, Decision, Guard, break_glass_problem
 from console.actions.journal import Entry, describe, read_journal
 from console.actions.outcome import Outcome
 from console.actions.plan import Plan, plan_action
@@ -42,6 +42,7 @@ from console.actions.state import SiteState, site_state
 from console.actions.summaries import ActionSummary, action_summaries
 
 __all__ = [
+    "MIN_BREAK_GLASS",
     "ActionError",
     "ActionSummary",
     "Decision",

@@ -21,6 +21,17 @@ class ActionSummary:
     params: dict[str, dict[str, Any]]
     last: Entry | None
 
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "name": self.name,
+            "kind": self.kind,
+            "description": self.description,
+            "destructive": self.destructive,
+            "ships_change": self.ships_change,
+            "params": self.params,
+            "last": self.last.to_json() if self.last else None,
+        }
+
 
 def action_summaries(site: Any) -> list[ActionSummary]:
     """Every configured action with its last journaled run or refusal (for the actions screen)."""

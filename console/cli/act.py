@@ -100,23 +100,7 @@ def _list_actions(site, as_json: bool) -> None:
     state = site_state(site)
     rows = action_summaries(site)
     if as_json:
-        _emit_json(
-            {
-                "site": state.to_json(),
-                "actions": [
-                    {
-                        "name": r.name,
-                        "kind": r.kind,
-                        "description": r.description,
-                        "destructive": r.destructive,
-                        "ships_change": r.ships_change,
-                        "params": r.params,
-                        "last": r.last.to_json() if r.last else None,
-                    }
-                    for r in rows
-                ],
-            }
-        )
+        _emit_json({"site": state.to_json(), "actions": [r.to_json() for r in rows]})
         return
     _out(f"site: {state.text()}")
     if not rows:
