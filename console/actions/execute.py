@@ -20,6 +20,7 @@ from console.actions import journal
 from console.actions.guards import Decision, check_break_glass, decide
 from console.actions.journal import Entry
 from console.actions.keys import previous_run
+from console.actions.locks import KeyLockTimeout, key_lock
 from console.actions.outcome import Outcome
 from console.actions.plan import Plan
 from console.actions.render import Request, render
@@ -87,7 +88,7 @@ def run_action(
         emit(f"waiting for the run already in progress under key {plan.key}{by}")
 
     try:
-        with journal.key_lock(
+        with key_lock(
             plan.key,
             wait=spec.timeout + 2 * KILL_GRACE + LOCK_GRACE,
             on_wait=waiting,
@@ -123,7 +124,7 @@ def run_action(
                     reason=redact(f"fixmap failed while running: {type(exc).__name__}: {exc}"),
                 )
             journal.write_outcome(plan, run_id, result)
-    except journal.KeyLockTimeout:
+    except KeyLockTimeout:
         if cancel is not None and cancel.is_set():
             why = "cancelled while waiting for the run in progress"
         else:
