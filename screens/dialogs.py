@@ -85,9 +85,11 @@ class Confirmation:
 class ConfirmActionDialog(ModalScreen[Confirmation]):
     """The one dialog every state change goes through: plan, guards, then an explicit yes.
 
-    Destructive actions need the target's name typed; others a 'y'. A blocking freeze guard
-    asks for a written break-glass reason; a key whose last run broke asks for 'r' (retry on
-    purpose). Esc always cancels and nothing runs.
+    It decides nothing itself: the plan's decision (console.actions, `plan.decide`) says what
+    stands in the way, and the dialog asks for that. Destructive actions need the target's name
+    typed; others a 'y'. A freeze asks for a written break-glass reason; a key whose last run
+    broke asks for 'r' (retry on purpose); a refusal nothing passes (a missing secret, a reused
+    key) is shown and nothing can run. Esc always cancels and nothing runs.
     """
 
     BINDINGS = [
@@ -100,11 +102,10 @@ class ConfirmActionDialog(ModalScreen[Confirmation]):
         super().__init__()
         self.plan = plan
         self.retry = False
-        guard = plan.blocking(break_glass=True, retry=True)
-        self.hard_refusal = guard  # blocks whatever the engineer offers (e.g. a missing secret)
-        soft = plan.blocking()
-        self.needs_break_glass = soft is not None and soft.override == "break_glass"
-        self.needs_retry = any(g.blocking and g.override == "retry" for g in plan.guards)
+        self.asked = plan.decide(confirmed=True)  # before the engineer offers anything
+        self.hard_refusal = self.asked.final  # refuses whatever the engineer offers
+        self.needs_break_glass = "break_glass" in self.asked.needs
+        self.needs_retry = "retry" in self.asked.needs
 
     def compose(self) -> ComposeResult:
         plan = self.plan
@@ -118,8 +119,11 @@ class ConfirmActionDialog(ModalScreen[Confirmation]):
                 yield Label("Esc closes · nothing was run", classes="confirm-hint")
                 return
             if self.needs_break_glass:
+                from console.actions import MIN_BREAK_GLASS
+
                 yield Label(
-                    "Change freeze: write why this must ship now (≥ 10 characters, recorded)"
+                    "Change freeze: write why this must ship now "
+                    f"(≥ {MIN_BREAK_GLASS} characters, recorded)"
                 )
                 yield Input(placeholder="break-glass reason", id="break-glass")
             if self.needs_retry:
@@ -139,7 +143,7 @@ class ConfirmActionDialog(ModalScreen[Confirmation]):
     def _title(self) -> str:
         plan = self.plan
         tag = "DESTRUCTIVE " if plan.destructive else ""
-        done = " — already done under this key" if plan.already_done else ""
+        done = " — already done under this key" if self.asked.already_done else ""
         return f"{tag}{plan.action} ({plan.kind}) on {plan.target}{done}"
 
     def on_mount(self) -> None:
@@ -155,28 +159,30 @@ class ConfirmActionDialog(ModalScreen[Confirmation]):
     def _error(self, text: str) -> None:
         self.query_one("#confirm-error", Label).update(text)
 
-    def _reason(self) -> str | bool | None:
-        """The break-glass reason, None when none is needed, False when it is missing or short."""
-        if not self.needs_break_glass:
-            return None
-        reason = self.query_one("#break-glass", Input).value.strip()
-        if len(reason) < 10:
-            self._error(
-                "A break-glass reason of at least 10 characters is required during a freeze."
-            )
-            return False
-        return reason
-
     def _go(self) -> None:
+        from console.actions import break_glass_problem
+
         if self.hard_refusal is not None:
             return
-        if self.needs_retry and not self.retry:
-            self._error("Press r first: the last run under this key broke; retrying is a decision.")
+        reason = None
+        if self.needs_break_glass:
+            reason = self.query_one("#break-glass", Input).value.strip()
+            problem = break_glass_problem(reason)
+            if problem:
+                self._error(f"A break-glass reason is needed during a freeze: {problem}.")
+                return
+        decision = self.plan.decide(
+            confirmed=True, break_glass=reason is not None, retry=self.retry
+        )
+        if decision.refused and decision.guard is not None:
+            if decision.guard.override == "retry":
+                self._error(
+                    "Press r first: the last run under this key broke; retrying is a decision."
+                )
+            else:
+                self._error(f"Refused: {decision.reason}")
             return
-        reason = self._reason()
-        if reason is False:
-            return
-        self.dismiss(Confirmation(True, reason or None, self.retry))
+        self.dismiss(Confirmation(True, reason, self.retry))
 
     def on_input_submitted(self, event: Input.Submitted) -> None:
         event.stop()

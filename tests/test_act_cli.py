@@ -506,3 +506,13 @@ http = { url = "/admin/freeze", headers = { Authorization = "Bearer {secret:abse
     )
     assert proc.returncode == 2, proc.stderr
     assert "FIXMAP_SECRET_ABSENT_TOKEN" in proc.stderr
+
+
+def test_a_dry_run_with_a_reused_key_says_it_would_be_refused(cfg, marker):
+    assert fixmap("act", "mark", "--config", str(cfg), "--yes", "--key", "k-9").returncode == 0
+    dry = fixmap("act", "rollback", "--config", str(cfg), "--key", "k-9", "--dry-run")
+    assert dry.returncode == 0, dry.stderr
+    assert "would be refused: key k-9 was used for mark" in dry.stdout
+    real = fixmap("act", "rollback", "--config", str(cfg), "--key", "k-9", "--yes")
+    assert real.returncode == 3 and "key k-9 was used for mark" in real.stderr
+    assert lines(marker) == ["x"]

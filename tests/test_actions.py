@@ -148,6 +148,29 @@ def lines(path: Path) -> list[str]:
     return path.read_text().splitlines() if path.exists() else []
 
 
+def freeze_site(tmp_path: Path, marker: Path, ship_extra: str = ""):
+    """freeze and unfreeze, and 'ship', a flag that ships change (ship_extra: its last words)."""
+    return config(
+        tmp_path,
+        f"""
+[actions.freeze]
+kind = "freeze"
+destructive = false
+{append_cmd(marker, "freeze")}
+
+[actions.unfreeze]
+kind = "unfreeze"
+destructive = false
+{append_cmd(marker, "unfreeze")}
+
+[actions.ship]
+kind = "flag"
+destructive = false
+{append_cmd(marker, "ship", extra=ship_extra)}
+""",
+    )
+
+
 # ---------------------------------------------------------------- config validation
 
 
@@ -484,7 +507,7 @@ argv = [{s(PY)}, "-c", {s(code)}, {s(str(marker))}, {s(str(gate))}]
     tb.join(30)
     assert sorted(r.status for r in results.values()) == ["already_done", "done"]
     assert lines(marker) == ["x"]
-    assert results["b"].previous["run"] == results["a"].run
+    assert results["b"].previous.run == results["a"].run
 
 
 def test_a_run_that_dies_while_another_waits_is_not_silently_rerun(tmp_path):
@@ -538,20 +561,7 @@ def test_a_run_that_dies_while_another_waits_is_not_silently_rerun(tmp_path):
 
 def test_repeats_are_deduplicated_but_freeze_unfreeze_freeze_runs_each_step(tmp_path):
     marker = tmp_path / "marker"
-    site = config(
-        tmp_path,
-        f"""
-[actions.freeze]
-kind = "freeze"
-destructive = false
-{append_cmd(marker, "freeze")}
-
-[actions.unfreeze]
-kind = "unfreeze"
-destructive = false
-{append_cmd(marker, "unfreeze")}
-""",
-    )
+    site = freeze_site(tmp_path, marker)
 
     def run(name: str, **kw):
         return run_action(site, plan_action(site, name, check_site=False, **kw), confirmed=True)
@@ -584,7 +594,7 @@ destructive = false
     first = run_action(site, plan_action(site, "flaky", check_site=False), confirmed=True)
     assert first.status == "failed" and first.exit_code == 3
     plan = plan_action(site, "flaky", check_site=False)
-    assert plan.blocking().name == "idempotency"
+    assert plan.decide(confirmed=True).guard.name == "idempotency"
     refused = run_action(site, plan, confirmed=True)
     assert refused.status == "refused" and "--retry" in refused.reason and refused.cli_exit == 3
     assert lines(marker) == ["x"]
@@ -697,7 +707,8 @@ def test_missing_secret_refuses_before_anything_is_written(tmp_path):
         'argv = ["true"]\nenv = { T = "{secret:absent_one}" }\n',
     )
     plan = plan_action(site, "a", check_site=False)
-    assert plan.missing_secrets == ["absent_one"] and plan.blocking().name == "secrets"
+    assert plan.missing_secrets == ["absent_one"]
+    assert plan.decide(confirmed=True).guard.name == "secrets"
     with pytest.raises(secrets.SecretError, match="FIXMAP_SECRET_ABSENT_ONE"):
         run_action(site, plan, confirmed=True)
     assert not journal.journal_path().exists()
@@ -764,7 +775,8 @@ destructive = false
     frozen, read_only = state
     assert frozen and not read_only
     plan = plan_action(site, "ship")
-    assert plan.blocking().name == "freeze" and plan.blocking(break_glass=True) is None
+    assert plan.decide(confirmed=True).guard.name == "freeze"
+    assert plan.decide(confirmed=True, break_glass=True).runs
     refused = run_action(site, plan, confirmed=True)
     assert refused.status == "refused" and refused.guard == "freeze" and refused.cli_exit == 3
     assert "change freeze" in refused.reason
@@ -784,33 +796,15 @@ destructive = false
 
 def test_freeze_state_is_last_known_from_the_journal_without_a_live_endpoint(tmp_path):
     marker = tmp_path / "marker"
-    site = config(
-        tmp_path,
-        f"""
-[actions.freeze]
-kind = "freeze"
-destructive = false
-{append_cmd(marker, "freeze")}
-
-[actions.unfreeze]
-kind = "unfreeze"
-destructive = false
-{append_cmd(marker, "unfreeze")}
-
-[actions.flag]
-kind = "flag"
-destructive = false
-{append_cmd(marker, "flag")}
-""",
-    )
+    site = freeze_site(tmp_path, marker)
     assert not site_state(site).frozen
     run_action(site, plan_action(site, "freeze"), confirmed=True)
     state = site_state(site)
     assert state.frozen and state.frozen_source.startswith("last known: freeze")
-    assert run_action(site, plan_action(site, "flag"), confirmed=True).status == "refused"
+    assert run_action(site, plan_action(site, "ship"), confirmed=True).status == "refused"
     run_action(site, plan_action(site, "unfreeze"), confirmed=True)
-    assert run_action(site, plan_action(site, "flag"), confirmed=True).status == "done"
-    assert lines(marker) == ["freeze", "unfreeze", "flag"]
+    assert run_action(site, plan_action(site, "ship"), confirmed=True).status == "done"
+    assert lines(marker) == ["freeze", "unfreeze", "ship"]
 
 
 def test_a_failing_live_check_falls_back_and_says_so(tmp_path, admin):
@@ -1123,7 +1117,8 @@ ships_change = true
         tmp_path, '[site]\nfreeze_unknown = "refuse"\n' + body.replace("shipped", "again")
     )
     plan = plan_action(strict, "ship")
-    assert plan.blocking() is not None and "unknown" in plan.blocking().reason
+    blocked = plan.decide(confirmed=True)
+    assert blocked.refused and "unknown" in blocked.guard.reason
     refused = run_action(strict, plan, confirmed=True)
     assert refused.status == "refused" and refused.guard == "freeze"
     assert not marker.exists()
@@ -1134,3 +1129,79 @@ ships_change = true
         break_glass_reason="hotfix while the state service is down",
     )
     assert glass.status == "done" and lines(marker) == ["again"]
+
+
+# ---------------------------------------------------------------- the one decision
+
+
+def test_a_reused_key_is_refused_in_the_plan_as_at_the_run(tmp_path):
+    """The plan used to call a reused key 'already done' while the run refused it."""
+    marker = tmp_path / "marker"
+    site = freeze_site(tmp_path, marker)
+    run_action(site, plan_action(site, "freeze", key="change-7", check_site=False), True)
+    plan = plan_action(site, "unfreeze", key="change-7", check_site=False)
+    (guard,) = [g for g in plan.guards if g.name == "idempotency"]
+    assert guard.blocking and guard.override is None and "was used for freeze" in guard.reason
+    decision = plan.decide(confirmed=True, break_glass=True, retry=True)
+    assert decision.refused and decision.final == guard and not plan.already_done
+    outcome = run_action(site, plan, confirmed=True)
+    assert outcome.status == "refused" and outcome.reason == decision.reason
+    assert lines(marker) == ["freeze"]
+
+
+def test_the_decision_says_what_the_operator_still_has_to_offer(tmp_path):
+    marker = tmp_path / "marker"
+    site = freeze_site(tmp_path, marker, ship_extra="; sys.exit(1)")
+    assert run_action(site, plan_action(site, "ship", key="k-1"), True).status == "failed"
+    assert run_action(site, plan_action(site, "freeze"), True).status == "done"
+    plan = plan_action(site, "ship", key="k-1")
+    nothing = plan.decide(confirmed=True)
+    assert nothing.guard.name == "freeze" and nothing.needs == ("break_glass", "retry")
+    assert nothing.final is None and nothing.journaled
+    glass = plan.decide(confirmed=True, break_glass=True)
+    assert glass.guard.override == "retry" and glass.needs == ("retry",) and not glass.journaled
+    assert "--retry" in glass.reason and "--retry" not in glass.guard.reason
+    unconfirmed = plan.decide(confirmed=False, break_glass=True, retry=True)
+    assert unconfirmed.guard.name == "confirm" and unconfirmed.reason.startswith("not confirmed")
+    assert plan.decide(confirmed=True, break_glass=True, retry=True).runs
+
+
+def test_already_done_outweighs_a_freeze_that_came_after(tmp_path):
+    marker = tmp_path / "marker"
+    site = freeze_site(tmp_path, marker)
+    assert run_action(site, plan_action(site, "ship", key="k-2"), True).status == "done"
+    assert run_action(site, plan_action(site, "freeze"), True).status == "done"
+    plan = plan_action(site, "ship", key="k-2")
+    decision = plan.decide(confirmed=True)
+    assert decision.already_done and decision.needs == () and plan.already_done
+    assert any(g.name == "freeze" and g.blocking for g in plan.guards)  # listed all the same
+    again = run_action(site, plan, confirmed=True)
+    assert again.status == "already_done" and again.exit_code == 0
+    assert lines(marker) == ["ship", "freeze"]
+
+
+def test_the_plan_and_the_run_render_the_same_templates(tmp_path, admin, monkeypatch):
+    from console.actions.render import Request, render
+
+    monkeypatch.setenv("FIXMAP_SECRET_TOK", CANARY)
+    site = config(
+        tmp_path,
+        """
+[actions.flag]
+kind = "flag"
+destructive = false
+http = { url = "/flags/{name}", headers = { Authorization = "Bearer {secret:tok}" }, json = { on = "{on}" } }
+params.name = { type = "str" }
+params.on = { type = "bool", default = false }
+""",
+        admin,
+    )
+    plan = plan_action(site, "flag", {"name": "a b"}, check_site=False)
+    masked = render(site, plan.spec, plan.typed)
+    filled = render(site, plan.spec, plan.typed, {"tok": CANARY})
+    assert isinstance(masked, Request) and plan.http == masked.to_json()
+    assert masked.url == filled.url == admin.url + "/flags/a%20b" and filled.body == {"on": False}
+    assert filled.headers == {"Authorization": f"Bearer {CANARY}"}
+    assert masked.identity() == filled.identity()  # the key never depends on a secret's value
+    assert run_action(site, plan, confirmed=True).status == "done"
+    assert admin.posts()[0]["headers"]["Authorization"] == f"Bearer {CANARY}"

@@ -185,3 +185,54 @@ def test_empty_journal_reads_as_empty():
     assert journal.read_journal() == []
     assert journal.records() == ([], 0)
     assert not os.path.exists(journal.journal_path())
+
+
+def test_an_outcome_line_reads_back_as_the_result_that_was_written():
+    from console.actions import RunResult, Verify
+
+    class Plan:
+        action, kind, key, incident, params = "rollback", "rollback", "k1", None, {"to": "v1"}
+
+        def to_json(self):
+            return {"action": self.action}
+
+    plan = Plan()
+    result = RunResult(True, exit_code=0, duration_s=1.23456, output_tail=["ok"])
+    journal.write_intent(
+        plan, run="r1", base="b1", break_glass=None, retry_of=None, frozen=False, read_only=True
+    )
+    written = journal.write_outcome(plan, "r1", result)
+    journal.write_verify(plan, "r1", Verify.of("health", "pass", "200 in 3 ms"))
+    assert list(written) == [
+        "v", "type", "run", "key", "action", "ts", "status", "exit_code", "http_status",
+        "duration_s", "timed_out", "cancelled", "output_tail", "reason",
+    ]  # fmt: skip
+    (entry,) = journal.read_journal()
+    assert entry.result == result and entry.result.duration_s == 1.235
+    assert entry.status == "done" and entry.base == "b1" and entry.params == {"to": "v1"}
+    assert entry.verify.ok and entry.verify == {
+        "probe": "health",
+        "status": "pass",
+        "reason": "200 in 3 ms",
+    }
+    assert "verify health: pass 200 in 3 ms" in journal.describe(entry)
+    assert entry.to_json(brief=True) == {
+        "status": "done",
+        "run": "r1",
+        "started_at": entry.started_at,
+        "finished_at": entry.finished_at,
+        "who": entry.who,
+        "exit_code": 0,
+        "http_status": None,
+        "reason": "",
+    }
+
+
+def test_an_old_outcome_line_with_fields_missing_still_reads():
+    journal.append(_intent("r1", "k1"))
+    journal.append({"type": "outcome", "run": "r1", "status": "failed"})
+    (entry,) = journal.read_journal()
+    assert entry.status == "failed" and entry.exit_code is None and entry.duration_s is None
+    assert entry.output_tail == [] and not entry.timed_out
+    data = entry.to_json()
+    assert data["duration_s"] is None and data["verify"] is None and data["note"] == ""

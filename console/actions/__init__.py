@@ -1,30 +1,60 @@
 """Actions that change production: plan (the dry-run), guards, confirmation, one run per
 idempotency key, the journal written before and after, the live freeze/read-only state.
+
+The public API (sync and thread-safe; the console calls it from a thread worker):
+
+- `plan_action(site, name, params, key=None, incident=None) -> Plan`: validates the parameters,
+  renders the exact argv or HTTP request (secrets masked), derives the idempotency key and lists
+  the guards. Changes nothing anywhere: this is the dry-run. Bad input raises ActionError
+  (exit 2) naming what is wrong and the closest valid name. `plan.decide(confirmed=...,
+  break_glass=..., retry=...)` says what running it would come to, and what it still needs.
+- `run_action(site, plan, confirmed, break_glass_reason=None, on_output=None, *, retry=False,
+  cancel=None) -> Outcome`: decides again, takes the key's single-flight lock, writes the intent
+  (fsynced) before the command starts, runs it with its timeout, writes the outcome, then runs
+  the verify probe. Statuses: done, already_done, failed, refused. A missing secret raises
+  SecretError (exit 2) before anything is written.
+- `site_state(site) -> SiteState`: frozen / read-only (unpacks as `frozen, read_only = ...`).
+- `read_journal(limit=None) -> list[Entry]`: newest first, interrupted runs marked.
+- `action_summaries(site) -> list[ActionSummary]`: every configured action with its last run.
+
+Inside: inputs (what an action is handed), render (the one rendering of its command or request),
+keys (idempotency keys), guards (the one decision), plan, runner (argv and HTTP, bounded),
+result (the one run-result shape), journal (the one record format) and locks (single flight),
+execute (run_action), outcome, verify, state, summaries.
+
+A key that completed never runs again: a later run reports that first outcome (already_done). A
+key whose last run was interrupted, failed or timed out is refused until the operator has
+checked the target and passes `retry=True` (CLI: `--retry`). Freeze and read-only state: the live
+answer of the `state` URL of a freeze/read_only action when one is configured and answers;
+otherwise the last such action that completed in this machine's journal ("last known");
+otherwise not frozen / read-write ("unknown"); which one was used is always shown.
 """
 
 from console.actions import journal
-from console.actions.execute import (
-    ActionError,
-    ActionSummary,
-    Guard,
-    Outcome,
-    Plan,
-    action_summaries,
-    plan_action,
-    run_action,
-)
+from console.actions.errors import ActionError
+from console.actions.execute import run_action
+from console.actions.guards import MIN_BREAK_GLASS, Decision, Guard, break_glass_problem
 from console.actions.journal import Entry, describe, read_journal
+from console.actions.outcome import Outcome
+from console.actions.plan import Plan, plan_action
+from console.actions.result import RunResult, Verify
 from console.actions.state import SiteState, site_state
+from console.actions.summaries import ActionSummary, action_summaries
 
 __all__ = [
+    "MIN_BREAK_GLASS",
     "ActionError",
     "ActionSummary",
+    "Decision",
     "Entry",
     "Guard",
     "Outcome",
     "Plan",
+    "RunResult",
     "SiteState",
+    "Verify",
     "action_summaries",
+    "break_glass_problem",
     "describe",
     "journal",
     "plan_action",

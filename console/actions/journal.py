@@ -1,9 +1,10 @@
 """The action journal: an append-only JSON-lines file in the data dir, each line fsynced.
 
-One line per event, never rewritten. Every line passes the redactor before it is written.
+One line per event, never rewritten. Every line passes the redactor before it is written. This
+module owns the format: the records are built here (`write_*`) and read back here (`entries`).
 
-    {"v": 1, "type": "intent",  "run": R, "key": K, "action": A, "kind": ..., "ts": ..., "who": ...,
-     "host": ..., "pid": ..., "incident": ..., "params": {...}, "plan": {...},
+    {"v": 1, "type": "intent",  "run": R, "key": K, "base": B, "action": A, "kind": ..., "ts": ...,
+     "who": ..., "host": ..., "pid": ..., "incident": ..., "params": {...}, "plan": {...},
      "break_glass": "reason" | null, "retry_of": R0 | null, "site": {"frozen": b, "read_only": b}}
     {"v": 1, "type": "outcome", "run": R, "key": K, "action": A, "ts": ..., "status": "done"|"failed",
      "exit_code": int|null, "http_status": int|null, "duration_s": f, "timed_out": b,
@@ -11,40 +12,58 @@ One line per event, never rewritten. Every line passes the redactor before it is
     {"v": 1, "type": "verify",  "run": R, "key": K, "action": A, "ts": ..., "probe": P,
      "status": "...", "reason": "..."}
     {"v": 1, "type": "refused", "key": K, "action": A, "kind": ..., "ts": ..., "who": ..., "host": ...,
-     "guard": "freeze"|"interrupted"|..., "reason": "..."}
+     "guard": "freeze"|"interrupted"|..., "reason": "...", "params": {...}, "incident": ...}
+
+`base` is the hash of what makes two runs the same change (keys.py): a key reused for another
+change is refused. The outcome's fields are a RunResult (result.py), the verify's a Verify.
 
 The intent is on disk (written, fsynced) before the command starts; the outcome after it ends;
 the verify record after the probe. An intent with no outcome whose key lock nobody holds is
 *interrupted*: the process died mid-action (kill -9, a dropped SSH session, a crash), and the
-target may or may not have changed.
+target may or may not have changed. The key locks are locks.py's (single flight).
 
-Single flight: a run holds an exclusive flock on data_dir()/locks/<sha256(key)>.lock from before
-it reads the journal for its key until its outcome is written. flock conflicts between open file
-descriptions, so it serialises threads of one process as well as processes; the kernel drops it
-when a process dies, which is how an interrupted run is told from a running one.
+Reading is forgiving: unreadable (torn) lines are counted and skipped, missing fields read as
+'not said', so journals written by older versions still read.
 """
 
 from __future__ import annotations
 
-import contextlib
-import errno
-import fcntl
-import hashlib
 import json
 import os
-import threading
-import time
-from collections.abc import Callable, Iterator
-from dataclasses import asdict, dataclass, field
+from collections.abc import Callable
+from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
+from console.actions.locks import KeyLockTimeout, is_running, key_lock, lock_path
+from console.actions.result import ResultFields, RunResult, Verify
 from console.core import append_record, data_dir, redact, redact_json
+from console.core.identity import host, now_iso, who
+
+__all__ = [
+    "INTERRUPTED_NOTE",
+    "Entry",
+    "KeyLockTimeout",
+    "append",
+    "describe",
+    "entries",
+    "is_running",
+    "journal_path",
+    "key_history",
+    "key_lock",
+    "lock_path",
+    "read_journal",
+    "records",
+    "write_intent",
+    "write_outcome",
+    "write_refused",
+    "write_verify",
+]
 
 JOURNAL_NAME = "journal.jsonl"
 VERSION = 1
 INTERRUPTED_NOTE = "interrupted — check the target before retrying"
-_append_lock = threading.Lock()
+RECORD_TYPES = ("intent", "outcome", "verify", "refused")
 
 
 def journal_path() -> Path:
@@ -54,9 +73,101 @@ def journal_path() -> Path:
 # ---------------------------------------------------------------- writing
 
 
+class Planned(Protocol):
+    """What the journal needs of a plan (console.actions.plan.Plan)."""
+
+    action: str
+    kind: str
+    key: str
+    incident: str | None
+    params: dict[str, Any]
+
+    def to_json(self) -> dict[str, Any]: ...
+
+
 def append(record: dict[str, Any], path: Path | None = None) -> dict[str, Any]:
     """Append one record as one redacted JSON line, fsynced before returning (core.durable)."""
     return append_record(path or journal_path(), {"v": VERSION, **record})
+
+
+def write_intent(
+    plan: Planned,
+    *,
+    run: str,
+    base: str,
+    break_glass: str | None,
+    retry_of: str | None,
+    frozen: bool,
+    read_only: bool,
+) -> dict[str, Any]:
+    """The run is about to start: on disk before the command is."""
+    return append(
+        {
+            "type": "intent",
+            "run": run,
+            "key": plan.key,
+            "base": base,
+            "action": plan.action,
+            "kind": plan.kind,
+            "ts": now_iso(),
+            "who": who(),
+            "host": host(),
+            "pid": os.getpid(),
+            "incident": plan.incident,
+            "params": plan.params,
+            "plan": plan.to_json(),
+            "break_glass": break_glass,
+            "retry_of": retry_of,
+            "site": {"frozen": frozen, "read_only": read_only},
+        }
+    )
+
+
+def write_outcome(plan: Planned, run: str, result: RunResult) -> dict[str, Any]:
+    """How the run ended."""
+    return append(
+        {
+            "type": "outcome",
+            "run": run,
+            "key": plan.key,
+            "action": plan.action,
+            "ts": now_iso(),
+            **result.to_record(),
+        }
+    )
+
+
+def write_verify(plan: Planned, run: str | None, verify: Verify) -> dict[str, Any]:
+    """What the verify probe said after a run that was done."""
+    return append(
+        {
+            "type": "verify",
+            "run": run,
+            "key": plan.key,
+            "action": plan.action,
+            "ts": now_iso(),
+            **verify,
+        }
+    )
+
+
+def write_refused(plan: Planned, guard: str, reason: str) -> dict[str, Any]:
+    """A refusal worth a line of its own (a change-shipping action tried during a freeze)."""
+    return append(
+        {
+            "type": "refused",
+            "key": plan.key,
+            "action": plan.action,
+            "kind": plan.kind,
+            "ts": now_iso(),
+            "who": who(),
+            "host": host(),
+            "guard": guard,
+            "reason": reason,
+            "params": plan.params,
+            "incident": plan.incident,
+        }
+    )
 
 
 # ---------------------------------------------------------------- reading
@@ -79,7 +190,7 @@ def records(path: Path | None = None) -> tuple[list[dict[str, Any]], int]:
         except (UnicodeDecodeError, ValueError):
             bad += 1
             continue
-        if isinstance(rec, dict) and rec.get("type") in ("intent", "outcome", "verify", "refused"):
+        if isinstance(rec, dict) and rec.get("type") in RECORD_TYPES:
             out.append(rec)
         else:
             bad += 1
@@ -87,7 +198,7 @@ def records(path: Path | None = None) -> tuple[list[dict[str, Any]], int]:
 
 
 @dataclass
-class Entry:
+class Entry(ResultFields):
     """One run (intent + outcome + verify merged), or one refusal; what `fixmap journal` lists."""
 
     key: str
@@ -104,16 +215,12 @@ class Entry:
     incident: str | None = None
     params: dict[str, Any] = field(default_factory=dict)
     plan: dict[str, Any] = field(default_factory=dict)
-    exit_code: int | None = None
-    http_status: int | None = None
-    duration_s: float | None = None
-    timed_out: bool = False
-    cancelled: bool = False
-    output_tail: list[str] = field(default_factory=list)
+    result: RunResult | None = None
+    """The run's outcome line, once one was written."""
     reason: str = ""
     break_glass: str | None = None
     retry_of: str | None = None
-    verify: dict[str, Any] | None = None
+    verify: Verify | None = None
     guard: str | None = None
     base: str | None = None
 
@@ -129,10 +236,45 @@ class Entry:
             return f"running now (pid {self.pid} on {self.host})"
         return self.reason
 
-    def to_json(self) -> dict[str, Any]:
-        data = asdict(self)
-        data["interrupted"] = self.interrupted
-        data["note"] = self.note
+    def to_json(self, *, brief: bool = False) -> dict[str, Any]:
+        """The entry for `fixmap journal --json`; `brief`: the few fields a plan shows of the
+        run before it under its key (a plan is journaled, and must not nest earlier plans)."""
+        if brief:
+            data: dict[str, Any] = {
+                "status": self.status,
+                "run": self.run,
+                "started_at": self.started_at,
+                "finished_at": self.finished_at,
+                "who": self.who,
+                "exit_code": self.exit_code,
+                "http_status": self.http_status,
+                "reason": self.reason,
+            }
+        else:
+            data = {
+                "key": self.key,
+                "action": self.action,
+                "kind": self.kind,
+                "status": self.status,
+                "started_at": self.started_at,
+                "run": self.run,
+                "finished_at": self.finished_at,
+                "who": self.who,
+                "host": self.host,
+                "pid": self.pid,
+                "incident": self.incident,
+                "params": self.params,
+                "plan": self.plan,
+                **self.evidence(),
+                "reason": self.reason,
+                "break_glass": self.break_glass,
+                "retry_of": self.retry_of,
+                "verify": self.verify,
+                "guard": self.guard,
+                "base": self.base,
+                "interrupted": self.interrupted,
+                "note": self.note,
+            }
         return json.loads(redact_json(data))
 
 
@@ -167,19 +309,14 @@ def _entries(recs: list[dict[str, Any]], running: Callable[[str], bool]) -> list
             e = by_run.get(str(rec.get("run")))
             if e is None:
                 continue
-            e.status = "done" if rec.get("status") == "done" else "failed"
+            e.result = RunResult.from_record(rec)
+            e.status = e.result.status
             e.finished_at = rec.get("ts")
-            e.exit_code = rec.get("exit_code")
-            e.http_status = rec.get("http_status")
-            e.duration_s = rec.get("duration_s")
-            e.timed_out = bool(rec.get("timed_out"))
-            e.cancelled = bool(rec.get("cancelled"))
-            e.output_tail = list(rec.get("output_tail") or [])
-            e.reason = str(rec.get("reason") or "")
+            e.reason = e.result.reason
         elif t == "verify":
             e = by_run.get(str(rec.get("run")))
             if e is not None:
-                e.verify = {k: rec.get(k) for k in ("probe", "status", "reason")}
+                e.verify = Verify.from_record(rec)
         elif t == "refused":
             entries.append(
                 Entry(
@@ -234,74 +371,6 @@ def key_history(key: str, path: Path | None = None, *, holding_lock: bool = Fals
     return [e for e in entries(path, held=key if holding_lock else None) if e.key == key and e.run]
 
 
-# ---------------------------------------------------------------- locks
-
-
-def lock_path(key: str) -> Path:
-    folder = data_dir() / "locks"
-    folder.mkdir(parents=True, exist_ok=True)
-    return folder / (hashlib.sha256(key.encode("utf-8")).hexdigest()[:40] + ".lock")
-
-
-def is_running(key: str) -> bool:
-    """Whether some thread or process holds this key's run lock right now."""
-    path = lock_path(key)
-    if not path.exists():
-        return False
-    fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o600)
-    try:
-        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-    except OSError as exc:
-        if exc.errno in (errno.EWOULDBLOCK, errno.EAGAIN, errno.EACCES):
-            return True
-        raise
-    else:
-        fcntl.flock(fd, fcntl.LOCK_UN)
-        return False
-    finally:
-        os.close(fd)
-
-
-class KeyLockTimeout(Exception):
-    """The key stayed locked by another run past the deadline."""
-
-
-@contextlib.contextmanager
-def key_lock(
-    key: str,
-    wait: float,
-    on_wait: Callable[[], None] | None = None,
-    cancel: threading.Event | None = None,
-) -> Iterator[int]:
-    """Hold the single-flight lock of `key`; wait up to `wait` seconds for a run holding it.
-
-    Yields the lock's file descriptor: a command started with it inherited keeps the key locked
-    for as long as it runs, even if fixmap itself dies (a dropped SSH session). `on_wait` is
-    called once, when the lock is found taken. Raises KeyLockTimeout.
-    """
-    fd = os.open(lock_path(key), os.O_RDWR | os.O_CREAT, 0o600)
-    try:
-        deadline = time.monotonic() + wait
-        told = False
-        while True:
-            try:
-                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-                break
-            except OSError as exc:
-                if exc.errno not in (errno.EWOULDBLOCK, errno.EAGAIN, errno.EACCES):
-                    raise
-            if not told and on_wait is not None:
-                on_wait()
-                told = True
-            if time.monotonic() >= deadline or (cancel is not None and cancel.is_set()):
-                raise KeyLockTimeout(key)
-            # flock has no timed wait; a short poll keeps the wait bounded and cancellable
-            time.sleep(0.05)
-        yield fd
-    finally:
-        os.close(fd)
-
-
 def describe(entry: Entry) -> str:
     """One line for `fixmap journal`."""
     ts = entry.started_at.replace("T", " ").rstrip("Z")[:19]
@@ -325,7 +394,7 @@ def describe(entry: Entry) -> str:
     if entry.break_glass:
         text += f"\n    break-glass: {entry.break_glass}"
     if entry.verify:
-        text += f"\n    verify {entry.verify.get('probe')}: {entry.verify.get('status')} {entry.verify.get('reason') or ''}".rstrip()
+        text += f"\n    {entry.verify.line()}"
     note = entry.note
     if note and entry.status in ("interrupted", "failed", "refused", "running"):
         text += f"\n    {note}"

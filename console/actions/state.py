@@ -20,10 +20,11 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from console.actions import journal
+from console.actions.render import request, service_base_url
 from console.core import lookup, redact, redact_obj
 from console.core.http import bounded_http
 from console.core.identity import now_iso
-from console.core.templates import Placeholder, parse_template, render_text, url_quote
+from console.core.templates import names_in
 from console.site import FREEZE_KINDS, READ_ONLY_KINDS, ActionSpec
 
 _ON = {
@@ -90,18 +91,6 @@ class SiteState:
         return f"{f} ({self.frozen_source}) · {r} ({self.read_only_source})"
 
 
-def service_name(site, spec: ActionSpec) -> str | None:
-    """The service an action acts on: its own, else the site's default (None if unknown)."""
-    if spec.service is not None:
-        return spec.service if spec.service in site.config.services else None
-    return site.config.default_service()
-
-
-def service_base_url(site, spec: ActionSpec) -> str:
-    svc = service_name(site, spec)
-    return site.config.services[svc].base_url.rstrip("/") if svc else ""
-
-
 def _on_off(value: Any) -> bool:
     if isinstance(value, bool):
         return value
@@ -121,18 +110,11 @@ def _live(site, spec: ActionSpec) -> bool:
 
     st = spec.state
     assert st is not None
-    names = {
-        p.name
-        for text in (st.url, *st.headers.values())
-        for p in parse_template(text)
-        if isinstance(p, Placeholder) and p.kind == "secret"
-    }
-    values = {n: resolve(n) for n in names}
-    url = render_text(st.url, {}, values, encode=url_quote)
-    if url.startswith("/"):
-        url = service_base_url(site, spec) + url
-    headers = {k: render_text(v, {}, values) for k, v in st.headers.items()}
-    resp = bounded_http(lambda client: client.get(url, headers=headers), timeout=st.timeout)
+    values = {n: resolve(n) for n in names_in([st.url, *st.headers.values()], "secret")}
+    req = request(
+        "GET", st.url, st.headers, None, {}, values, base_url=service_base_url(site, spec)
+    )
+    resp = bounded_http(lambda client: client.get(req.url, headers=req.headers), timeout=st.timeout)
     if resp.status_code // 100 != 2:
         raise ValueError(f"HTTP {resp.status_code}")
     return _on_off(lookup(resp.json(), st.path))

@@ -100,23 +100,7 @@ def _list_actions(site, as_json: bool) -> None:
     state = site_state(site)
     rows = action_summaries(site)
     if as_json:
-        _emit_json(
-            {
-                "site": state.to_json(),
-                "actions": [
-                    {
-                        "name": r.name,
-                        "kind": r.kind,
-                        "description": r.description,
-                        "destructive": r.destructive,
-                        "ships_change": r.ships_change,
-                        "params": r.params,
-                        "last": r.last.to_json() if r.last else None,
-                    }
-                    for r in rows
-                ],
-            }
-        )
+        _emit_json({"site": state.to_json(), "actions": [r.to_json() for r in rows]})
         return
     _out(f"site: {state.text()}")
     if not rows:
@@ -236,11 +220,15 @@ def _act(
     show = (lambda t: _out(t, err=True)) if as_json else _out
     show(plan.text())
 
+    # what running it would come to, were it confirmed: the engine's one decision
+    decision = plan.decide(confirmed=True, break_glass=break_glass is not None, retry=retry)
     if dry_run:
-        blocking = plan.blocking(break_glass=break_glass is not None, retry=retry)
-        verdict = "would run" if blocking is None else f"would be refused: {blocking.reason}"
-        if plan.already_done:
+        if decision.already_done:
             verdict = "would report the earlier outcome (already done under this key)"
+        elif decision.refused and decision.guard is not None:
+            verdict = f"would be refused: {decision.guard.reason}"
+        else:
+            verdict = "would run"
         show(f"dry-run: nothing was changed; {verdict}")
         if as_json:
             _emit_json(
@@ -255,16 +243,15 @@ def _act(
             )
         return EXIT_OK
 
-    blocking = plan.blocking(break_glass=break_glass is not None, retry=retry)
-    if blocking is not None and blocking.name == "secrets":
+    if decision.refused and decision.guard is not None and decision.guard.name == "secrets":
         from console.core import resolve
 
         for name in plan.missing_secrets:
             resolve(name)  # raises SecretError (exit 2), naming both places to put it
     confirmed = yes
     refusal = ""
-    # ask only when something would run: an already-done key or a blocked guard needs no answer
-    if not yes and not plan.already_done and (blocking is None or blocking.name == "confirm"):
+    # ask only when something would run: an already-done key or a refusal needs no answer
+    if not yes and decision.runs:
         if sys.stdin is None or not sys.stdin.isatty():
             refusal = (
                 "not confirmed: no terminal to ask on; pass --yes to confirm (nothing was run)"
@@ -300,9 +287,7 @@ def _report(outcome, as_json: bool) -> None:
         if o.break_glass:
             show(f"break-glass recorded: {o.break_glass}")
         if o.verify:
-            show(
-                f"verify {o.verify.get('probe')}: {o.verify.get('status')} {o.verify.get('reason') or ''}".rstrip()
-            )
+            show(o.verify.line())
     elif o.status == "already_done":
         show(f"already done: {o.reason}")
     elif o.status == "failed":

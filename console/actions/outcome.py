@@ -1,0 +1,106 @@
+"""The outcome: what happened when an action was asked to run, for the faces and the timeline.
+
+One of: done, failed (a run happened; its RunResult is the journal's outcome line), already_done
+(the key completed before; the earlier run's result and verify, not run again) or refused (by a
+guard, or by single flight; nothing ran). `cli_exit` is the exit code `fixmap act` ends with.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from typing import Any
+
+from console.actions.journal import Entry
+from console.actions.plan import Plan
+from console.actions.result import ResultFields, RunResult, Verify
+from console.core import EXIT_CHECK_FAILED, EXIT_OK, EXIT_REFUSED, redact, redact_json
+
+
+@dataclass
+class Outcome(ResultFields):
+    """What happened when an action was asked to run."""
+
+    action: str
+    key: str
+    status: str
+    """done | already_done | failed | refused"""
+    plan: Plan
+    reason: str = ""
+    run: str | None = None
+    result: RunResult | None = None
+    """How the run ended (done, failed), or the earlier run's (already_done); None if refused."""
+    verify: Verify | None = None
+    break_glass: str | None = None
+    guard: str | None = None
+    """The guard that refused the run (status refused)."""
+    previous: Entry | None = None
+    """For already_done: the first run's entry."""
+
+    @classmethod
+    def ran(cls, plan: Plan, run: str, result: RunResult, break_glass: str | None) -> Outcome:
+        return cls(
+            plan.action,
+            plan.key,
+            result.status,
+            plan,
+            reason=result.reason,
+            run=run,
+            result=result,
+            break_glass=break_glass,
+        )
+
+    @classmethod
+    def refusal(cls, plan: Plan, guard: str, reason: str) -> Outcome:
+        return cls(plan.action, plan.key, "refused", plan, reason=redact(reason), guard=guard)
+
+    @classmethod
+    def earlier(cls, plan: Plan, prev: Entry) -> Outcome:
+        when = f"{prev.finished_at or prev.started_at} by {prev.who}"
+        return cls(
+            plan.action,
+            plan.key,
+            "already_done",
+            plan,
+            reason=f"already done under key {plan.key} ({when}); not run again",
+            run=prev.run,
+            result=prev.result,
+            verify=prev.verify,
+            previous=prev,
+        )
+
+    @property
+    def verify_ok(self) -> bool | None:
+        return self.verify.ok if self.verify else None
+
+    @property
+    def cli_exit(self) -> int:
+        """0 done or already done, 1 failed (or verify failed), 3 refused."""
+        if self.status == "refused":
+            return EXIT_REFUSED
+        if self.status == "failed":
+            return EXIT_CHECK_FAILED
+        if self.status == "done" and self.verify_ok is False:
+            return EXIT_CHECK_FAILED
+        return EXIT_OK
+
+    def to_json(self) -> dict[str, Any]:
+        data = {
+            "action": self.action,
+            "key": self.key,
+            "status": self.status,
+            "plan": self.plan.to_json(),
+            "exit_code": self.exit_code,
+            "http_status": self.http_status,
+            "reason": self.reason,
+            "run": self.run,
+            "duration_s": self.duration_s,
+            "timed_out": self.timed_out,
+            "cancelled": self.cancelled,
+            "output_tail": self.output_tail,
+            "verify": self.verify,
+            "break_glass": self.break_glass,
+            "guard": self.guard,
+            "previous": self.previous.to_json() if self.previous else None,
+        }
+        return json.loads(redact_json(data))
