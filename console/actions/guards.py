@@ -105,6 +105,15 @@ class Decision:
         return tuple(dict.fromkeys(g.override for g in self.standing if g.override))
 
     @property
+    def would(self) -> str:
+        """What a dry-run says this decision comes to."""
+        if self.already_done:
+            return "would report the earlier outcome (already done under this key)"
+        if self.refused and self.guard is not None:
+            return f"would be refused: {self.guard.reason}"
+        return "would run"
+
+    @property
     def journaled(self) -> bool:
         """A refusal that gets its own journal line: someone tried to ship during a freeze."""
         return self.refused and self.guard is not None and self.guard.name == "freeze"

@@ -16,8 +16,8 @@ from typing import Any
 
 import click
 
-from console.cli.base import CONTEXT, _config_from, config_option, load, main
-from console.core import EXIT_BAD_INPUT, EXIT_CHECK_FAILED, EXIT_OK, FixmapError, Problem
+from console.cli.base import CONTEXT, _config_from, config_option, load, main, parse_params
+from console.core import EXIT_BAD_INPUT, EXIT_CHECK_FAILED, EXIT_OK, FixmapError
 
 
 def _redact(text: str) -> str:
@@ -34,29 +34,6 @@ def _emit_json(payload: Any) -> None:
     from console.core import redact_json
 
     click.echo(redact_json(payload, indent=2))
-
-
-def _parse_params(pairs: tuple[str, ...]) -> dict[str, str]:
-    params: dict[str, str] = {}
-    for pair in pairs:
-        name, sep, value = pair.partition("=")
-        name = name.strip()
-        if not sep or not name:
-            raise FixmapError(
-                "--param expects NAME=VALUE",
-                [
-                    Problem(
-                        None, "--param", f"'{pair}' has no '='", None, "e.g. --param release=v41"
-                    )
-                ],
-            )
-        if name in params:
-            raise FixmapError(
-                f"--param {name} is given twice",
-                [Problem(None, "--param", "give each parameter once")],
-            )
-        params[name] = value
-    return params
 
 
 def _fail(ctx: click.Context, exc: FixmapError, as_json: bool, action: str | None) -> None:
@@ -212,7 +189,7 @@ def _act(
     if action is None:
         _list_actions(site, as_json)
         return EXIT_OK
-    params = _parse_params(param_pairs)
+    params = parse_params(param_pairs)
     from console.incident import current_id
 
     incident = incident or current_id()  # actions belong to the open incident (and key on it)
@@ -223,12 +200,7 @@ def _act(
     # what running it would come to, were it confirmed: the engine's one decision
     decision = plan.decide(confirmed=True, break_glass=break_glass is not None, retry=retry)
     if dry_run:
-        if decision.already_done:
-            verdict = "would report the earlier outcome (already done under this key)"
-        elif decision.refused and decision.guard is not None:
-            verdict = f"would be refused: {decision.guard.reason}"
-        else:
-            verdict = "would run"
+        verdict = decision.would
         show(f"dry-run: nothing was changed; {verdict}")
         if as_json:
             _emit_json(

@@ -187,9 +187,8 @@ def _action(w, s, params, dry_run, yes, typed_target, break_glass, retry, as_jso
     )
     _say(plan.text(), as_json)
     if dry_run:
-        blocking = plan.blocking(break_glass=break_glass is not None, retry=retry)
-        verdict = "would run" if blocking is None else f"would be refused: {blocking.reason}"
-        _say(f"dry-run: nothing was changed; {verdict}", as_json)
+        decision = plan.decide(confirmed=True, break_glass=break_glass is not None, retry=retry)
+        _say(f"dry-run: nothing was changed; {decision.would}", as_json)
         if as_json:
             emit_json(
                 {

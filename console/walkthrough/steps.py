@@ -273,8 +273,7 @@ def action_lines(outcome: Any) -> list[str]:
     if outcome.break_glass:
         lines.append(f"break-glass: {outcome.break_glass}")
     if outcome.verify:
-        v = outcome.verify
-        lines.append(f"verify {v.get('probe')}: {v.get('status')} {v.get('reason') or ''}".rstrip())
+        lines.append(outcome.verify.line())
     lines.append(f"key {outcome.key}")
     lines.extend(outcome.output_tail[-5:])
     return lines
