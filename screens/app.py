@@ -9,30 +9,10 @@ from typing import Any
 
 from textual.app import App
 from textual.binding import Binding
-from textual.message import Message
 
 from console.site import Site
 from screens.commands import PlaybookCommands
-
-
-class CatalogReady(Message):
-    """Playbooks and the router finished loading (posted from a thread worker)."""
-
-    def __init__(self, catalog: Any, router: Any) -> None:
-        super().__init__()
-        self.catalog = catalog
-        self.router = router
-
-
-class SiteStateChanged(Message):
-    """Freeze / read-only state, interrupted journal entries and the open incident, as last polled."""
-
-    def __init__(self, state: Any, interrupted: int, incident: Any) -> None:
-        super().__init__()
-        self.state = state
-        self.interrupted = interrupted
-        self.incident = incident
-
+from screens.messages import CatalogReady, SiteStateChanged
 
 STATE_POLL_SECONDS = 15.0
 
@@ -368,7 +348,7 @@ class FixmapApp(App[int]):
     def step_worker_failed(self, group: str, error: Any) -> None:
         """A step whose worker broke is not left 'running'."""
         from console.walkthrough import StepResult
-        from screens.steps import StepOutcome
+        from screens.messages import StepOutcome
 
         name, _, playbook_id = group.partition("@")
         step_id = name.removeprefix("step-").removeprefix("action-")

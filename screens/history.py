@@ -13,8 +13,8 @@ from textual.message import Message
 from textual.screen import Screen
 from textual.widgets import DataTable, Footer, Input, Label
 
-from screens.chart import ChartData, TimeChart, epoch
 from screens.widgets import SiteBar
+from screens.widgets.chart import ChartData, TimeChart, epoch
 
 SQL_START = (
     "select",

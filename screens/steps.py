@@ -5,31 +5,10 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from textual.message import Message
+from screens.messages import StepOutcome, StepProgress
 
 if TYPE_CHECKING:  # pydantic stays out of the console's first frame
     from console.playbooks import Playbook, Step
-    from console.walkthrough import StepResult
-
-
-class StepOutcome(Message):
-    """A step finished running (or was not run): the engine's StepResult."""
-
-    def __init__(self, result: StepResult) -> None:
-        super().__init__()
-        self.result = result
-        self.playbook_id = result.playbook
-        self.step_id = result.step
-
-
-class StepProgress(Message):
-    """Output so far of a step that is still running (an action's last lines)."""
-
-    def __init__(self, step_id: str, lines: list[str], playbook_id: str = "") -> None:
-        super().__init__()
-        self.playbook_id = playbook_id
-        self.step_id = step_id
-        self.lines = lines
 
 
 class StepRunner:

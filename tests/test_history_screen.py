@@ -9,8 +9,8 @@ from textual.widgets import DataTable
 from console.history import History, close_all, seed_demo_history
 from console.site import load_config
 from screens.app import FixmapApp
-from screens.chart import TimeChart, epoch
 from screens.history import HistoryScreen
+from screens.widgets.chart import TimeChart, epoch
 from tests.test_tui_live import until
 
 

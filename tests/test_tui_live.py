@@ -10,10 +10,10 @@ from console.demo.service import DemoService
 from console.demo.site import write_site_config
 from console.site import load_config
 from screens.app import FixmapApp
-from screens.chart import TimeChart
 from screens.history import HistoryScreen
 from screens.probes import ProbesScreen
 from screens.walkthrough import WalkthroughScreen
+from screens.widgets.chart import TimeChart
 
 TOKEN = "live-tui-admin-token"
 

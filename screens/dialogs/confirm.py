@@ -1,76 +1,15 @@
-"""Modal dialogs: help, and picking a playbook from a short list."""
+"""The one confirm dialog for every state change: the exact command, its key and guards."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from textwrap import dedent
 from typing import Any
 
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Vertical, VerticalScroll
-from textual.screen import ModalScreen, Screen
-from textual.widgets import Input, Label, Markdown, OptionList, Static
-from textual.widgets.option_list import Option
-
-
-class HelpScreen(ModalScreen[None]):
-    """F1: the current screen's HELP and its keys."""
-
-    BINDINGS = [
-        Binding("escape,f1,q", "dismiss", "Close", id="help.close"),
-    ]
-
-    def __init__(self, screen: Screen) -> None:
-        super().__init__()
-        self.for_screen = screen
-
-    def compose(self) -> ComposeResult:
-        help_text = dedent(
-            getattr(self.for_screen, "HELP", None) or "No help for this screen."
-        ).strip()
-        keys = []
-        for binding in [*self.for_screen.BINDINGS, *self.app.BINDINGS]:
-            if isinstance(binding, Binding) and binding.description:
-                keys.append(f"| `{self.app.get_key_display(binding)}` | {binding.description} |")
-        if keys:
-            help_text += "\n\n| key | does |\n| --- | --- |\n" + "\n".join(keys)
-        with Vertical(id="help-box"):
-            with VerticalScroll():
-                yield Markdown(help_text)
-            yield Label("Esc or F1 closes", id="help-hint")
-
-    def action_dismiss(self) -> None:
-        self.dismiss(None)
-
-
-class PickDialog(ModalScreen[str | None]):
-    """Choose one item from a short list (related routes, named queries)."""
-
-    BINDINGS = [Binding("escape", "cancel", "Cancel", id="pick.cancel")]
-
-    def __init__(self, title: str, choices: list[tuple[str, str]]) -> None:
-        super().__init__()
-        self.title_text = title
-        self.choices = choices
-
-    def compose(self) -> ComposeResult:
-        with Vertical(id="pick-box"):
-            yield Label(self.title_text, id="pick-title")
-            yield OptionList(
-                *[Option(title, id=pid) for pid, title in self.choices], id="pick-list"
-            )
-            yield Label("Enter opens · Esc cancels", id="pick-hint")
-
-    def on_mount(self) -> None:
-        self.query_one(OptionList).focus()
-
-    def on_option_list_option_selected(self, event: OptionList.OptionSelected) -> None:
-        event.stop()
-        self.dismiss(event.option.id)
-
-    def action_cancel(self) -> None:
-        self.dismiss(None)
+from textual.screen import ModalScreen
+from textual.widgets import Input, Label, Static
 
 
 @dataclass
@@ -217,100 +156,3 @@ class ConfirmActionDialog(ModalScreen[Confirmation]):
 
     def action_cancel(self) -> None:
         self.dismiss(Confirmation(False))
-
-
-class FormDialog(ModalScreen[dict[str, str] | None]):
-    """A few labelled text fields. Enter submits once every field has a value (else it moves to
-    the first empty one); Tab moves between fields; Esc cancels."""
-
-    BINDINGS = [Binding("escape", "cancel", "Cancel", id="form.cancel")]
-
-    def __init__(self, title: str, fields: list[tuple[str, ...]], hint: str = "") -> None:
-        """fields: (name, label, initial value[, "optional"])."""
-        super().__init__()
-        self.title_text = title
-        self.fields = [(f[0], f[1], f[2]) for f in fields]
-        self.optional = {f[0] for f in fields if len(f) > 3 and f[3] == "optional"}
-        self.hint = hint or "Enter submits · Tab next field · Esc cancels"
-
-    def compose(self) -> ComposeResult:
-        with Vertical(id="params-box"):
-            yield Label(self.title_text, id="params-title")
-            for name, label, value in self.fields:
-                yield Label(label, classes="param-label")
-                yield Input(value=value, placeholder=name, id=f"param-{name}")
-            yield Label(self.hint, classes="confirm-hint")
-
-    def on_mount(self) -> None:
-        self._first_empty_or(self.query(Input).first()).focus()
-
-    def _empty(self) -> list[Input]:
-        return [
-            i
-            for i in self.query(Input)
-            if not i.value.strip() and (i.id or "").removeprefix("param-") not in self.optional
-        ]
-
-    def _first_empty_or(self, fallback: Input) -> Input:
-        return next(iter(self._empty()), fallback)
-
-    def on_input_submitted(self, event: Input.Submitted) -> None:
-        event.stop()
-        empty = self._empty()
-        if empty:
-            empty[0].focus()
-            return
-        values = {
-            name: self.query_one(f"#param-{name}", Input).value.strip()
-            for name, _l, _v in self.fields
-        }
-        self.dismiss({k: v for k, v in values.items() if v})
-
-    def action_cancel(self) -> None:
-        self.dismiss(None)
-
-
-def params_dialog(action: str, params: dict[str, Any], given: dict[str, Any]) -> FormDialog:
-    """The parameters of an action, with their choices, before it is planned."""
-    fields = []
-    for name, spec in params.items():
-        bits = [spec.description] if spec.description else []
-        if spec.enum:
-            bits.append("one of: " + " | ".join(str(v) for v in spec.enum))
-        elif spec.type == "bool":
-            bits.append("true | false")
-        if spec.regex:
-            bits.append(f"matches {spec.regex}")
-        value = given.get(name, spec.default)
-        shown = (
-            "" if value is None else str(value).lower() if isinstance(value, bool) else str(value)
-        )
-        required = spec.required is not False and spec.default is None
-        label = f"{name} — {'; '.join(bits)}" if bits else name
-        fields.append((name, label, shown) if required else (name, label, shown, "optional"))
-    return FormDialog(
-        f"{action}: parameters",
-        fields,
-        "Enter plans it (when every field is filled) · Tab next · Esc cancels",
-    )
-
-
-class TextDialog(ModalScreen[None]):
-    """Read-only Markdown in a box (status drafts, an export's path)."""
-
-    BINDINGS = [Binding("escape,q", "close", "Close", id="text.close")]
-
-    def __init__(self, title: str, markdown: str) -> None:
-        super().__init__()
-        self.title_text = title
-        self.markdown = markdown
-
-    def compose(self) -> ComposeResult:
-        with Vertical(id="help-box"):
-            yield Label(self.title_text, id="pick-title")
-            with VerticalScroll():
-                yield Markdown(self.markdown)
-            yield Label("Esc closes", id="help-hint")
-
-    def action_close(self) -> None:
-        self.dismiss(None)

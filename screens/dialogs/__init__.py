@@ -1,0 +1,17 @@
+"""Modal dialogs: help, pick, the confirm dialog for every state change, forms, text."""
+
+from screens.dialogs.confirm import ConfirmActionDialog, Confirmation
+from screens.dialogs.form import FormDialog, params_dialog
+from screens.dialogs.help import HelpScreen
+from screens.dialogs.pick import PickDialog
+from screens.dialogs.text import TextDialog
+
+__all__ = [
+    "ConfirmActionDialog",
+    "Confirmation",
+    "FormDialog",
+    "HelpScreen",
+    "PickDialog",
+    "TextDialog",
+    "params_dialog",
+]
