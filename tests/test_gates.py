@@ -5,13 +5,14 @@ right target red, empty and NaN data never pass, errors stay apart from failures
 from __future__ import annotations
 
 import json
+import subprocess
 import sys
 from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
 
-from console.core import ConfigError
+from console.core import ConfigError, conditions
 from console.demo.service import DemoService
 from console.demo.site import site_config_toml
 from console.gates import (
@@ -432,3 +433,26 @@ def test_format_value():
     assert format_value(3, "count") == "3"
     assert format_value(None) == "-"
     assert format_value(float("nan")) == "NaN"
+
+
+def test_a_named_threshold_resolves_and_keeps_its_name():
+    cond = conditions.parse("<= $budget_ms").resolved({"budget_ms": 750})
+    assert cond.number == 750 and cond.ref == "budget_ms" and cond.text == "<= $budget_ms"
+    assert conditions.judge(700.0, cond) == "pass" and conditions.judge(800.0, cond) == "fail"
+    plain = conditions.parse("<= 0.45")
+    assert plain.resolved({}) is plain
+    with pytest.raises(conditions.ThresholdMissing):
+        conditions.parse("<= $budget_ms").resolved({"budget_ms": float("nan")})
+
+
+def test_importing_the_gates_loads_no_pydantic():
+    """The built-in sets are plain data; pydantic loads when a site's [gates] are validated."""
+    code = (
+        "import sys, console.gates\n"
+        "from console.site import BUILTIN_SETS\n"
+        "console.gates.gate_sets(None)\n"
+        "print('pydantic' in sys.modules)\n"
+    )
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout.strip() == "False"
