@@ -24,10 +24,17 @@ from console.gates import (
     overall,
     run_gate_set,
 )
-from console.history import seed_demo_history
+from console.history import close_all, seed_demo_history
 from console.site import BUILTIN_SETS, load_config
 
 TOKEN = "gates-test-admin-token"
+
+
+@pytest.fixture(scope="module", autouse=True)
+def _history_closed_at_the_end():
+    """A DuckDB connection still open at interpreter exit can abort it (duckdb#13904)."""
+    yield
+    close_all()
 
 
 @pytest.fixture(scope="module")
