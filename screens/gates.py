@@ -13,7 +13,6 @@ from textual.widgets import DataTable, Footer, Label, Static
 
 from screens.widgets import SiteBar
 
-SETS = ("readiness", "canary", "hard_stop", "recovery")
 VERDICT_STYLE = {
     "go": "bold green reverse",
     "no-go": "bold red reverse",

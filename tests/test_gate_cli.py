@@ -100,6 +100,11 @@ def test_bad_input_exits_2(tmp_path, demo):
     bad = config(tmp_path / "bad", demo, '[gates.readiness.p95]\npass = "fast"\n')
     broken = gate("--config", str(bad))
     assert broken.returncode == 2 and "gates.readiness.p95.pass" in broken.stderr
+    lines = bad.read_text().splitlines()
+    new = config(tmp_path / "new", demo, '[gates.canary.p95]\npass = "<= 1"\n')
+    incomplete = gate("canary", "--config", str(new))
+    at = f"{new}:{lines.index('[gates.readiness.p95]') + 1}: gates.canary.p95: a new target needs"
+    assert incomplete.returncode == 2 and at in incomplete.stderr, incomplete.stderr
     missing = gate("--config", str(tmp_path / "nope.toml"))
     assert missing.returncode == 2
 

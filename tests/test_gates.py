@@ -5,13 +5,14 @@ right target red, empty and NaN data never pass, errors stay apart from failures
 from __future__ import annotations
 
 import json
+import subprocess
 import sys
 from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
 
-from console.core import ConfigError
+from console.core import ConfigError, conditions
 from console.demo.service import DemoService
 from console.demo.site import site_config_toml
 from console.gates import (
@@ -23,10 +24,17 @@ from console.gates import (
     overall,
     run_gate_set,
 )
-from console.history import seed_demo_history
+from console.history import close_all, seed_demo_history
 from console.site import BUILTIN_SETS, load_config
 
 TOKEN = "gates-test-admin-token"
+
+
+@pytest.fixture(scope="module", autouse=True)
+def _history_closed_at_the_end():
+    """A DuckDB connection still open at interpreter exit can abort it (duckdb#13904)."""
+    yield
+    close_all()
 
 
 @pytest.fixture(scope="module")
@@ -338,21 +346,51 @@ fail = "> 0.99"
     assert "between pass ≤ 0.45" in ds.reason
 
 
-def test_bad_gate_tables_are_config_errors(tmp_path, demo):
-    for extra, needle in (
-        ('[gates.readiness.p59]\npass = "<= 1"\n', "did you mean 'p95'"),
-        ('[gates.readiness.p95]\npass = "about 1"\n', "is not a condition"),
-        ('[gates.mine.x]\nmeasure = "y"\n', "needs a source"),
-        ('[gates.mine.x]\nquery = "error_rate"\nmeasure = "y"\npass = "< 1"\n', "error_rates"),
-        ("[gates.readiness.p95]\nthreshold = 1\n", "unknown field"),
+def test_bad_gate_tables_are_config_errors_at_their_line(tmp_path, demo):
+    """Each problem names the file, the line of its table or key, and the table's path."""
+    base = site_config_toml(demo.url) + "\n"
+    for extra, line, where, needle in (
+        ('[gates.readiness.p59]\npass = "<= 1"\n', 1, "gates.readiness.p59", "did you mean 'p95'"),
+        ('[gates.readiness.p95]\npass = "about 1"\n', 2, "gates.readiness.p95.pass", "condition"),
+        ('[gates.mine.x]\nmeasure = "y"\n', 1, "gates.mine.x", "needs a source"),
+        (
+            '[gates.mine.x]\nquery = "error_rate"\nmeasure = "y"\npass = "< 1"\n',
+            2,
+            "gates.mine.x.query",
+            "error_rates",
+        ),
+        ("[gates.readiness.p95]\nthreshold = 1\n", 2, "gates.readiness.p95.threshold", "unknown"),
+        ('[gates.Mine.x]\npass = "< 1"\n', 1, "gates.Mine", "lower-case"),
+        ("[gates.mine]\n", 1, "gates.mine", "no targets"),
     ):
         folder = tmp_path / str(abs(hash(extra)))
         folder.mkdir()
         path = folder / "fixmap.toml"
-        path.write_text(site_config_toml(demo.url) + "\n" + extra)
+        path.write_text(base + extra)
         with pytest.raises(ConfigError) as exc:
             load_config(path, eager=True)
-        assert needle in exc.value.render(), exc.value.render()
+        rendered = exc.value.render()
+        at = f"{path}:{len(base.splitlines()) + line}: {where}: "
+        assert at in rendered and needle in rendered, rendered
+
+
+def test_each_bad_gate_table_is_its_own_problem(tmp_path, demo):
+    extra = '[gates.mine.a]\nmeasure = "y"\n\n[gates.mine.b]\npass = "< 1"\n'
+    path = tmp_path / "fixmap.toml"
+    text = site_config_toml(demo.url) + "\n" + extra
+    path.write_text(text)
+    with pytest.raises(ConfigError) as exc:
+        load_config(path, eager=True)
+    lines = text.splitlines()
+    a, b = lines.index("[gates.mine.a]") + 1, lines.index("[gates.mine.b]") + 1
+    rendered = exc.value.render()
+    assert f"{path}:{a}: gates.mine.a: a new target needs a source (probe, query or sql), pass" in (
+        rendered
+    )
+    assert (
+        f"{path}:{b}: gates.mine.b: a new target needs a source (probe, query or sql), measure"
+        in (rendered)
+    )
 
 
 def test_unknown_set_and_no_site(tmp_path, demo):
@@ -402,3 +440,26 @@ def test_format_value():
     assert format_value(3, "count") == "3"
     assert format_value(None) == "-"
     assert format_value(float("nan")) == "NaN"
+
+
+def test_a_named_threshold_resolves_and_keeps_its_name():
+    cond = conditions.parse("<= $budget_ms").resolved({"budget_ms": 750})
+    assert cond.number == 750 and cond.ref == "budget_ms" and cond.text == "<= $budget_ms"
+    assert conditions.judge(700.0, cond) == "pass" and conditions.judge(800.0, cond) == "fail"
+    plain = conditions.parse("<= 0.45")
+    assert plain.resolved({}) is plain
+    with pytest.raises(conditions.ThresholdMissing):
+        conditions.parse("<= $budget_ms").resolved({"budget_ms": float("nan")})
+
+
+def test_importing_the_gates_loads_no_pydantic():
+    """The built-in sets are plain data; pydantic loads when a site's [gates] are validated."""
+    code = (
+        "import sys, console.gates\n"
+        "from console.site import BUILTIN_SETS\n"
+        "console.gates.gate_sets(None)\n"
+        "print('pydantic' in sys.modules)\n"
+    )
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout.strip() == "False"

@@ -14,7 +14,7 @@ import math
 import operator
 import re
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 _SYNTAX = re.compile(r"^\s*(<=|>=|==|!=|<|>)\s*(-?\d+(?:\.\d+)?|\$[a-z][a-z0-9_]*)\s*$")
@@ -36,7 +36,10 @@ class ThresholdMissing(ValueError):
 
 @dataclass(frozen=True)
 class Condition:
-    """'<= 0.45' (number set) or '<= $budget_ms' (ref set: the source supplies the number)."""
+    """'<= 0.45' (number set) or '<= $budget_ms' (ref set: the source supplies the number).
+
+    `resolved()` fills in a ref's number and keeps the ref, so a reason can still say where the
+    number came from ('budget 1200 ms')."""
 
     op: str
     number: float | None = None
@@ -51,14 +54,17 @@ class Condition:
         return self.op in ("<", "<=")
 
     def threshold(self, values: Mapping[str, Any] | None = None) -> float:
-        """The number to compare with; a ref is looked up in `values`."""
-        if self.ref is None:
-            assert self.number is not None
+        """The number to compare with; a ref not yet resolved is looked up in `values`."""
+        if self.number is not None:
             return self.number
-        raw = (values or {}).get(self.ref)
+        raw = (values or {}).get(self.ref or "")
         if not is_number(raw):
             raise ThresholdMissing(f"the threshold ${self.ref} needs a number '{self.ref}'")
         return float(raw)
+
+    def resolved(self, values: Mapping[str, Any] | None = None) -> Condition:
+        """This condition with its number filled in from `values` (ThresholdMissing if none)."""
+        return self if self.number is not None else replace(self, number=self.threshold(values))
 
     def holds(self, value: float, values: Mapping[str, Any] | None = None) -> bool:
         return OPS[self.op](value, self.threshold(values))

@@ -46,11 +46,12 @@ __getattr__ = lazy_names(
         "HistorySpec": "history_spec",
         "PrometheusSource": "history_spec",
         "FileSource": "history_spec",
-        # [gates.SET.TARGET] and the built-in gate sets
+        # [gates.SET.TARGET]
         "GateTarget": "gate_spec",
-        "BUILTIN_SETS": "gate_spec",
-        "TARGET_DEFAULTS": "gate_spec",
-        "builtin_target": "gate_spec",
+        # the built-in gate sets (plain data: no pydantic)
+        "BUILTIN_SETS": "gate_sets",
+        "TARGET_DEFAULTS": "gate_sets",
+        "builtin_target": "gate_sets",
     },
 )
 

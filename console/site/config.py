@@ -123,6 +123,11 @@ def _toml_line_lookup(text: str):
         for path, n in entries:
             if len(path) > best_len and want[: len(path)] == path:
                 best, best_len = n, len(path)
+        if best_len < len(want):
+            # a table spelled out only by its sub-tables ([gates.SET.TARGET] for gates.SET)
+            for path, n in entries:
+                if path[: len(want)] == want:
+                    return n
         return best
 
     return line_of
