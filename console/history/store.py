@@ -16,6 +16,7 @@ for it.
 
 from __future__ import annotations
 
+import atexit
 import contextlib
 import random
 import re
@@ -61,6 +62,10 @@ class _Store:
         with cls._registry_lock:
             store = cls._registry.get(key)
             if store is None:
+                if not cls._registry:
+                    # a DuckDB connection still open when the interpreter exits can abort it
+                    # (duckdb#13904): close idle ones first
+                    atexit.register(close_all)
                 store = cls._registry[key] = _Store(Path(key))
             return store
 
