@@ -1,3 +1,5 @@
+"""`python -m console`: the same CLI as `fixmap`."""
+
 from console.cli.base import main
 
 if __name__ == "__main__":
