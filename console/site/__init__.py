@@ -8,7 +8,7 @@ table (`*_spec`, `models`) load on first use.
 
 from console.core.lazy import lazy_names
 from console.site import names
-from console.site.config import NO_CONFIG_HINT, Site, load_config, parse_config
+from console.site.config import NO_CONFIG_HINT, Site, load_config, parse_config, use_data_dir_of
 
 __getattr__ = lazy_names(
     __name__,
@@ -55,4 +55,4 @@ __getattr__ = lazy_names(
     },
 )
 
-__all__ = ["NO_CONFIG_HINT", "Site", "load_config", "names", "parse_config"]
+__all__ = ["NO_CONFIG_HINT", "Site", "load_config", "names", "parse_config", "use_data_dir_of"]
