@@ -91,8 +91,12 @@ class Progress:
                 self.set_status(sid, other.status(sid), at)
                 changed = True
         for sid, at in other.result_at.items():
-            if at > self.result_at.get(sid, "") and sid in other.results:
-                self.set_result(sid, other.results[sid], at)
+            if at > self.result_at.get(sid, ""):
+                if sid in other.results:
+                    self.set_result(sid, other.results[sid], at)
+                else:  # cleared there (a reset)
+                    self.results.pop(sid, None)
+                    self.result_at[sid] = at
                 changed = True
         return changed
 
@@ -103,8 +107,8 @@ class Progress:
             if sid in self.status_at or sid in self.statuses:
                 entry["status"] = self.status(sid)
                 entry["status_at"] = self.status_at.get(sid, self.updated or "")
-            if sid in self.results:
-                entry["result"] = self.results[sid]
+            if sid in self.results or sid in self.result_at:
+                entry["result"] = self.results.get(sid)  # None: cleared
                 entry["result_at"] = self.result_at.get(sid, self.updated or "")
             steps[sid] = entry
         return {
@@ -187,6 +191,8 @@ class ProgressStore:
                 if isinstance(entry.get("result"), list):
                     lines = [str(line) for line in entry["result"]]
                     p.set_result(sid, lines, str(entry.get("result_at") or updated))
+                elif entry.get("result_at"):
+                    p.result_at[sid] = str(entry["result_at"])
         else:  # the older shape: one time for the whole file
             for sid, status in (raw.get("statuses") or {}).items():
                 if (known is None or sid in known) and status in STATUSES:
