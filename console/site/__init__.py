@@ -32,6 +32,8 @@ __getattr__ = lazy_names(
         "PROBE_KINDS": "probe_spec",
         "ProbeBase": "probe_spec",
         "JsonCheck": "probe_spec",
+        "Request": "probe_spec",
+        "selector": "probe_spec",
         "HttpProbe": "probe_spec",
         "LatencyProbe": "probe_spec",
         "RateLimitProbe": "probe_spec",

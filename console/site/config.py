@@ -221,6 +221,18 @@ def use_data_dir_of(explicit: str | Path | None = None) -> str | None:
     return None
 
 
+def _use_secrets_dir(raw: dict[str, Any], base: Path) -> None:
+    """The site's secrets_dir (relative to the config's folder), for every secret look-up."""
+    from console.core.secrets import use_secrets_dir
+
+    value = raw.get("secrets_dir")
+    if isinstance(value, str) and value:
+        folder = Path(value).expanduser()
+        use_secrets_dir(folder if folder.is_absolute() else base / folder)
+    else:
+        use_secrets_dir(None)
+
+
 def load_config(explicit: str | Path | None = None, *, eager: bool = False) -> Site:
     """Find and validate the site config; with none anywhere, an empty (offline) config."""
     path, found_by = find_config(explicit)
@@ -249,6 +261,7 @@ def load_config(explicit: str | Path | None = None, *, eager: bool = False) -> S
     raw = _parse_toml(text, file)
     resolved = path.resolve()
     _use_data_dir(raw, resolved)
+    _use_secrets_dir(raw, resolved.parent)
     marker = _known_valid(_fingerprint(resolved, text))
     if not eager and marker is not None and marker.exists():
         return Site(None, resolved, found_by, raw, file)

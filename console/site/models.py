@@ -36,7 +36,12 @@ class Service(_Model):
     latency_budget_ms: float = Field(default=1200.0, gt=0)
     """The P95 latency budget."""
     timeout: Annotated[Duration, Field(gt=0, le=3600)] = 5.0
-    """Default timeout for a request to this service (more than 0, at most an hour)."""
+    """Default timeout for one probe request to this service (more than 0, at most an hour)."""
+    max_in_flight: int = Field(default=4, ge=1, le=1000)
+    """How many probe requests fixmap has open to this service at once, all probes of a run
+    together. Conservative: a small server's accept backlog (Python's default is 5) overflows
+    under a burst, and a dropped connection costs a 1 s SYN retry, which reads as latency.
+    Raise it for a service behind a load balancer."""
 
 
 class EmbeddingsSpec(_Model):
@@ -65,7 +70,13 @@ class SiteConfig(_Model):
     pins: dict[str, str] = Field(default_factory=dict)
     """The pinned lock: version name -> expected value (model, prompt, embedder, index...)."""
     max_in_flight: int = Field(default=50, ge=1, le=1000)
-    """How many probe requests may be in flight at once."""
+    """How many probe requests may be in flight at once over all services (each service also
+    has its own max_in_flight)."""
+    secrets_dir: Path | None = None
+    """A folder of one file per secret, named after the secret (the Kubernetes / Docker /
+    systemd-credentials convention), read after the keyring and $FIXMAP_SECRET_<NAME>;
+    relative to the config file. $CREDENTIALS_DIRECTORY is read after it. Files readable by
+    everyone are refused."""
     gates: GatesSpec = Field(default_factory=dict)
     """[gates.SET.TARGET]: site thresholds for the gate sets' targets, and the site's own targets."""
 
