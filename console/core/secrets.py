@@ -85,6 +85,24 @@ def secret_dirs() -> list[Path]:
     return dirs
 
 
+def store_in_dir(folder: Path, name: str, value: str) -> Path:
+    """Write secret `name` as its own file in `folder` (folder 0700, file 0600), atomically."""
+    if not _NAME.match(name or "") or not name.strip("."):
+        raise SecretError(f"'{name}' is not a valid secret name")
+    folder.mkdir(mode=0o700, parents=True, exist_ok=True)
+    os.chmod(folder, 0o700)
+    path = folder / name
+    tmp = folder / f".{name}.tmp-{os.getpid()}"
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    try:
+        os.write(fd, value.encode("utf-8"))
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+    os.replace(tmp, path)
+    return path
+
+
 def _file_of(name: str) -> Path | None:
     """The file that holds secret `name`, if any folder has one."""
     if not name.strip("."):
@@ -289,7 +307,7 @@ def source(name: str) -> str | None:
 
 
 def resolve(name: str) -> str:
-    """The value of secret `name`; raises SecretError naming both places to put it.
+    """The value of secret `name`; raises SecretError naming every place to put it.
 
     The value is registered with the redactor before it is returned.
     """
@@ -309,7 +327,8 @@ def resolve(name: str) -> str:
 
 
 def reset_for_tests() -> None:
-    global _status
+    global _status, _secrets_dir
     with _lock:
         _status = None
         _keyring_values.clear()
+        _secrets_dir = None

@@ -1,5 +1,6 @@
 """The demo's site config (fixmap.toml): its service, one probe under every conventional name,
-the pinned lock (equal to the healthy manifest) and, by name only, the admin token's secret."""
+the pinned lock (equal to the healthy manifest) and, by name only, the admin token's secret,
+which the demo keeps in its folder's secrets/ (the config's secrets_dir)."""
 
 from __future__ import annotations
 
@@ -13,6 +14,8 @@ from console.demo.faults import HEALTHY_PINS
 
 SERVICE_NAME = "demo"
 ADMIN_SECRET = "demo_admin_token"
+SECRETS_DIR = "secrets"
+"""The demo folder's one-file-per-secret folder (0700; the token file 0600)."""
 LATENCY_BUDGET_MS = 750
 
 
@@ -168,6 +171,9 @@ def site_config_toml(base_url: str, pins: dict[str, str] | None = None) -> str:
         "# fixmap site config for the embedded demo (written by `fixmap demo`).",
         "# A real site looks the same: its services, its probes (each field a probe reads is a",
         "# JSON path, defaults follow the demo's shapes), its pinned lock and its actions.",
+        "",
+        f"# secrets by name: keyring, $FIXMAP_SECRET_<NAME>, then a file per secret in {SECRETS_DIR}/",
+        f"secrets_dir = {_s(SECRETS_DIR)}",
         "",
         "[site]",
         'name = "fixmap demo"',
