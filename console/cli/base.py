@@ -90,6 +90,8 @@ class MainGroup(FixmapGroup):
         "demo": "console.cli.demo",
         "step": "console.cli.step",
         "walk": "console.cli.step",
+        "doctor": "console.cli.doctor",
+        "config": "console.cli.config",
     }
 
     def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:

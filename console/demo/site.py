@@ -121,11 +121,21 @@ def demo_actions_toml(base_url: str) -> str:
             "flag",
             destructive=False,
             extra=[
-                'params.name = { type = "str", enum = ["rerank", "answer_cache"], '
-                'description = "the flag" }',
-                'params.value = { type = "bool", description = "on (true) or off (false)" }',
+                'params.name = { type = "str", enum = ["rerank", "answer_cache", "canary", '
+                '"shadow_mirror"], default = "canary", description = "the flag" }',
+                'params.value = { type = "bool", default = true, '
+                'description = "on (true) or off (false)" }',
+                "# the parameters the bundled playbooks pass: the flag by another name, the",
+                "# canary's traffic split (the demo records them; a real flag service uses them)",
+                'params.flag = { type = "str", default = "", regex = "^[a-z_]{0,40}$", '
+                'description = "the flag, as the shadow-mirroring playbook names it" }',
+                'params.canary_weight = { type = "str", default = "", '
+                'regex = "^$|^(0|1)([.][0-9]{1,3})?$", description = "share of traffic on the canary" }',
+                'params.baseline_weight = { type = "str", default = "", '
+                'regex = "^$|^(0|1)([.][0-9]{1,3})?$", description = "share on the baseline" }',
             ],
-            body='{ name = "{name}", value = "{value}" }',
+            body='{ name = "{name}", flag = "{flag}", value = "{value}", '
+            'canary_weight = "{canary_weight}", baseline_weight = "{baseline_weight}" }',
         ),
         *admin(
             "index_alias",
@@ -138,8 +148,12 @@ def demo_actions_toml(base_url: str) -> str:
                 "# pointing the alias back undoes a change, so a freeze does not block it",
                 "ships_change = false",
                 'verify = "index"',
+                'params.alias = { type = "str", default = "docs_live", regex = "^[a-z0-9_]{1,40}$", '
+                'description = "the index alias" }',
+                'params.to = { type = "str", default = "manifest", regex = "^[a-zA-Z0-9_]{1,40}$", '
+                'description = "the build the alias points at" }',
             ],
-            body='{ name = "stale-index", on = false }',
+            body='{ name = "stale-index", on = false, alias = "{alias}", to = "{to}" }',
         ),
         *admin(
             "cache_rotate",

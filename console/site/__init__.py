@@ -30,6 +30,7 @@ __getattr__ = lazy_names(
         "READ_ONLY_KINDS": "action_spec",
         # [probes.NAME]
         "PROBE_KINDS": "probe_spec",
+        "AnyProbe": "probe_spec",
         "ProbeBase": "probe_spec",
         "JsonCheck": "probe_spec",
         "Request": "probe_spec",
