@@ -367,3 +367,57 @@ def test_a_metric_that_is_not_there_names_the_closest(site_of, tmp_path):
         [result] = run_probes_sync(load_config(cfg))
     assert result.status == "error"
     assert "did you mean 'orders_side_effects_total'" in result.reason
+
+
+def test_a_service_behind_a_private_ca_is_trusted_through_ca_file(tmp_path):
+    import shutil
+    import ssl
+    import subprocess
+
+    if shutil.which("openssl") is None:
+        pytest.skip("needs the openssl command to make a certificate")
+    key, cert = tmp_path / "key.pem", tmp_path / "cert.pem"
+    subprocess.run(
+        [
+            "openssl",
+            "req",
+            "-x509",
+            "-newkey",
+            "rsa:2048",
+            "-nodes",
+            "-days",
+            "1",
+            "-keyout",
+            str(key),
+            "-out",
+            str(cert),
+            "-subj",
+            "/CN=127.0.0.1",
+            "-addext",
+            "subjectAltName=IP:127.0.0.1",
+        ],
+        check=True,
+        capture_output=True,
+    )
+    state = _State()
+    handler = type("Handler", (_Service,), {"state": state})
+    server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    ctx.load_cert_chain(cert, key)
+    server.socket = ctx.wrap_socket(server.socket, server_side=True)
+    server.daemon_threads = True
+    t = threading.Thread(target=lambda: server.serve_forever(poll_interval=0.05), daemon=True)
+    t.start()
+    try:
+        base = f"https://127.0.0.1:{server.server_address[1]}"
+        cfg = tmp_path / "fixmap.toml"
+        probe = '[probes.up]\nkind = "http"\nurl = "/v1/health"\nexpect_json = { ok = true }\n'
+        cfg.write_text(f'[services.s]\nbase_url = "{base}"\n{probe}')
+        [untrusted] = run_probes_sync(load_config(cfg))
+        cfg.write_text(f'[services.s]\nbase_url = "{base}"\nca_file = "cert.pem"\n{probe}')
+        [trusted] = run_probes_sync(load_config(cfg))
+    finally:
+        server.shutdown()
+        server.server_close()
+    assert untrusted.status == "fail" and "CERTIFICATE_VERIFY_FAILED" in untrusted.reason
+    assert trusted.status == "pass", trusted.reason

@@ -170,3 +170,15 @@ def test_a_typo_suggests_the_documented_name(tmp_path):
     with pytest.raises(ConfigError) as info:
         load_config(cfg)
     assert "did you mean 'json'?" in info.value.render()
+
+
+def test_every_toml_block_of_the_readme_is_a_valid_config():
+    from console.site import parse_config
+
+    readme = (Path(__file__).resolve().parent.parent / "README.md").read_text()
+    blocks = re.findall(r"```toml\n(.*?)```", readme, re.S)
+    assert len(blocks) >= 7
+    prefix = '[services.rag]\nbase_url = "https://rag.internal"\n'
+    for block in blocks:
+        text = block if "[services." in block else prefix + block
+        parse_config(text, "README.md")  # raises ConfigError naming the field

@@ -120,10 +120,14 @@ def diagnose(site: Site, *, live: bool = True) -> Report:
 
 def _services(site: Site, report: Report) -> None:
     from console.core.http import RequestAbandoned, bounded_http
+    from console.probes import ssl_context
 
     for name, svc in site.config.services.items():
         try:
-            resp = bounded_http(lambda c, url=svc.base_url: c.get(url), timeout=svc.timeout)
+            verify = ssl_context((str(site.resolve(svc.ca_file)),) if svc.ca_file else ())
+            resp = bounded_http(
+                lambda c, url=svc.base_url: c.get(url), timeout=svc.timeout, verify=verify
+            )
         except RequestAbandoned as exc:
             report.add(Finding("services", name, f"{svc.base_url} did not answer: {exc}"))
             continue

@@ -6,6 +6,7 @@ load when a run starts, never at import.
 """
 
 from console.core.lazy import lazy_names
+from console.probes.client import ssl_context
 from console.probes.embed import BUILTIN_BANDS, SEED_BANDS, HashEmbedder, delta_s, zone
 from console.probes.records import read_runs
 from console.probes.result import STATUSES, ProbeResult, UnknownProbe
@@ -34,6 +35,7 @@ __all__ = [
     "run_probes",
     "run_probes_sync",
     "select",
+    "ssl_context",
     "timeouts",
     "zone",
 ]

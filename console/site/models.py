@@ -44,6 +44,9 @@ class Service(_Model):
     together. Conservative: a small server's accept backlog (Python's default is 5) overflows
     under a burst, and a dropped connection costs a 1 s SYN retry, which reads as latency.
     Raise it for a service behind a load balancer."""
+    ca_file: Path | None = None
+    """PEM file of the CA that signed the service's TLS certificate (a private CA), trusted on
+    top of the system's; relative to the config file."""
 
 
 class EmbeddingsSpec(_Model):
