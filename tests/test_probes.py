@@ -57,7 +57,7 @@ def assert_declared_measures(site, results):
         kind = kind_of(spec)
         allowed = set(kind.measures)
         if kind.json_paths:
-            allowed |= set(spec.expect_json) | {c.path for c in spec.checks}
+            allowed |= set(spec.expect_json) | {c.key for c in spec.checks}
         assert set(r.values) <= allowed, (r.name, sorted(set(r.values) - allowed))
 
 

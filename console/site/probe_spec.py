@@ -117,6 +117,9 @@ class JsonCheck(_Spec):
     """Instead of path: a metric name on an exposition endpoint, e.g. 'queue_depth'."""
     labels: dict[str, str] = Field(default_factory=dict)
     """With metric: the label values the samples must have, e.g. { queue = "ingest" }."""
+    name: str | None = Field(default=None, pattern=r"^[a-z][a-z0-9_]*$")
+    """The measure name the value is reported under (what a gate target's `measure` names);
+    default: the path, or the metric selector."""
     equals: JsonValue = None
     """The value it must equal."""
     one_of: list[JsonValue] | None = None
@@ -147,6 +150,8 @@ class JsonCheck(_Spec):
     @property
     def key(self) -> str:
         """Where the value is reported in the probe's values: the path, or the metric selector."""
+        if self.name:
+            return self.name
         return (self.path or "$") if self.metric is None else selector(self.metric, self.labels)
 
 
