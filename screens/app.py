@@ -33,10 +33,14 @@ class FixmapApp(App[int]):
         Binding("ctrl+q", "quit", "Quit", id="quit", priority=True, show=False),
     ]
 
-    def __init__(self, site: Site, *, demo: bool = False):
+    def __init__(self, site: Site, *, demo: bool = False, history_worker: bool = True):
         super().__init__()
         self.site = site
         self.demo = demo
+        self.history_worker = history_worker
+        """History queries run in a short-lived worker process: the console's memory stays
+        bounded however big the history is (console.history.worker)."""
+        self._history_worker_before: bool | None = None
         self.catalog: Any = None
         self.router: Any = None
         self.site_state: Any = None
@@ -56,6 +60,19 @@ class FixmapApp(App[int]):
         """One Progress per playbook, shared by every walkthrough showing it."""
         self.running_steps: set[tuple[str, str]] = set()
         self.live_output: dict[tuple[str, str], list[str]] = {}
+
+    def on_load(self) -> None:
+        if self.history_worker:
+            from console.history import run_in_worker_process
+
+            self._history_worker_before = run_in_worker_process(True)
+
+    def on_unmount(self) -> None:
+        if self._history_worker_before is not None:
+            from console.history import run_in_worker_process, stop_worker
+
+            run_in_worker_process(self._history_worker_before)
+            stop_worker()
 
     def get_default_screen(self):
         from screens.triage import TriageScreen

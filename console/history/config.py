@@ -31,11 +31,27 @@ def default_db_path(site: Any = None) -> Path:
     return data_dir() / DB_NAME
 
 
+_in_worker_process = False
+
+
+def run_in_worker_process(on: bool = True) -> bool:
+    """From now on `history_for` hands out histories that run in a worker process (the
+    console: its memory stays its own). Returns the previous setting."""
+    global _in_worker_process
+    before, _in_worker_process = _in_worker_process, on
+    return before
+
+
 def history_for(site: Any = None, **kwargs: Any) -> History:
-    """The History a site config points at (its lock timeout included)."""
+    """The History a site config points at (its lock timeout included); a WorkerHistory with
+    the same methods after `run_in_worker_process()`."""
     if site is not None:
         kwargs.setdefault("lock_timeout", site.config.history.lock_timeout)
         kwargs.setdefault("memory_limit", site.config.history.memory_limit)
+    if _in_worker_process:
+        from console.history.worker import WorkerHistory
+
+        return WorkerHistory(default_db_path(site), **kwargs)  # type: ignore[return-value]
     return History(default_db_path(site), **kwargs)
 
 
