@@ -81,6 +81,7 @@ class _Store:
         self.idle_timer: threading.Timer | None = None
         self.linger = 1.0
         self.memory_limit: str | None = None
+        self.threads: int | None = None
         self.last_release = 0.0
         self.schema_ok = False
         self.lock_waits = 0
@@ -105,6 +106,19 @@ class _Store:
 
     # -- opening with retry
 
+    def config(self, read_only: bool) -> dict[str, Any]:
+        """DuckDB settings for a connection, read or write alike: the memory limit and threads
+        bound what a query may take; rows with no ORDER BY need not keep insertion order (so
+        big inserts and scans stream instead of buffering)."""
+        config: dict[str, Any] = {"preserve_insertion_order": False}
+        if read_only:
+            config["enable_external_access"] = False
+        if self.memory_limit:
+            config["memory_limit"] = self.memory_limit
+        if self.threads:
+            config["threads"] = self.threads
+        return config
+
     def open(self, read_only: bool, deadline: float, cancelled: Callable[[], bool]) -> Any:
         import duckdb
 
@@ -113,13 +127,9 @@ class _Store:
             if cancelled():
                 raise QueryCancelled(_CANCELLED_WAITING)
             try:
-                if read_only:
-                    config = {"enable_external_access": False}
-                    if self.memory_limit:
-                        config["memory_limit"] = self.memory_limit
-                    conn = duckdb.connect(str(self.path), read_only=True, config=config)
-                else:
-                    conn = duckdb.connect(str(self.path))
+                conn = duckdb.connect(
+                    str(self.path), read_only=read_only, config=self.config(read_only)
+                )
                 conn.execute("SET GLOBAL TimeZone = 'UTC'")  # cursors inherit GLOBAL, not SESSION
                 return conn
             except duckdb.Error as exc:

@@ -32,7 +32,7 @@ from console.history.results import HistoryError
 IDLE_S = 15.0
 """A worker nobody asked anything for this long is ended (its memory goes back)."""
 _HEADER = struct.Struct("!Q")
-_SETTINGS = ("lock_timeout", "query_timeout", "max_rows", "linger", "memory_limit")
+_SETTINGS = ("lock_timeout", "query_timeout", "max_rows", "linger", "memory_limit", "threads")
 """A History's settings (its constructor's keywords): a WorkerHistory holds them and sends them
 with every call; every other attribute is a method run in the worker."""
 
@@ -176,6 +176,9 @@ class _Worker:
         """End the child now (the console's exit; tests)."""
         with self.lock:
             proc, self.proc = self.proc, None
+            if self.timer is not None:
+                self.timer.cancel()
+                self.timer = None
         if proc is not None:
             self._stop(proc)
 
