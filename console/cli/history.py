@@ -38,10 +38,11 @@ def _open_history(ctx: click.Context, config_path: Path | None, db_path: Path | 
     site = load(_config_from(ctx, config_path))
     # the site's memory limit holds here too: a what-changed over a month may not take a GiB
     if db_path is not None:
+        if site.path is None:  # no config file: the defaults, without validating nothing
+            return History(db_path), site
+        spec = site.config.history
         return History(
-            db_path,
-            lock_timeout=site.config.history.lock_timeout,
-            memory_limit=site.config.history.memory_limit,
+            db_path, lock_timeout=spec.lock_timeout, memory_limit=spec.memory_limit
         ), site
     return history_for(site), site
 
