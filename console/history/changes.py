@@ -7,8 +7,8 @@ buckets or more; it began where the raw score first passed 2 and ended where it 
 Buckets are a minute up to a one-day window, then sized to keep about 1,440 per window, so a
 week costs what a day does. The aggregates run in DuckDB on hashed series keys and integer
 buckets, one small GROUP BY per slice of time (memory stays bounded however many series); the
-baseline is described by at most 1,440 buckets per series, in slices spread over it, so a week
-of baseline reads what a day does. The scoring runs in numpy, one series at a time.
+baseline is described by at most 720 buckets per series, in slices spread over it, so a week
+of baseline reads what half a day does. The scoring runs in numpy, one series at a time.
 """
 
 from __future__ import annotations
@@ -232,11 +232,11 @@ def detect_changes(
 WINDOW_SLICE_BUCKETS = 120
 """Buckets of one series per aggregate: each slice of the window is its own small GROUP BY (a
 day of 1-minute buckets over hundreds of series in one hash table costs ~100 MiB)."""
-BASELINE_BUCKETS = 1440
+BASELINE_BUCKETS = 720
 """At most this many buckets per series describe the baseline (median, MAD): beyond, slices
 spread evenly over it, each read alone (the file is in time order, so a slice reads only its
 own row groups)."""
-BASELINE_SLICES = 24
+BASELINE_SLICES = 12
 
 
 def _slices(lo: datetime, hi: datetime, step_us: int, per_slice: int) -> list[tuple[Any, Any]]:
@@ -253,7 +253,7 @@ def _slices(lo: datetime, hi: datetime, step_us: int, per_slice: int) -> list[tu
 
 def _baseline_slices(lo: datetime, hi: datetime, step_us: int) -> list[tuple[Any, Any]]:
     """The whole baseline when it is short; else BASELINE_SLICES slices spread evenly over it,
-    BASELINE_BUCKETS buckets in all (at 1-minute buckets: a 1-hour slice every ~6 h of a week)."""
+    BASELINE_BUCKETS buckets in all (at 1-minute buckets: a 1-hour slice every ~13 h of a week)."""
     a, b = _epoch_us(lo), _epoch_us(hi)
     buckets = (b - a) // step_us
     if buckets <= BASELINE_BUCKETS:
