@@ -100,9 +100,9 @@ def bench_ingest(data: BenchData, runs: int, tmp: Path) -> float:
     duck, fix = [], []
     for i in range(runs):
         for side, fn, times in (("d", ingest_duckdb, duck), ("f", ingest_fixmap, fix)):
-            db = tmp / f"{side}{i}.duckdb"
+            db = tmp / f"{side}{data.rows}-{i}.duckdb"
             times.append(fn(data.parquet, db))
-            for p in tmp.glob(f"{side}{i}.duckdb*"):
+            for p in tmp.glob(f"{side}{data.rows}-{i}.duckdb*"):
                 p.unlink()
     ratio = statistics.median(fix) / statistics.median(duck)
     rate = data.rows / statistics.median(fix) / 1e6
