@@ -12,6 +12,8 @@ $(STAMP): pyproject.toml
 	$(PY) -m pip install -q -e ".[dev]"
 	@# compile bytecode now: an uncompiled textual costs ~1 s at first start
 	$(PY) -m compileall -q $(VENV)/lib console screens >/dev/null || true
+	@# the router index of the bundled playbooks, so the first console starts warm
+	$(PY) -c "from console.routing.cache import warm; warm()" || true
 	@touch $(STAMP)
 
 demo: $(STAMP)

@@ -1,16 +1,17 @@
-"""Metric history at scale: 10 M samples (20 services x 10 metrics, one week, every 12 s).
+"""Metric history at scale, every figure a ratio against a baseline run alternately in the same
+run (these machines are noisy); min–median–max throughout. Data: bench/data.py (200 series,
+one week up to now, a change in the last two hours), built once per size and cached.
 
-Figures are ratios measured in the same run (these machines are noisy):
+1. ingest: fixmap's ingest_files vs DuckDB's own `CREATE TABLE AS SELECT * FROM read_parquet`
+   of the same file, each into a fresh file, connect to close (target <= 1.1x), per size;
+2. named `latency_percentiles` in-process (p95 per minute of one series, and p50/p95/p99 per
+   service, over 24 h) vs the SQL a user would type for it, run on an open DuckDB connection
+   (target <= 1.3x); also with the gate measures a gate asks for, against both statements;
+3. `fixmap history changed --window 24h --baseline 6d`, the whole process: wall time and peak
+   RSS (targets <= 0.5 s and <= 200 MiB at 30 M samples), beside a process that only imports
+   DuckDB and counts the window's samples (the floor of any question over that window).
 
-- ingest from Parquet: fixmap's ingest_files vs DuckDB's own `CREATE TABLE AS SELECT * FROM
-  read_parquet(...)` on the same file, each into a fresh database file, connect to close
-  (target: fixmap >= 0.8 x DuckDB's rate);
-- p95 per minute for one series over 24 h, and p50/p95/p99 per service over 24 h: fixmap's named
-  query (connection reuse, parameter checks, result conversion, gate measures) vs the very
-  statements it ran, executed directly on an open DuckDB connection (target: <= 1.5 x);
-- peak RSS of a fresh process that opens the history and runs those two queries (target: <= 150 MiB).
-
-    .venv/bin/python bench/history.py [--rows 10000000] [--runs 15]
+    .venv/bin/python bench/history.py [--rows 10000000,30000000] [--runs 9]
 """
 
 from __future__ import annotations
@@ -23,48 +24,51 @@ import subprocess
 import sys
 import tempfile
 import time
+from datetime import timedelta
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-SERVICES = 20
-METRICS = (
-    "latency_ms",
-    "requests",
-    "error_rate",
-    "rate_5xx",
-    "rate_429",
-    "delta_s",
-    "coverage",
-    "lambda_flip_rate",
-    "cache_hit_ratio",
-    "queue_depth",
-)
-WEEK_S = 7 * 86400
+from bench.data import BenchData, bench_data, spread  # noqa: E402
+
+FIXMAP = str(Path(sys.executable).with_name("fixmap"))
+
+# ru_maxrss of a child forked from a big parent starts at the parent's mark: measure through
+# a small launcher instead
+LAUNCH = r"""
+import os, sys, time
+t0 = time.perf_counter()
+pid = os.fork()
+if pid == 0:
+    fd = os.open(os.devnull, os.O_WRONLY)
+    os.dup2(fd, 1)
+    os.execv(sys.argv[1], sys.argv[1:])
+_, status, usage = os.wait4(pid, 0)
+print(time.perf_counter() - t0, usage.ru_maxrss / 1024, os.waitstatus_to_exitcode(status))
+"""
+
+FLOOR = r"""
+import sys, duckdb
+con = duckdb.connect(sys.argv[1], read_only=True, config={"memory_limit": "128MB"})
+con.execute("SET TimeZone = 'UTC'")
+print(con.execute("SELECT count(*) FROM samples WHERE ts >= ?::TIMESTAMP - INTERVAL 24 HOUR",
+                  [sys.argv[2]]).fetchone()[0])
+"""
 
 
-def make_parquet(path: Path, rows: int) -> str:
-    """The sample file, written by DuckDB in scrape order (time-major). Returns its last time."""
-    import duckdb
+def process(argv: list[str]) -> tuple[float, float]:
+    """(wall s, peak RSS MiB) of a whole process."""
+    out = subprocess.run(
+        [sys.executable, "-c", LAUNCH, *argv], capture_output=True, text=True, timeout=300
+    )
+    wall, rss, code = out.stdout.split()
+    if int(code) != 0:
+        raise SystemExit(f"{' '.join(argv)} failed ({code}): {out.stderr[-2000:]}")
+    return float(wall), float(rss)
 
-    series = SERVICES * len(METRICS)
-    points = rows // series
-    step_us = WEEK_S * 1_000_000 // points
-    metric_list = "[" + ", ".join(f"'{m}'" for m in METRICS) + "]"
-    con = duckdb.connect()
-    con.execute(f"""
-        COPY (
-            SELECT TIMESTAMP '2024-05-01 00:00:00' + to_microseconds((i // {series}) * {step_us}) AS ts,
-                   'svc' || lpad(((i % {series}) // {len(METRICS)})::VARCHAR, 2, '0') AS service,
-                   {metric_list}[(i % {len(METRICS)}) + 1] AS metric,
-                   CASE WHEN i % {len(METRICS)} = 0 THEN 80 + 60 * random() * random() ELSE random() END AS value
-            FROM range({points * series}) t(i)
-        ) TO '{path}' (FORMAT parquet, ROW_GROUP_SIZE 122880)
-    """)
-    last = con.execute(f"SELECT max(ts) FROM read_parquet('{path}')").fetchone()[0]
-    con.close()
-    return last.isoformat()
+
+# ------------------------------------------------------------------ ingest
 
 
 def ingest_duckdb(parquet: Path, db: Path) -> float:
@@ -84,181 +88,167 @@ def ingest_fixmap(parquet: Path, db: Path) -> float:
     h.ensure_schema()  # an existing history file: the schema is there already
     close_all()
     t0 = time.perf_counter()
-    h.ingest_files([parquet])
-    return time.perf_counter() - t0
+    report = h.ingest_files([parquet])
+    elapsed = time.perf_counter() - t0
+    close_all()
+    if not report.rows:
+        raise SystemExit(f"fixmap ingested no rows from {parquet}")
+    return elapsed
 
 
-def query_ratio(db: Path, name: str, params: dict, runs: int) -> dict:
-    """Median wall time of the named query vs its statements run directly, interleaved."""
-    import duckdb
+def bench_ingest(data: BenchData, runs: int, tmp: Path) -> float:
+    duck, fix = [], []
+    for i in range(runs):
+        for side, fn, times in (("d", ingest_duckdb, duck), ("f", ingest_fixmap, fix)):
+            db = tmp / f"{side}{data.rows}-{i}.duckdb"
+            times.append(fn(data.parquet, db))
+            for p in tmp.glob(f"{side}{data.rows}-{i}.duckdb*"):
+                p.unlink()
+    ratio = statistics.median(fix) / statistics.median(duck)
+    rate = data.rows / statistics.median(fix) / 1e6
+    print(f"\ningest {data.rows:,} samples from Parquet ({runs} runs alternating, s)")
+    print(f"  duckdb CREATE TABLE AS read_parquet  {spread(duck, fmt='{:.2f}'):>16}")
+    print(
+        f"  fixmap ingest_files                  {spread(fix, fmt='{:.2f}'):>16}   {rate:.1f} M rows/s"
+    )
+    print(
+        f"  ratio fixmap / duckdb                {ratio:16.2f}   (target <= 1.10) {_ok(ratio <= 1.1)}"
+    )
+    return ratio
 
+
+# ------------------------------------------------------------------ named queries
+
+
+def bench_named(data: BenchData, runs: int) -> list[float]:
     from console.history import History, close_all
 
-    h = History(db, linger=5.0)
-    first = time.perf_counter()
-    result = h.named(name, **params)
-    cold = time.perf_counter() - first
-    statements = result.statements
-    close_all()
-    direct_con = duckdb.connect(str(db), read_only=True)
-    direct_con.execute("SET TimeZone = 'UTC'")
-
-    def direct(all_statements: bool) -> float:
-        t0 = time.perf_counter()
-        for sql, p in statements if all_statements else statements[:1]:
-            direct_con.execute(sql, p).fetchall()
-        return time.perf_counter() - t0
-
-    fix_times, direct_times, main_times = [], [], []
-    for _ in range(runs):
-        direct_times.append(direct(True))
-        main_times.append(direct(False))
-    direct_con.close()  # one process must not mix read-only connections of two configurations
-    for _ in range(runs):
-        t0 = time.perf_counter()
-        h.named(name, **params)
-        fix_times.append(time.perf_counter() - t0)
-    close_all()
-    fx, dr, mn = (statistics.median(x) * 1000 for x in (fix_times, direct_times, main_times))
-    return {
-        "rows": len(result.rows),
-        "statements": len(statements),
-        "fixmap_ms": fx,
-        "direct_ms": dr,
-        "direct_main_only_ms": mn,
-        "fixmap_cold_ms": cold * 1000,
-        "ratio": fx / dr,
+    until = data.end.isoformat()
+    since = (data.end - timedelta(hours=24)).isoformat()
+    cases = {
+        "p95 per minute, one series, 24 h": (
+            {"service": "svc03", "window": "24h", "bucket": "1m", "until": until},
+            "SELECT time_bucket(INTERVAL 1 MINUTE, ts) AS bucket, "
+            "quantile_cont(value, [0.5, 0.95, 0.99]) AS q, count(*) AS n FROM samples "
+            f"WHERE metric = 'latency_ms' AND service = 'svc03' AND ts >= '{since}' "
+            f"AND ts < '{until}' GROUP BY 1 ORDER BY 1",
+        ),
+        "p50/p95/p99 per service, 24 h": (
+            {"window": "24h", "bucket": "none", "until": until},
+            "SELECT service, quantile_cont(value, [0.5, 0.95, 0.99]) AS q, count(*) AS n "
+            f"FROM samples WHERE metric = 'latency_ms' AND ts >= '{since}' AND ts < '{until}' "
+            "GROUP BY 1 ORDER BY 1",
+        ),
     }
+    ratios = []
+    print(f"\nnamed latency_percentiles on {data.rows:,} samples ({runs} runs alternating, ms)")
+    for label, (params, typed) in cases.items():
+        h = History(data.db, linger=60.0)
+        gated = h.named("latency_percentiles", **params)
+        plain = h.named("latency_percentiles", measures=False, **params)
+        if not plain.rows:
+            raise SystemExit(f"{label}: the named query found no rows ({plain.note})")
+        # one process must not mix read-only connections of two configurations: fixmap's own
+        # connection serves both sides (a cursor each, as a user's SQL would get)
+        with h.read() as cur:
+            if len(cur.execute(typed).fetchall()) != len(plain.rows):
+                raise SystemExit(f"{label}: the typed SQL and the named query disagree")
+            stats_sql, stats_params = gated.statements[-1]
+            fix, sql, fix_gated, sql_both = [], [], [], []
+            for _ in range(runs):
+                t0 = time.perf_counter()
+                cur.execute(typed).fetchall()
+                sql.append(time.perf_counter() - t0)
+                t0 = time.perf_counter()
+                h.named("latency_percentiles", measures=False, **params)
+                fix.append(time.perf_counter() - t0)
+                t0 = time.perf_counter()
+                cur.execute(typed).fetchall()
+                cur.execute(stats_sql, stats_params).fetchall()
+                sql_both.append(time.perf_counter() - t0)
+                t0 = time.perf_counter()
+                h.named("latency_percentiles", **params)
+                fix_gated.append(time.perf_counter() - t0)
+        close_all()
+        ratio = statistics.median(fix) / statistics.median(sql)
+        ratios.append(ratio)
+        gated_ratio = statistics.median(fix_gated) / statistics.median(sql_both)
+        print(f"  {label}: {len(plain.rows)} rows")
+        print(f"    the SQL a user would type        {spread(sql, 1000, '{:.1f}'):>20}")
+        print(
+            f"    named, in-process                {spread(fix, 1000, '{:.1f}'):>20}   "
+            f"{ratio:.2f}x (target <= 1.30) {_ok(ratio <= 1.3)}"
+        )
+        if len(gated.statements) > 1:  # per service, the measures come from the rows
+            print(
+                f"    named with gate measures         {spread(fix_gated, 1000, '{:.1f}'):>20}   "
+                f"{gated_ratio:.2f}x the same two statements typed"
+            )
+    return ratios
 
 
-# VmHWM, not ru_maxrss: on Linux ru_maxrss keeps the forking parent's high-water mark across exec
-RSS_CHILD = r"""
-import json, sys
-sys.path.insert(0, sys.argv[3])
+# ------------------------------------------------------------------ history changed
 
-def peak_kib():
-    for line in open("/proc/self/status"):
-        if line.startswith("VmHWM:"):
-            return int(line.split()[1])
 
-from console.history import History
-h = History(sys.argv[1])  # the console's defaults (memory_limit 128MB)
-until = sys.argv[2]
-a = h.named("latency_percentiles", service="svc03", metric="latency_ms", window="24h", bucket="1m", until=until)
-b = h.named("latency_percentiles", metric="latency_ms", window="24h", bucket="none", until=until)
-queries = peak_kib()
-c = h.what_changed(window="24h", baseline="6d", until=until)
-print(json.dumps({"queries_kib": queries, "with_what_changed_kib": peak_kib(),
-                  "rows": [len(a.rows), len(b.rows), len(c)]}))
-"""
+def bench_changed(data: BenchData, runs: int) -> tuple[float, float]:
+    cmd = [FIXMAP, "history", "changed", "--window", "24h", "--baseline", "6d"]
+    cmd += ["--until", data.end.isoformat(), "--json", "--db", str(data.db)]
+    floor = [sys.executable, "-c", FLOOR, str(data.db), data.end.isoformat()]
+    out = subprocess.run(cmd, capture_output=True, text=True, timeout=300, check=True)
+    found = json.loads(out.stdout)["changes"]
+    if not found:
+        raise SystemExit("history changed found nothing: the bench would time the empty path")
+    process(cmd)
+    fw, fr, cw, cr = [], [], [], []
+    for _ in range(runs):
+        w, r = process(floor)
+        fw.append(w)
+        fr.append(r)
+        w, r = process(cmd)
+        cw.append(w)
+        cr.append(r)
+    wall, rss = statistics.median(cw), statistics.median(cr)
+    print(
+        f"\nfixmap history changed, 24 h vs 6 d on {data.rows:,} samples: {len(found)} changes "
+        f"({runs} runs alternating; whole process)"
+    )
+    print(
+        f"  floor: import duckdb, count the window {spread(fw, 1000):>15} ms {spread(fr):>13} MiB"
+    )
+    print(
+        f"  fixmap history changed                 {spread(cw, 1000):>15} ms {spread(cr):>13} MiB"
+    )
+    print(
+        f"  {wall / statistics.median(fw):.2f}x the floor's time, {rss / statistics.median(fr):.2f}x "
+        f"its memory   (targets <= 0.5 s {_ok(wall <= 0.5)}, <= 200 MiB {_ok(rss <= 200)})"
+    )
+    return wall, rss
+
+
+def _ok(good: bool) -> str:
+    return "ok" if good else "MISSED"
 
 
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--rows", type=int, default=10_000_000)
-    ap.add_argument("--runs", type=int, default=15, help="query repetitions per side")
-    ap.add_argument("--ingest-runs", type=int, default=5, help="ingest repetitions per side")
+    ap.add_argument("--rows", default="10000000,30000000")
+    ap.add_argument("--runs", type=int, default=9, help="query and process repetitions")
+    ap.add_argument("--ingest-runs", type=int, default=5)
+    ap.add_argument("--only", choices=("ingest", "named", "changed"), default=None)
     args = ap.parse_args()
-
+    sizes = [int(x) for x in args.rows.split(",")]
     with tempfile.TemporaryDirectory(prefix="fixmap-bench-") as tmp:
-        tmpdir = Path(tmp)
-        parquet = tmpdir / "samples.parquet"
-        t0 = time.perf_counter()
-        until = make_parquet(parquet, args.rows)
-        import duckdb
-
-        rows = (
-            duckdb.connect()
-            .execute(f"SELECT count(*) FROM read_parquet('{parquet}')")
-            .fetchone()[0]
-        )
-        print(
-            f"data: {rows:,} samples, {SERVICES} services x {len(METRICS)} metrics, one week; "
-            f"parquet {parquet.stat().st_size / 2**20:.0f} MiB, written in {time.perf_counter() - t0:.1f} s"
-        )
-
-        duck, fix = [], []
-        for i in range(args.ingest_runs):
-            duck.append(ingest_duckdb(parquet, tmpdir / f"duck{i}.duckdb"))
-            fix.append(ingest_fixmap(parquet, tmpdir / f"fix{i}.duckdb"))
-        for i in range(args.ingest_runs - 1):  # keep one fixmap file for the queries
-            for p in tmpdir.glob(f"duck{i}.duckdb*"):
-                p.unlink()
-            for p in tmpdir.glob(f"fix{i}.duckdb*"):
-                p.unlink()
-        d, f = statistics.median(duck), statistics.median(fix)
-        ingest_ratio = d / f
-        print(f"\ningest (median of {args.ingest_runs}, alternating, connect to close)")
-        print(
-            f"  duckdb read_parquet CTAS  {d:6.2f} s  {rows / d / 1e6:5.2f} M rows/s   (best {min(duck):.2f} s)"
-        )
-        print(
-            f"  fixmap ingest_files       {f:6.2f} s  {rows / f / 1e6:5.2f} M rows/s   (best {min(fix):.2f} s)"
-        )
-        print(
-            f"  ratio fixmap/duckdb rate  {ingest_ratio:.2f}   (target >= 0.8)  "
-            f"{'ok' if ingest_ratio >= 0.8 else 'MISSED'}   (best vs best: {min(duck) / min(fix):.2f})"
-        )
-
-        db = tmpdir / f"fix{args.ingest_runs - 1}.duckdb"
-        checks = {
-            "p95 per minute, one series, 24 h": (
-                "latency_percentiles",
-                {
-                    "service": "svc03",
-                    "metric": "latency_ms",
-                    "window": "24h",
-                    "bucket": "1m",
-                    "until": until,
-                },
-            ),
-            "p50/p95/p99 per service, 24 h": (
-                "latency_percentiles",
-                {"metric": "latency_ms", "window": "24h", "bucket": "none", "until": until},
-            ),
-        }
-        print(
-            f"\nqueries (median of {args.runs}; direct = the same statements on an open connection)"
-        )
-        query_ratios = []
-        for label, (name, params) in checks.items():
-            r = query_ratio(db, name, params, args.runs)
-            query_ratios.append(r["ratio"])
-            print(f"  {label}: {r['rows']} rows, {r['statements']} statements")
-            print(
-                f"    fixmap named  {r['fixmap_ms']:7.1f} ms   (first call, opening the file: "
-                f"{r['fixmap_cold_ms']:.1f} ms)"
-            )
-            print(
-                f"    direct        {r['direct_ms']:7.1f} ms   (rows statement only: {r['direct_main_only_ms']:.1f} ms)"
-            )
-            print(
-                f"    ratio         {r['ratio']:7.2f}      (target <= 1.5)  {'ok' if r['ratio'] <= 1.5 else 'MISSED'}"
-            )
-
-        env = {**os.environ, "PYTHONDONTWRITEBYTECODE": "1"}
-        proc = subprocess.run(
-            [sys.executable, "-c", RSS_CHILD, str(db), until, str(ROOT)],
-            capture_output=True,
-            text=True,
-            timeout=120,
-            env=env,
-        )
-        if proc.returncode != 0:
-            print(proc.stderr, file=sys.stderr)
-            return 1
-        rss = json.loads(proc.stdout)
-        peak = rss["queries_kib"] / 1024
-        print("\npeak RSS of a fresh process: open the history, run both queries")
-        print(f"  {peak:6.1f} MiB   (target <= 150 MiB)  {'ok' if peak <= 150 else 'MISSED'}")
-        print(
-            f"  {rss['with_what_changed_kib'] / 1024:6.1f} MiB   after also running what_changed "
-            "(24 h vs 6 d, all 200 series)"
-        )
-        ok = ingest_ratio >= 0.8 and all(r <= 1.5 for r in query_ratios) and peak <= 150
-        print("\nall targets met" if ok else "\nsome targets missed")
+        for n in sizes:
+            data = bench_data(n)
+            if args.only in (None, "ingest"):
+                bench_ingest(data, args.ingest_runs, Path(tmp))
+            if args.only in (None, "named"):
+                bench_named(data, args.runs)
+            if args.only in (None, "changed"):
+                bench_changed(data, args.runs)
     return 0
 
 
 if __name__ == "__main__":
+    os.environ.setdefault("FIXMAP_NO_KEYRING", "1")
     sys.exit(main())

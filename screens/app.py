@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import threading
 import time
 from pathlib import Path
 from typing import Any
@@ -12,7 +13,7 @@ from textual.binding import Binding
 
 from console.site import Site
 from screens.commands import PlaybookCommands
-from screens.messages import CatalogReady, SiteStateChanged
+from screens.messages import CatalogReady, RouterReady, SiteStateChanged
 
 STATE_POLL_SECONDS = 15.0
 
@@ -33,10 +34,14 @@ class FixmapApp(App[int]):
         Binding("ctrl+q", "quit", "Quit", id="quit", priority=True, show=False),
     ]
 
-    def __init__(self, site: Site, *, demo: bool = False):
+    def __init__(self, site: Site, *, demo: bool = False, history_worker: bool = True):
         super().__init__()
         self.site = site
         self.demo = demo
+        self.history_worker = history_worker
+        """History queries run in a short-lived worker process: the console's memory stays
+        bounded however big the history is (console.history.worker)."""
+        self._history_worker_before: bool | None = None
         self.catalog: Any = None
         self.router: Any = None
         self.site_state: Any = None
@@ -46,6 +51,8 @@ class FixmapApp(App[int]):
         self.gate_runs: dict[str, Any] = {}
         """The last run of each gate set in this session (the checklist ticks from them)."""
         self._interrupted_told = False
+        self._site_state_started = False
+        self._routes_drawn = threading.Event()
         self._pending_open: str | None = None
         from console.walkthrough import ProgressStore
         from screens.steps import StepRunner
@@ -56,6 +63,13 @@ class FixmapApp(App[int]):
         """One Progress per playbook, shared by every walkthrough showing it."""
         self.running_steps: set[tuple[str, str]] = set()
         self.live_output: dict[tuple[str, str], list[str]] = {}
+
+    def on_unmount(self) -> None:
+        if self._history_worker_before is not None:
+            from console.history import run_in_worker_process, stop_worker
+
+            run_in_worker_process(self._history_worker_before)
+            stop_worker()
 
     def get_default_screen(self):
         from screens.triage import TriageScreen
@@ -68,8 +82,8 @@ class FixmapApp(App[int]):
             Path(marker).write_text(repr(time.time()), encoding="utf-8")
             self.exit()
             return
-        # after the first frame: parsing playbooks and importing numpy must not delay it
-        self.refresh_site_state()
+        # after the first frame: parsing playbooks and importing numpy must not delay it; the
+        # site-state poll waits for the router (two threads importing at once slow both)
         self.run_worker(
             self._load_catalog,
             thread=True,
@@ -80,6 +94,12 @@ class FixmapApp(App[int]):
         )
 
     # ------------------------------------------------------------ site state
+
+    def _first_site_state(self) -> None:
+        """The first poll, once the router is up (or its loading failed); it re-arms itself."""
+        if not self._site_state_started:
+            self._site_state_started = True
+            self.refresh_site_state()
 
     def refresh_site_state(self) -> None:
         """Poll freeze / read-only state, the journal and the incident in a worker; re-armed only
@@ -159,15 +179,41 @@ class FixmapApp(App[int]):
         )
 
     def _load_catalog(self) -> None:
+        """The router first, from its warm cache (typing ranks routes), then the playbooks."""
+        from console.routing import Router, cached_router, save_router
+
+        router = cached_router(self.site)
+        if router is not None:
+            self.post_message(RouterReady(router))
+            # let the routes reach the screen before parsing playbooks takes the GIL
+            self._routes_drawn.wait(0.5)
         self.site.config  # noqa: B018 - validate the (known-good) config off the first frame
         from console.playbooks import load_catalog
-        from console.routing import Router
 
         catalog = load_catalog(self.site.playbook_dirs)
-        router = Router.from_playbooks(catalog)
+        if router is None:
+            router = Router.from_playbooks(catalog)
+            save_router(self.site, router)
         self.post_message(CatalogReady(catalog, router))
+        if self.history_worker:  # last: importing console.history must not delay the routes
+            from console.history import run_in_worker_process
+
+            self._history_worker_before = run_in_worker_process(True)
+
+    def on_router_ready(self, message: RouterReady) -> None:
+        if self.router is not None:
+            return
+        self.router = message.router
+        self._first_site_state()
+        from screens.triage import TriageScreen
+
+        for screen in self.screen_stack:
+            if isinstance(screen, TriageScreen):
+                screen.catalog_ready()
+        self.call_after_refresh(self._routes_drawn.set)
 
     def on_catalog_ready(self, message: CatalogReady) -> None:
+        self._first_site_state()  # a cold router cache: no RouterReady came first
         self.catalog = message.catalog
         self.router = message.router
         for problem in self.catalog.problems[:3]:
@@ -191,6 +237,8 @@ class FixmapApp(App[int]):
         from textual.worker import WorkerState
 
         group = event.worker.group or ""
+        if group == "catalog" and event.state in (WorkerState.ERROR, WorkerState.CANCELLED):
+            self._first_site_state()
         if event.state in (WorkerState.ERROR, WorkerState.CANCELLED) and "@" in group:
             self.step_worker_failed(group, event.worker.error)
         if event.state == WorkerState.ERROR:

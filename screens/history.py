@@ -177,7 +177,10 @@ Type into the box and press **Enter**:
         kind, what, params = parse_request(request)
 
         def ask(history: Any) -> QueryDone:
-            result = history.sql(what) if kind == "sql" else history.named(what, **params)
+            if kind == "sql":
+                result = history.sql(what)
+            else:  # the gate measures' extra statement only for a step that judges them
+                result = history.named(what, measures=self.on_result is not None, **params)
             chart = None
             if result.changes:
                 top = result.changes[0]

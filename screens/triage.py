@@ -6,11 +6,11 @@ from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.screen import Screen
-from textual.widgets import Footer, Input, Label, OptionList
+from textual.widgets import Input, Label, OptionList
 from textual.widgets.option_list import Option
 
 from console.playbooks import DEPLOY_TRAPS, QUICK_ROUTES
-from screens.widgets import SiteBar
+from screens.widgets import KeyFooter, SiteBar
 
 
 class TriageScreen(Screen):
@@ -43,7 +43,7 @@ The routes below re-rank as you type; each says *why* it matched.
         yield Input(placeholder="e.g. answers cite old snippets after the index swap", id="symptom")
         yield Label("", id="results-title")
         yield OptionList(id="routes")
-        yield Footer()
+        yield KeyFooter()
 
     def on_mount(self) -> None:
         self.show_quick_routes()
@@ -57,7 +57,10 @@ The routes below re-rank as you type; each says *why* it matched.
 
     def _titles(self) -> dict[str, str]:
         catalog = self.app.catalog
-        return {pb.id: pb.title for pb in catalog} if catalog is not None else {}
+        if catalog is not None:
+            return {pb.id: pb.title for pb in catalog}
+        router = self.app.router  # from the warm cache, before the playbooks are parsed
+        return dict(zip(router.ids, router.titles, strict=True)) if router is not None else {}
 
     def show_quick_routes(self) -> None:
         titles = self._titles()

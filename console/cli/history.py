@@ -36,12 +36,15 @@ def _open_history(ctx: click.Context, config_path: Path | None, db_path: Path | 
     from console.history import History, history_for
 
     site = load(_config_from(ctx, config_path))
-    # a one-shot command may use DuckDB's default memory limit; the console keeps to its own
+    # the site's memory limit holds here too: a what-changed over a month may not take a GiB
     if db_path is not None:
+        if site.path is None:  # no config file: the defaults, without validating nothing
+            return History(db_path), site
+        spec = site.config.history
         return History(
-            db_path, lock_timeout=site.config.history.lock_timeout, memory_limit=None
+            db_path, lock_timeout=spec.lock_timeout, memory_limit=spec.memory_limit
         ), site
-    return history_for(site, memory_limit=None), site
+    return history_for(site), site
 
 
 # ---------------------------------------------------------------- table output

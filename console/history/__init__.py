@@ -5,7 +5,12 @@ SQL and "what changed" over it.
 DuckDB loads when a History is first used, never at import.
 """
 
-from console.history.config import default_db_path, history_for, ingest_sources
+from console.history.config import (
+    default_db_path,
+    history_for,
+    ingest_sources,
+    run_in_worker_process,
+)
 from console.history.history import History
 from console.history.prometheus import fetch_prometheus
 from console.history.queries import NAMED_QUERIES, named_queries
@@ -24,6 +29,7 @@ from console.history.schema import EVENT_KINDS, KNOWN_METRICS
 from console.history.seed import DemoIncident, seed_demo_history
 from console.history.store import close_all
 from console.history.times import parse_time, seconds, utcnow
+from console.history.worker import WorkerHistory, stop_worker, worker_pid
 
 __all__ = [
     "EVENT_KINDS",
@@ -39,6 +45,7 @@ __all__ = [
     "NamedQuery",
     "QueryCancelled",
     "QueryResult",
+    "WorkerHistory",
     "close_all",
     "default_db_path",
     "fetch_prometheus",
@@ -47,7 +54,10 @@ __all__ = [
     "jsonable",
     "named_queries",
     "parse_time",
+    "run_in_worker_process",
     "seconds",
     "seed_demo_history",
+    "stop_worker",
     "utcnow",
+    "worker_pid",
 ]

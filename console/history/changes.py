@@ -5,8 +5,10 @@ against the median and spread (MAD) of its baseline buckets, a robust z-score th
 points in the baseline do not move. A change is a run of smoothed scores past 4 lasting three
 buckets or more; it began where the raw score first passed 2 and ended where it fell back.
 Buckets are a minute up to a one-day window, then sized to keep about 1,440 per window, so a
-week costs what a day does. The heavy aggregates run in DuckDB on hashed series keys and
-integer buckets; the scoring runs in numpy, one series at a time.
+week costs what a day does. The aggregates run in DuckDB on hashed series keys and integer
+buckets, one small GROUP BY per slice of time (memory stays bounded however many series); the
+baseline is described by at most 720 buckets per series, in slices spread over it, so a week
+of baseline reads what half a day does. The scoring runs in numpy, one series at a time.
 """
 
 from __future__ import annotations
@@ -21,7 +23,7 @@ from console.history.results import Change, QueryResult
 from console.history.rows import db_error
 
 
-def what_changed_query(history: Reads, p: dict[str, Any]) -> QueryResult:
+def what_changed_query(history: Reads, p: dict[str, Any], measures: bool = True) -> QueryResult:
     q = QueryParams.from_params(p)
     statements: list[tuple[str, list[Any]]] = []
     with history.read() as cur:
@@ -111,40 +113,26 @@ def detect_changes(
     import numpy as np
 
     step = q.bucket or auto_step(q.window)
-    # series as a 64-bit hash and buckets as integers: no strings in the big aggregates
-    key = "hash(service, metric, coalesce(labels, ''))"
-    bucket = f"epoch_us(ts) // {int(step * 1_000_000)}"
-    wparams: list[Any] = [q.since, q.until]
-    wsvc = q.service_clause(wparams)
-    per_bucket = (
-        f"SELECT {key} AS k, {bucket} AS b, avg(value) AS v FROM samples "
-        f"WHERE ts >= ? AND ts < ?{wsvc} GROUP BY ALL"
-    )
-    win_sql = per_bucket + " ORDER BY k, b"
-    names_sql = (
-        f"SELECT {key} AS k, service, metric, coalesce(labels, '') FROM samples "
-        f"WHERE ts >= ? AND ts < ?{wsvc} GROUP BY ALL"
-    )
-    # the baseline's spread from at most ~2,880 of its buckets per series (every n-th one):
-    # a week of 1-minute buckets for hundreds of series in one aggregate costs hundreds of MiB
     step_us = int(step * 1_000_000)
-    stride = max(1, math.ceil(q.baseline / step / 2880))
-    params: list[Any] = [q.baseline_since, q.since, *wparams[2:]]
+    wsvc_params: list[Any] = []
+    wsvc = q.service_clause(wsvc_params)
+    window = _slices(q.since, q.until, step_us, WINDOW_SLICE_BUCKETS)
+    baseline = _baseline_slices(q.baseline_since, q.since, step_us)
+    base_sql, base_params = _union(baseline, step_us, wsvc, wsvc_params)
     base_sql = (
-        "SELECT k, median(v) AS med, mad(v) AS mad, stddev_pop(v) AS sd, count(*) AS n FROM ("
-        f"SELECT {key} AS k, {bucket} AS b, avg(value) AS v FROM samples WHERE ts >= ? AND ts < ?{wsvc}"
-        + (f" AND (epoch_us(ts) // {step_us}) % {stride} = 0" if stride > 1 else "")
-        + " GROUP BY ALL) GROUP BY k"
+        "SELECT k, median(v) AS med, mad(v) AS mad, stddev_pop(v) AS sd, count(*) AS n "
+        f"FROM ({base_sql}) GROUP BY k"
     )
+    win_sql, win_params = _union(window, step_us, wsvc, wsvc_params)
+    win_sql += " ORDER BY k, b"
     try:
-        statements.append((base_sql, params))
-        baseline = {r[0]: r[1:] for r in cur.execute(base_sql, params).fetchall()}
-        statements.append((win_sql, wparams))
-        win = cur.execute(win_sql, wparams).fetchnumpy()
-        statements.append((names_sql, wparams))
-        names = {r[0]: (r[1], r[2], r[3]) for r in cur.execute(names_sql, wparams).fetchall()}
+        statements.append((base_sql, base_params))
+        base_rows = cur.execute(*statements[-1]).fetchall() if baseline else []
+        statements.append((win_sql, win_params))
+        win = cur.execute(*statements[-1]).fetchnumpy()
     except Exception as exc:
         raise db_error(exc, "what changed") from None
+    baseline_stats = {r[0]: r[1:] for r in base_rows}
     n = len(win["b"])
     if n == 0:
         return [], step
@@ -160,11 +148,10 @@ def detect_changes(
     ends = np.append(starts[1:], n)
     k = max(3, round(300 / step)) if step <= 300 else 3
     half = k // 2
-    changes: list[Change] = []
+    found: list[tuple[Any, ...]] = []
     for s, e in zip(starts, ends, strict=True):
-        base = baseline.get(int(k_a[s]))
-        series = names.get(int(k_a[s]))
-        if base is None or series is None:
+        base = baseline_stats.get(int(k_a[s]))
+        if base is None:
             continue
         med, mad, sd, nb = base
         if med is None or nb < 30:
@@ -215,6 +202,13 @@ def detect_changes(
         seg = vals[first : last + 1]
         peak_value = float(seg[np.argmax(sign * seg)])
         mean = float(seg.mean())
+        found.append((int(k_a[s]), peak_z, sign, times, first, last, m, med, peak_value, mean))
+    names = _series_names(cur, q, wsvc, wsvc_params, found, step_us, statements)
+    changes: list[Change] = []
+    for key, peak_z, sign, times, first, last, m, med, peak_value, mean in found:
+        series = names.get(key)
+        if series is None:
+            continue
         ended = None if last + 1 >= m else _to_dt(times[last + 1])
         changes.append(
             Change(
@@ -233,6 +227,102 @@ def detect_changes(
         )
     changes.sort(key=lambda c: (-c.score, c.started))
     return changes[: q.limit], step
+
+
+WINDOW_SLICE_BUCKETS = 120
+"""Buckets of one series per aggregate: each slice of the window is its own small GROUP BY (a
+day of 1-minute buckets over hundreds of series in one hash table costs ~100 MiB)."""
+BASELINE_BUCKETS = 720
+"""At most this many buckets per series describe the baseline (median, MAD): beyond, slices
+spread evenly over it, each read alone (the file is in time order, so a slice reads only its
+own row groups)."""
+BASELINE_SLICES = 12
+
+
+def _slices(lo: datetime, hi: datetime, step_us: int, per_slice: int) -> list[tuple[Any, Any]]:
+    """[lo, hi) cut at bucket boundaries into slices of at most `per_slice` buckets."""
+    a, b = _epoch_us(lo), _epoch_us(hi)
+    out = []
+    start = a
+    while start < b:
+        end = min(b, (start // step_us + per_slice) * step_us)
+        out.append((_from_us(start), _from_us(end)))
+        start = end
+    return out
+
+
+def _baseline_slices(lo: datetime, hi: datetime, step_us: int) -> list[tuple[Any, Any]]:
+    """The whole baseline when it is short; else BASELINE_SLICES slices spread evenly over it,
+    BASELINE_BUCKETS buckets in all (at 1-minute buckets: a 1-hour slice every ~13 h of a week)."""
+    a, b = _epoch_us(lo), _epoch_us(hi)
+    buckets = (b - a) // step_us
+    if buckets <= BASELINE_BUCKETS:
+        return _slices(lo, hi, step_us, WINDOW_SLICE_BUCKETS)
+    length = BASELINE_BUCKETS // BASELINE_SLICES
+    gap = (buckets - length) / (BASELINE_SLICES - 1)
+    out = []
+    for i in range(BASELINE_SLICES):
+        start = (a // step_us + round(i * gap)) * step_us
+        out.append((_from_us(max(start, a)), _from_us(min(start + length * step_us, b))))
+    return out
+
+
+def _union(
+    slices: list[tuple[Any, Any]], step_us: int, svc: str, svc_params: list[Any]
+) -> tuple[str, list[Any]]:
+    """One grouped SELECT of (series key, bucket, mean) per slice, as a UNION ALL."""
+    # series as a 64-bit hash and buckets as integers: no strings in the aggregates
+    part = (
+        f"SELECT {_KEY} AS k, epoch_us(ts) // {step_us} AS b, avg(value) AS v FROM samples "
+        f"WHERE ts >= ? AND ts < ?{svc} GROUP BY ALL"
+    )
+    params: list[Any] = []
+    for lo, hi in slices:
+        params += [lo, hi, *svc_params]
+    sql = " UNION ALL ".join(f"({part})" for _ in slices) or (
+        "SELECT NULL::UBIGINT AS k, NULL::BIGINT AS b, NULL::DOUBLE AS v WHERE false"
+    )
+    return sql, params
+
+
+_KEY = "hash(service, metric, coalesce(labels, ''))"
+
+
+def _series_names(
+    cur: Any,
+    q: QueryParams,
+    svc: str,
+    svc_params: list[Any],
+    found: list[tuple[Any, ...]],
+    step_us: int,
+    statements: list[tuple[str, list[Any]]],
+) -> dict[int, tuple[str, str, str]]:
+    """(service, metric, labels) of the series that changed (none changed: no query).
+
+    Every change's first bucket has a sample of its series, so the names are read from the
+    span of those buckets, not the whole window."""
+    if not found:
+        return {}
+    firsts = [_to_dt(times[first]) for _k, _z, _s, times, first, *_ in found]
+    lo, hi = min(firsts), max(firsts) + timedelta(microseconds=step_us)
+    sql = (
+        f"SELECT DISTINCT {_KEY} AS k, service, metric, coalesce(labels, '') FROM samples "
+        f"WHERE ts >= ? AND ts < ?{svc} AND {_KEY} IN (SELECT unnest(?::UBIGINT[]))"
+    )
+    params = [lo, hi, *svc_params, [f[0] for f in found]]
+    statements.append((sql, params))
+    try:
+        return {r[0]: (r[1], r[2], r[3]) for r in cur.execute(sql, params).fetchall()}
+    except Exception as exc:
+        raise db_error(exc, "what changed") from None
+
+
+def _epoch_us(t: datetime) -> int:
+    return (t - datetime(1970, 1, 1)) // timedelta(microseconds=1)
+
+
+def _from_us(us: int) -> datetime:
+    return datetime(1970, 1, 1) + timedelta(microseconds=us)
 
 
 def _to_dt(t: Any) -> datetime:

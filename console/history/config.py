@@ -22,7 +22,7 @@ from console.history.schema import DB_NAME
 
 def default_db_path(site: Any = None) -> Path:
     """history.db from the config, else $FIXMAP_HOME, the config's data_dir, the user data dir."""
-    if site is not None:
+    if _has_file(site):
         spec = site.config.history
         if spec.db is not None:
             return site.resolve(Path(spec.db))
@@ -31,11 +31,33 @@ def default_db_path(site: Any = None) -> Path:
     return data_dir() / DB_NAME
 
 
+def _has_file(site: Any) -> bool:
+    """A site with a config file: its [history] settings count. With none, the defaults do
+    (and validating an empty config would import pydantic for nothing)."""
+    return site is not None and getattr(site, "path", None) is not None
+
+
+_in_worker_process = False
+
+
+def run_in_worker_process(on: bool = True) -> bool:
+    """From now on `history_for` hands out histories that run in a worker process (the
+    console: its memory stays its own). Returns the previous setting."""
+    global _in_worker_process
+    before, _in_worker_process = _in_worker_process, on
+    return before
+
+
 def history_for(site: Any = None, **kwargs: Any) -> History:
-    """The History a site config points at (its lock timeout included)."""
-    if site is not None:
+    """The History a site config points at (its lock timeout included); a WorkerHistory with
+    the same methods after `run_in_worker_process()`."""
+    if _has_file(site):
         kwargs.setdefault("lock_timeout", site.config.history.lock_timeout)
         kwargs.setdefault("memory_limit", site.config.history.memory_limit)
+    if _in_worker_process:
+        from console.history.worker import WorkerHistory
+
+        return WorkerHistory(default_db_path(site), **kwargs)  # type: ignore[return-value]
     return History(default_db_path(site), **kwargs)
 
 

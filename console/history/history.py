@@ -56,6 +56,7 @@ class History:
         max_rows: int = MAX_ROWS,
         linger: float = 1.0,
         memory_limit: str | None = "128MB",
+        threads: int | None = None,
     ) -> None:
         self.path = Path(db_path).expanduser()
         self.lock_timeout = lock_timeout
@@ -64,6 +65,7 @@ class History:
         self._store = store_for(self.path)
         self._store.linger = linger
         self._store.memory_limit = memory_limit
+        self._store.threads = threads
         self._active: set[Any] = set()
         self._active_lock = threading.Lock()
         self._generation = 0
@@ -349,9 +351,14 @@ class History:
             truncated=truncated,
         )
 
-    def named(self, name: str, **params: Any) -> QueryResult:
+    def named(self, name: str, *, measures: bool = True, **params: Any) -> QueryResult:
         """Run a named query (latency_percentiles, window_vs_baseline, error_rates,
-        quality_trend, cache_hit_ratio, what_changed) with validated parameters."""
+        quality_trend, cache_hit_ratio, what_changed) with validated parameters.
+
+        `measures`: also work out the gate measures (p95_uplift, error_rate, ...: a second
+        statement over the window and its baseline); without them a query costs what its SQL
+        does. window_vs_baseline and what_changed have theirs either way.
+        """
         spec = NAMED_QUERIES.get(name)
         if spec is None:
             guess = closest(name, NAMED_QUERIES)
@@ -370,7 +377,7 @@ class History:
             )
         resolved = resolve_params(spec, params)
         t0 = time.perf_counter()
-        result = spec.run(self, resolved)
+        result = spec.run(self, resolved, measures)
         result.elapsed_ms = (time.perf_counter() - t0) * 1000
         result.name = spec.name
         result.title = result.title or spec.title

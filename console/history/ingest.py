@@ -155,8 +155,9 @@ def _reader(path: Path, kind: str, types: dict[str, str] | None = None) -> str:
 def _file_select(
     conn: Any, path: Path, kind: str, service: str | None
 ) -> tuple[str, dict[str, tuple[str, str]]]:
-    """The SELECT mapping a file's columns onto samples, and the columns it chose per role
-    (role -> (column, type)); or a HistoryError naming what is wrong."""
+    """'(columns) SELECT ...' mapping a file's columns onto samples (labels only when the file
+    has any), and the columns it chose per role (role -> (column, type)); or a HistoryError
+    naming what is wrong."""
     file = str(path)
     try:
         described = conn.execute(f"DESCRIBE SELECT * FROM {_reader(path, kind)}").fetchall()
@@ -210,7 +211,11 @@ def _file_select(
 
     ts_name, ts_type = chosen["ts"]
     ts_col = ident(ts_name)
-    if ts_type.startswith("TIMESTAMP") or ts_type == "DATE":
+    # timezone('UTC', ...) rather than a cast: a cast from TIMESTAMPTZ into a column list
+    # drops the offset in DuckDB 2.0 (and would depend on the session's time zone anyway)
+    if ts_type in ("TIMESTAMP WITH TIME ZONE", "TIMESTAMPTZ"):
+        ts_expr = f"timezone('UTC', {ts_col})"
+    elif ts_type.startswith("TIMESTAMP") or ts_type == "DATE":
         ts_expr = f"CAST({ts_col} AS TIMESTAMP)"
     elif ts_type.startswith(NUMERIC_TYPES):
         # epoch seconds, milliseconds, microseconds or nanoseconds, by magnitude
@@ -220,7 +225,7 @@ def _file_select(
             f"ELSE {ts_col} * 1000000 END AS BIGINT))"
         )
     elif ts_type == "VARCHAR":
-        ts_expr = f"CAST(CAST({ts_col} AS TIMESTAMPTZ) AS TIMESTAMP)"
+        ts_expr = f"timezone('UTC', CAST({ts_col} AS TIMESTAMPTZ))"
     else:
         raise HistoryError(
             f"{file} cannot be ingested",
@@ -271,17 +276,18 @@ def _file_select(
         pairs = ", ".join(f"{sql_str(n)}, CAST({ident(n)} AS VARCHAR)" for n, _ in extras)
         label_parts.append(f"json_object({pairs})")
     if not label_parts:
-        labels_expr = "CAST(NULL AS VARCHAR)"
+        labels_expr = None  # nothing to write: the column's default NULL costs no writing
     elif len(label_parts) == 1:
         labels_expr = f"NULLIF(CAST({label_parts[0]} AS VARCHAR), '{{}}')"
     else:
         labels_expr = (
             f"NULLIF(CAST(json_merge_patch({label_parts[0]}, {label_parts[1]}) AS VARCHAR), '{{}}')"
         )
-    return (
-        f"SELECT {ts_expr}, {service_expr}, {metric_expr}, {value_expr}, {labels_expr} "
-        f"FROM {_reader(path, kind, forced)}"
-    ), chosen
+    columns = "ts, service, metric, value" + (", labels" if labels_expr else "")
+    exprs = [ts_expr, service_expr, metric_expr, value_expr] + (
+        [labels_expr] if labels_expr else []
+    )
+    return (f"({columns}) SELECT {', '.join(exprs)} FROM {_reader(path, kind, forced)}"), chosen
 
 
 def _insert_error(

@@ -2,9 +2,9 @@
 
 latency_percentiles, window_vs_baseline, error_rates, quality_trend, cache_hit_ratio and
 what_changed (console.history.changes). Each is a few statements over `samples` that answers
-with rows to show, a chart shape, and `measures`: the summary numbers a gate judges (p95_uplift,
-error_rate, ds_p95_drift, ...), always comparing the window with the baseline before it and, over
-several services, taking the worst. An empty answer says why: a misspelt metric or service is an
+with rows to show, a chart shape and, when asked (a gate reads them), `measures`: the summary
+numbers a gate judges (p95_uplift, error_rate, ds_p95_drift, ...), always comparing the window
+with the baseline before it and, over several services, taking the worst. An empty answer says why: a misspelt metric or service is an
 error with a suggestion; a quiet window is a note saying when the latest sample was.
 """
 
@@ -210,6 +210,7 @@ def _bucketed(
     series: list[str],
     unit: str | None,
     name: str,
+    measures: bool,
 ) -> QueryResult:
     """Shared shape of the per-bucket named queries: one row per bucket (and service)."""
     params: list[Any] = [list(metrics), q.since, q.until]
@@ -227,6 +228,7 @@ def _bucketed(
         metrics,
         sql,
         params,
+        with_stats=measures,
         time_column="bucket",
         series_columns=series,
         group_column="service" if by_service else None,
@@ -237,7 +239,7 @@ def _bucketed(
     return result
 
 
-def _q_latency_percentiles(history: Reads, p: dict[str, Any]) -> QueryResult:
+def _q_latency_percentiles(history: Reads, p: dict[str, Any], measures: bool) -> QueryResult:
     q, metric = _one_metric(p)
     if q.bucket is None:
         return _latency_by_service(history, q, metric)
@@ -258,6 +260,7 @@ def _q_latency_percentiles(history: Reads, p: dict[str, Any]) -> QueryResult:
         [metric],
         sql,
         params,
+        with_stats=measures,
         time_column="bucket",
         series_columns=["p50", "p95", "p99"],
         group_column="service" if by_service else None,
@@ -294,7 +297,7 @@ def _latency_by_service(history: Reads, q: QueryParams, metric: str) -> QueryRes
     return result
 
 
-def _q_window_vs_baseline(history: Reads, p: dict[str, Any]) -> QueryResult:
+def _q_window_vs_baseline(history: Reads, p: dict[str, Any], measures: bool) -> QueryResult:
     q, metric = _one_metric(p)
     statements: list[tuple[str, list[Any]]] = []
     with history.read() as cur:
@@ -334,7 +337,7 @@ def _q_window_vs_baseline(history: Reads, p: dict[str, Any]) -> QueryResult:
     )
 
 
-def _q_error_rates(history: Reads, p: dict[str, Any]) -> QueryResult:
+def _q_error_rates(history: Reads, p: dict[str, Any], measures: bool) -> QueryResult:
     q = QueryParams.from_params(p)
     metrics = ["error_rate", "rate_5xx", "rate_429"]
     select = ", ".join(f"avg(value) FILTER (WHERE metric = '{m}') AS {m}" for m in metrics)
@@ -347,13 +350,14 @@ def _q_error_rates(history: Reads, p: dict[str, Any]) -> QueryResult:
         metrics,
         "ratio",
         "error_rates",
+        measures,
     )
 
 
 _QUALITY = ("delta_s", "coverage", "lambda_flip_rate")
 
 
-def _q_quality_trend(history: Reads, p: dict[str, Any]) -> QueryResult:
+def _q_quality_trend(history: Reads, p: dict[str, Any], measures: bool) -> QueryResult:
     q = QueryParams.from_params(p)
     metrics = [q.metric] if q.metric else list(_QUALITY)
     parts: list[str] = []
@@ -375,10 +379,11 @@ def _q_quality_trend(history: Reads, p: dict[str, Any]) -> QueryResult:
         series,
         None,
         "quality_trend",
+        measures,
     )
 
 
-def _q_cache_hit_ratio(history: Reads, p: dict[str, Any]) -> QueryResult:
+def _q_cache_hit_ratio(history: Reads, p: dict[str, Any], measures: bool) -> QueryResult:
     q = QueryParams.from_params(p)
     return _bucketed(
         history,
@@ -389,6 +394,7 @@ def _q_cache_hit_ratio(history: Reads, p: dict[str, Any]) -> QueryResult:
         ["cache_hit_ratio"],
         "ratio",
         "cache_hit_ratio",
+        measures,
     )
 
 

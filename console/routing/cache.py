@@ -1,5 +1,7 @@
 """Routing with a warm cache: the router index is rebuilt only when a playbook file or the
-router's own code or lexicon changes.
+router's own code or lexicon changes. The install step builds it (`make` calls
+`warm()`); otherwise the first run does, and every later process, the console's
+included, reads it instead of building its own.
 
 The state is JSON in the data dir's cache/ (numpy arrays as hex), one file named by the
 fingerprint; a corrupt or unreadable cache file is rebuilt, and a cache that cannot be written
@@ -35,24 +37,49 @@ def fingerprint(dirs: list[Path], sources: list[Path] | None = None) -> str:
     return h.hexdigest()[:16]
 
 
-def get_router(site: Site):
-    """The router over bundled + team playbooks, from the cache when nothing changed."""
+def _cache_file(site: Site) -> Path:
+    return _cache_dir() / f"router-{fingerprint([bundled_dir(), *site.playbook_dirs])}.json"
+
+
+def cached_router(site: Site):
+    """The router from the warm cache, or None when it is cold (or unreadable)."""
     from console.routing.router import Router
 
-    dirs = [bundled_dir(), *site.playbook_dirs]
-    cache = _cache_dir() / f"router-{fingerprint(dirs)}.json"
+    cache = _cache_file(site)
     if cache.is_file():
         try:
             return Router.from_state(_read_state(cache))
         except Exception:  # a corrupt cache is rebuilt, never fatal
             cache.unlink(missing_ok=True)
-    from console.playbooks import load_catalog
+    return None
 
-    catalog = load_catalog(site.playbook_dirs)
-    router = Router.from_playbooks(catalog)
-    with contextlib.suppress(OSError):  # a read-only data dir only costs the cache
-        _write_state(cache, router.to_state())
+
+def save_router(site: Site, router) -> None:
+    """Keep the router in the cache for the next process (a read-only data dir: skipped)."""
+    with contextlib.suppress(OSError):
+        _write_state(_cache_file(site), router.to_state())
+
+
+def get_router(site: Site):
+    """The router over bundled + team playbooks, from the cache when nothing changed."""
+    router = cached_router(site)
+    if router is None:
+        from console.playbooks import load_catalog
+        from console.routing.router import Router
+
+        router = Router.from_playbooks(load_catalog(site.playbook_dirs))
+        save_router(site, router)
     return router
+
+
+def warm() -> Path:
+    """Build the cache of the bundled playbooks' router now (the install step runs this, so
+    the first console and `fixmap route` start warm); returns the cache file."""
+    from console.site import Site
+
+    site = Site()
+    get_router(site)
+    return _cache_file(site)
 
 
 def route_query(site: Site, query: str, top: int = 5):

@@ -96,6 +96,9 @@ class Site:
     def playbook_dirs(self) -> list[Path]:
         if self.path is None and not self.raw.get("playbook_dirs"):
             return []
+        raw = self.raw.get("playbook_dirs", [])
+        if self._config is None and isinstance(raw, list) and all(isinstance(p, str) for p in raw):
+            return [self.resolve(p) for p in raw]  # a known-good file: no pydantic for this
         return [self.resolve(p) for p in self.config.playbook_dirs]
 
 
