@@ -252,7 +252,7 @@ Type into the box and press **Enter**:
         self.range = (result.since, result.until)
         self._table(result)
         self._deliver(result, None)
-        self.app.timeline(lambda inc: inc.record_query(result))
+        self.app.timeline(lambda inc: inc.recorder.query(result))
 
     def on_series_charted(self, message: SeriesCharted) -> None:
         if message.request != self.running:

@@ -67,3 +67,24 @@ async def test_what_changed_in_the_past_lists_and_charts_the_rows_of_its_table(t
             assert table.row_count == 2 and screen.changes == expected  # the list stays
             assert "✗" not in str(screen.query_one("#history-title").content)
     close_all()
+
+
+async def test_a_query_run_on_the_screen_lands_on_the_open_incident(tmp_path, fixmap_home):
+    from console import incident
+
+    db = tmp_path / "history.duckdb"
+    seed_demo_history(db, "demo")
+    cfg = tmp_path / "fixmap.toml"
+    cfg.write_text(f'[site]\nname = "test-site"\n[history]\ndb = "{db}"\n', encoding="utf-8")
+    opened = incident.open_incident("latency climbing")
+    app = FixmapApp(load_config(cfg))
+    async with app.run_test(size=(100, 30)) as pilot:
+        await pilot.app.workers.wait_for_complete()
+        screen = HistoryScreen("error_rates window=1h")
+        app.push_screen(screen)
+        await until(
+            pilot,
+            lambda: any(e.kind == "query" for e in incident.load_incident(opened.id).events),
+            "the query on the timeline",
+        )
+    close_all()
