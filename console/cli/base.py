@@ -90,6 +90,7 @@ class MainGroup(FixmapGroup):
         "demo": "console.cli.demo",
         "step": "console.cli.step",
         "walk": "console.cli.step",
+        "watch": "console.cli.watch",
     }
 
 

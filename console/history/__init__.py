@@ -1,6 +1,6 @@
 """Metric history: a local DuckDB of samples, probe results and events, fed by ingest (CSV,
-Parquet, a Prometheus-compatible API) and by every probe run; named queries, ad-hoc read-only
-SQL and "what changed" over it.
+Parquet, a Prometheus-compatible API), by the live sampler (the site's /metrics and PromQL, every
+interval) and by every probe run; named queries, ad-hoc read-only SQL and "what changed" over it.
 
 DuckDB loads when a History is first used, never at import.
 """
@@ -20,6 +20,7 @@ from console.history.results import (
     QueryResult,
     jsonable,
 )
+from console.history.sampler import Sampler, SamplingRound, sampling_sources
 from console.history.schema import EVENT_KINDS, KNOWN_METRICS
 from console.history.seed import DemoIncident, seed_demo_history
 from console.history.store import close_all
@@ -39,6 +40,8 @@ __all__ = [
     "NamedQuery",
     "QueryCancelled",
     "QueryResult",
+    "Sampler",
+    "SamplingRound",
     "close_all",
     "default_db_path",
     "fetch_prometheus",
@@ -47,6 +50,7 @@ __all__ = [
     "jsonable",
     "named_queries",
     "parse_time",
+    "sampling_sources",
     "seconds",
     "seed_demo_history",
     "utcnow",
