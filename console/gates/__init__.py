@@ -13,7 +13,7 @@ from console.gates.results import (
     format_value,
     overall,
 )
-from console.gates.run import run_gate_set
+from console.gates.run import measure_targets, run_gate_set
 from console.gates.spec import (
     DEFAULT_SET,
     GateError,
@@ -23,6 +23,7 @@ from console.gates.spec import (
     get_set,
     require_site,
 )
+from console.gates.watch import watch_gate_set
 
 __all__ = [
     "DEFAULT_SET",
@@ -36,7 +37,9 @@ __all__ = [
     "format_value",
     "gate_sets",
     "get_set",
+    "measure_targets",
     "overall",
     "require_site",
     "run_gate_set",
+    "watch_gate_set",
 ]

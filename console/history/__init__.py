@@ -7,7 +7,7 @@ DuckDB loads when a History is first used, never at import.
 
 from console.history.config import default_db_path, history_for, ingest_sources
 from console.history.history import History
-from console.history.prometheus import fetch_prometheus
+from console.history.prometheus import fetch_prometheus, query_instant
 from console.history.queries import NAMED_QUERIES, named_queries
 from console.history.results import (
     Change,
@@ -50,6 +50,7 @@ __all__ = [
     "jsonable",
     "named_queries",
     "parse_time",
+    "query_instant",
     "sampling_sources",
     "seconds",
     "seed_demo_history",
