@@ -56,6 +56,8 @@ class FixmapApp(App[int]):
         """One Progress per playbook, shared by every walkthrough showing it."""
         self.running_steps: set[tuple[str, str]] = set()
         self.live_output: dict[tuple[str, str], list[str]] = {}
+        self.sampler: Any = None
+        """The live sampler (console.history.Sampler) while the site config names sources."""
 
     def get_default_screen(self):
         from screens.triage import TriageScreen
@@ -78,6 +80,25 @@ class FixmapApp(App[int]):
             exit_on_error=False,
             description="load playbooks and router",
         )
+        self.run_worker(
+            self._start_sampler,
+            thread=True,
+            group="sampler",
+            exit_on_error=False,
+            description="start the live sampler",
+        )
+
+    def _start_sampler(self) -> None:
+        """The site's [history.sampling] sources into its history, on the sampler's own thread
+        (another fixmap already sampling the same history: this one only reads)."""
+        from console.history import Sampler, sampling_sources
+
+        if sampling_sources(self.site):
+            self.sampler = Sampler(self.site).start()
+
+    def on_unmount(self) -> None:
+        if self.sampler is not None:
+            self.sampler.stop(timeout=2.0)
 
     # ------------------------------------------------------------ site state
 

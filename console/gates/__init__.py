@@ -10,6 +10,7 @@ from console.gates.results import (
     VERDICTS,
     GateRun,
     TargetResult,
+    age_text,
     format_value,
     overall,
 )
@@ -34,6 +35,7 @@ __all__ = [
     "GateSetSpec",
     "TargetResult",
     "TargetSpec",
+    "age_text",
     "format_value",
     "gate_sets",
     "get_set",

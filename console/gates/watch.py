@@ -57,10 +57,17 @@ class _Watch:
 
     def add(self, r: TargetResult) -> dict[str, Any]:
         n = len(self.measurements) + 1
+        by_samples = r.detail.get("decided_by") == "samples" and not r.detail.get("stale")
+        own = r.status
+        if by_samples:  # what the values said, before this run's tolerance
+            c = r.counts
+            own = "fail" if c.get("fail") else "pass"
+            if own == "pass" and c.get("inconclusive", 0) + c.get("empty", 0):
+                own = "inconclusive"
         m = {
             "n": n,
             "at": datetime.now(UTC).isoformat(timespec="seconds"),
-            "status": r.status,
+            "status": own,
             "value": r.to_json()["value"],
             "reason": r.reason,
             "age_s": None if r.age_s is None else round(r.age_s, 1),
@@ -72,8 +79,8 @@ class _Watch:
         else:
             self.errors_in_a_row = 0
             self.measured += 1
-            self.passed += r.status == "pass"
-            if r.detail.get("decided_by") == "samples" and not r.detail.get("stale"):
+            self.passed += own == "pass"
+            if by_samples:
                 self.failed += r.counts.get("fail", 0)
                 self.unsure += r.counts.get("inconclusive", 0) + r.counts.get("empty", 0)
             else:
