@@ -80,8 +80,10 @@ class TargetResult:
 
 
 def age_text(seconds: float) -> str:
-    """An age as an engineer says it: '40 s', '13 min', '5 h', '3 d'."""
+    """An age as an engineer says it: '5.4 s', '40 s', '13 min', '5 h', '3 d'."""
     s = max(0.0, float(seconds))
+    if s < 10:
+        return f"{s:.1f} s"
     if s < 90:
         return f"{s:.0f} s"
     if s < 90 * 60:

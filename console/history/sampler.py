@@ -306,6 +306,8 @@ class Sampler:
         )
         if (end - start).total_seconds() < src.step:
             return 0
+        # the API is asked in whole milliseconds: the range it answers starts at this one
+        start = start.replace(microsecond=start.microsecond // 1000 * 1000)
         headers = auth_headers(dict(src.headers), src.token_secret)
         report, batch = fetch_samples(
             src.url,
