@@ -37,6 +37,8 @@ class GateDone(Message):
 class GateMeasured(Message):
     """One measurement of a watched run: the target's result so far."""
 
+    bubble = False
+
     def __init__(self, token: int, name: str, measurement: dict, result: Any) -> None:
         super().__init__()
         self.token = token

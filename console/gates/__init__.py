@@ -1,8 +1,10 @@
 """Gates: go / no-go on the seed's acceptance targets (readiness, canary, hard_stop, recovery
 and a site's own sets), each target judged from a probe or the metric history.
 
-spec (the sets: built-ins plus the site's [gates] tables) -> sources (a target's values) ->
-judge (its verdict and reason) -> results (the run's verdict); run ties them together.
+spec (the sets: built-ins plus the site's [gates] tables) -> sources (a target's values: a
+probe, the history, or Prometheus asked at decision time) -> judge (its verdict and reason) ->
+results (the run's verdict, each target's newest data point and its age); run ties them
+together for one measurement, watch repeats measurements with Argo Rollouts' semantics.
 """
 
 from console.gates.results import (

@@ -1,5 +1,9 @@
 """A gate run: one gate set judged against the live site and its metric history.
 
+Every target says when its newest data point was taken and how old it was; a history or
+Prometheus target whose newest point is older than its max_age is inconclusive (never a pass,
+nor a fail): a verdict is about the service now.
+
 The probes the set's targets read run once, together (a slow target costs its timeout, not the
 run's); each named history query runs once per parameters; then every enabled target is
 judged. A target never takes the run down: a source that breaks, or a target that crashes, is
