@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import threading
 import time
@@ -63,8 +64,24 @@ class FixmapApp(App[int]):
         """One Progress per playbook, shared by every walkthrough showing it."""
         self.running_steps: set[tuple[str, str]] = set()
         self.live_output: dict[tuple[str, str], list[str]] = {}
+        self.sampler: Any = None
+        """The child `fixmap watch` sampling the site while its config names sources."""
+
+    @property
+    def sampling(self) -> bool:
+        """This console's sampler child is running."""
+        return self.sampler is not None and self.sampler.poll() is None
 
     def on_unmount(self) -> None:
+        if self.sampler is not None:
+            import subprocess
+
+            with contextlib.suppress(OSError):
+                self.sampler.stdin.close()  # the child stops on EOF
+            try:
+                self.sampler.wait(timeout=3.0)
+            except subprocess.TimeoutExpired:
+                self.sampler.kill()
         if self._history_worker_before is not None:
             from console.history import run_in_worker_process, stop_worker
 
@@ -92,6 +109,47 @@ class FixmapApp(App[int]):
             exit_on_error=False,
             description="load playbooks and router",
         )
+        self.run_worker(
+            self._start_sampler,
+            thread=True,
+            group="sampler",
+            exit_on_error=False,
+            description="start the live sampler",
+        )
+
+    def _start_sampler(self) -> None:
+        """The site's [history.sampling] sources into its history, in a child `fixmap watch`
+        (its own process: DuckDB stays out of the console's memory; it stops when the console
+        goes, even killed). Another fixmap already sampling the history: that child only reads."""
+        from console.history import sampling_sources
+
+        if self.site.path is None or not sampling_sources(self.site):
+            return
+        import subprocess
+        import sys
+
+        from console.core import data_dir
+
+        # its rounds, one line each, as `fixmap watch` prints them (this console's run only)
+        log = open(data_dir() / "sampler.log", "wb")  # noqa: SIM115 - the child owns it
+        try:
+            self.sampler = subprocess.Popen(
+                [
+                    sys.executable,
+                    "-m",
+                    "console",
+                    "--config",
+                    str(self.site.path),
+                    "watch",
+                    "--with-parent",
+                ],
+                stdin=subprocess.PIPE,
+                stdout=log,
+                stderr=log,
+                start_new_session=True,  # a Ctrl+C meant for the console is not the sampler's
+            )
+        finally:
+            log.close()
 
     # ------------------------------------------------------------ site state
 

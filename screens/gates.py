@@ -27,10 +27,24 @@ STATUS = {
 
 
 class GateDone(Message):
-    def __init__(self, run: Any, error: str | None) -> None:
+    def __init__(self, run: Any, error: str | None, token: int = 0) -> None:
         super().__init__()
         self.run = run
         self.error = error
+        self.token = token
+
+
+class GateMeasured(Message):
+    """One measurement of a watched run: the target's result so far."""
+
+    bubble = False
+
+    def __init__(self, token: int, name: str, measurement: dict, result: Any) -> None:
+        super().__init__()
+        self.token = token
+        self.name = name
+        self.measurement = measurement
+        self.result = result
 
 
 def verdict_text(run: Any) -> Text:
@@ -54,8 +68,13 @@ deploy pipeline:
 - `2` **canary** graduation and `3` **hard stop** (drift against a baseline window)
 - `4` **recovery** exit after a rollback
 
-Any **FAIL** → no-go. A target that could not be judged (`? incon.`: no data, NaN;
-`! error`: the probe or query broke) makes the verdict *inconclusive*, never a silent go.
+Any **FAIL** → no-go. A target that could not be judged (`? incon.`: no data, NaN, data
+older than its `max_age`; `! error`: the probe or query broke) makes the verdict
+*inconclusive*, never a silent go. Each target says how old its newest data point is.
+
+**w** watches the set: measurements repeat at each target's interval, `count` times, with its
+failure, inconclusive and error limits (as Argo Rollouts' analysis), until every target has a
+verdict, one fails, or 10 minutes pass; each measurement shows as it comes. **Esc** stops a watch.
 **Enter** or **r** re-runs · **c** the 60-second ship checklist · **Esc** back.
 """
 
@@ -65,9 +84,12 @@ Any **FAIL** → no-go. A target that could not be judged (`? incon.`: no data, 
         Binding("3", "run('hard_stop')", "Hard stop", id="gates.hard_stop"),
         Binding("4", "run('recovery')", "Recovery", id="gates.recovery"),
         Binding("r", "rerun", "Re-run", id="gates.rerun"),
+        Binding("w", "watch", "Watch", id="gates.watch"),
         Binding("c", "checklist", "Checklist", id="gates.checklist"),
-        Binding("escape", "app.pop_screen", "Back", id="gates.back"),
+        Binding("escape", "stop_or_back", "Stop/Back", id="gates.back"),
     ]
+
+    WATCH_TIMEOUT_S = 600.0
 
     def __init__(self, set_name: str = "readiness") -> None:
         super().__init__()
@@ -75,6 +97,12 @@ Any **FAIL** → no-go. A target that could not be judged (`? incon.`: no data, 
         self.running: str | None = None
         self.shown: Any = None
         """The run whose targets are in the table (a newer one may be running)."""
+        self.token = 0
+        """The run whose answers count: a late answer of an older run is dropped."""
+        self.stop_watch: Any = None
+        """Set to end the watched run in flight."""
+        self.measured: dict[str, Any] = {}
+        """A watched run's results so far, by target."""
 
     def compose(self) -> ComposeResult:
         yield SiteBar()
@@ -101,7 +129,7 @@ Any **FAIL** → no-go. A target that could not be judged (`? incon.`: no data, 
         self.action_run(self.set_name)
         table.focus()
 
-    def action_run(self, name: str) -> None:
+    def action_run(self, name: str, watch: bool = False) -> None:
         if self.app.site.path is None:
             return
         if self.running:
@@ -109,21 +137,40 @@ Any **FAIL** → no-go. A target that could not be judged (`? incon.`: no data, 
             return
         self.set_name = name
         self.running = name
+        self.token += 1
+        token = self.token
+        doing = "watching" if watch else "running"
         self.query_one("#gate-verdict", Label).update(
-            Text(f" … running the {name} gate set (probes and history queries)", style="italic")
+            Text(f" … {doing} the {name} gate set (probes and history queries)", style="italic")
         )
         site = self.app.site
+        import threading
+
+        stop = threading.Event()
+        self.stop_watch = stop if watch else None
+        self.measured = {}
+        if watch and (self.shown is None or self.shown.set != name):
+            self.query_one(DataTable).clear()
+            self.shown = None
+
+        def measured(tname: str, m: dict, so_far: Any) -> None:
+            self.post_message(GateMeasured(token, tname, m, so_far))
 
         def work() -> None:
             from console.core import FixmapError
-            from console.gates import run_gate_set
+            from console.gates import run_gate_set, watch_gate_set
 
             try:
-                run = run_gate_set(site, name)
+                if watch:
+                    run = watch_gate_set(
+                        site, name, timeout=self.WATCH_TIMEOUT_S, on_measurement=measured, stop=stop
+                    )
+                else:
+                    run = run_gate_set(site, name)
             except FixmapError as exc:
-                self.post_message(GateDone(None, exc.render()))
+                self.post_message(GateDone(None, exc.render(), token))
                 return
-            self.post_message(GateDone(run, None))
+            self.post_message(GateDone(run, None, token))
 
         self.run_worker(
             work,
@@ -137,8 +184,55 @@ Any **FAIL** → no-go. A target that could not be judged (`? incon.`: no data, 
     def action_rerun(self) -> None:
         self.action_run(self.set_name)
 
+    def action_watch(self) -> None:
+        self.action_run(self.set_name, watch=True)
+
+    def action_stop_or_back(self) -> None:
+        if self.stop_watch is not None and self.running:
+            self.stop_watch.set()
+            self.notify("stopping the watch after the measurement in flight", timeout=2)
+            return
+        self.app.pop_screen()
+
+    def on_unmount(self) -> None:
+        if self.stop_watch is not None:
+            self.stop_watch.set()
+
+    def on_gate_measured(self, message: GateMeasured) -> None:
+        if message.token != self.token:
+            return  # a measurement of a run that was replaced
+        self.measured[message.name] = message.result
+        m = message.measurement
+        r = message.result
+        table = self.query_one(DataTable)
+        label, style = STATUS.get(r.status, (r.status, ""))
+        reason = f"#{m['n']} {m['status']}: {m['reason']}"
+        if message.name in table.rows:
+            table.update_cell(message.name, "status", Text(label, style=style))
+            table.update_cell(message.name, "value", r.value_text())
+            table.update_cell(message.name, "reason", reason)
+        else:
+            table.add_row(
+                Text(r.name + (" (dry)" if r.dry_run else "")),
+                Text(label, style=style),
+                r.value_text(),
+                r.threshold or "—",
+                reason,
+                key=message.name,
+            )
+        self.query_one("#gate-verdict", Label).update(
+            Text(
+                f" … watching {self.running}: {message.name} measured ({m['n']}) · Esc stops",
+                style="italic",
+            )
+        )
+        self._detail()
+
     def on_gate_done(self, message: GateDone) -> None:
+        if message.token != self.token:
+            return  # a late answer of a run that was replaced
         self.running = None
+        self.stop_watch = None
         if message.error is not None:
             from console.core import redact
 
@@ -170,19 +264,23 @@ Any **FAIL** → no-go. A target that could not be judged (`? incon.`: no data, 
     def _detail(self) -> None:
         run = self.shown
         table = self.query_one(DataTable)
-        if run is None or not table.row_count:
+        if not table.row_count:
             return
         name = table.coordinate_to_cell_key(table.cursor_coordinate).row_key.value
-        t = next((t for t in run.targets if t.name == name), None)
+        shown = run.targets if run is not None else []
+        t = self.measured.get(name) or next((t for t in shown if t.name == name), None)
         if t is None:
             return
+        age = f" · newest {t.age_text()}" if t.age_s is not None else ""
         lines = [
             f"{t.label or t.name}: {t.status} — {t.reason}",
-            f"  source: {t.source} · samples: {t.samples}",
+            f"  source: {t.source} · samples: {t.samples}{age}",
         ]
         if t.counts:
             lines.append("  " + "  ".join(f"{k}={v}" for k, v in t.counts.items() if v))
-        for note in run.notes:
+        for m in t.measurements[-4:]:
+            lines.append(f"  #{m['n']} {m['at'][11:19]} {m['status']}: {m['reason']}")
+        for note in run.notes if run is not None else []:
             lines.append(f"  note: {note}")
         self.query_one("#gate-detail", Static).update("\n".join(lines))
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 import shlex
+import time
 from typing import Any
 
 from rich.text import Text
@@ -54,6 +55,16 @@ def parse_request(text: str) -> tuple[str, str, dict[str, str]]:
         k, v = word.split("=", 1)
         params[k.strip()] = v.strip()
     return "named", words[0], params
+
+
+FRESHNESS_S = 5.0
+"""How often the screen asks the history for its newest sample."""
+
+
+class Freshness(Message):
+    def __init__(self, newest: float | None) -> None:
+        super().__init__()
+        self.newest = newest
 
 
 class QueryDone(Message):
@@ -145,6 +156,7 @@ Type into the box and press **Enter**:
     def compose(self) -> ComposeResult:
         yield SiteBar()
         yield Label("History", id="history-title")
+        yield Label("", id="history-freshness")
         yield Input(
             placeholder="named query k=v … or SQL · Ctrl+N names · Ctrl+G what changed",
             id="history-input",
@@ -162,6 +174,54 @@ Type into the box and press **Enter**:
         request = self.initial or "what_changed window=24h baseline=7d"
         self.query_one(Input).value = request
         self.run_request(request)
+        self.newest: float | None = None
+        self._check_freshness()
+        self.set_interval(1.0, self._show_freshness)
+
+    # ------------------------------------------------------------ freshness
+
+    def _check_freshness(self) -> None:
+        """Ask the history for its newest sample in a worker; ask again after FRESHNESS_S."""
+        site = self.app.site
+
+        def work() -> None:
+            from console.history import history_for
+
+            try:
+                ts = history_for(site, lock_timeout=2.0).newest_sample()
+                newest = epoch(ts) if ts is not None else None
+            except Exception:  # busy or missing: the label keeps what it knew, the poll goes on
+                newest = self.newest
+            self.post_message(Freshness(newest))
+
+        self.run_worker(
+            work,
+            thread=True,
+            group="history-freshness",
+            exclusive=True,
+            exit_on_error=False,
+            description="newest sample",
+        )
+
+    def on_freshness(self, message: Freshness) -> None:
+        self.newest = message.newest
+        self._show_freshness()
+        if self.is_attached:
+            self.set_timer(FRESHNESS_S, self._check_freshness)
+
+    def _show_freshness(self) -> None:
+        from console.gates import age_text
+
+        label = self.query_one("#history-freshness", Label)
+        newest = getattr(self, "newest", None)
+        if newest is None:
+            label.update(Text("no samples yet", style="dim"))
+            return
+        age = time.time() - newest
+        live = " · sampling" if self.app.sampling else ""
+        stale = age > self.app.site.config.history.default_max_age()
+        style = "bold yellow" if stale else "dim"
+        label.update(Text(f"last sample {age_text(age)} ago{live}", style=style))
 
     # ------------------------------------------------------------ running
 
@@ -292,7 +352,11 @@ Type into the box and press **Enter**:
                 line[index[epoch(t)]] = v
             data[label] = line
         marks = [(epoch(e.ts), e.kind) for e in events]
-        chart.set_data(ChartData(times=times, series=data, events=marks, unit=result.unit or ""))
+        # the axis runs to the query's end (now, unless it asked for another time)
+        until = epoch(result.until) if result.until is not None else time.time()
+        chart.set_data(
+            ChartData(times=times, series=data, events=marks, unit=result.unit or "", until=until)
+        )
 
     def _table(self, result: Any) -> None:
         table = self.query_one(DataTable)

@@ -33,3 +33,11 @@ def isolated_env(tmp_path_factory, monkeypatch):
 @pytest.fixture
 def fixmap_home(isolated_env) -> Path:
     return isolated_env
+
+
+def without_sampling(text: str) -> str:
+    """The demo's site config as a site that does not sample: its history (the seeded week) is
+    judged with the 5-minute default max_age, not three sampling intervals."""
+    sampled = 'sources = ["demo_metrics"]'
+    assert sampled in text
+    return text.replace(sampled, "sources = []", 1)

@@ -13,7 +13,7 @@ import pytest
 from console.demo.service import DemoService
 from console.demo.site import site_config_toml
 from console.history import seed_demo_history
-from tests.conftest import FIXMAP
+from tests.conftest import FIXMAP, without_sampling
 
 TOKEN = "gate-cli-admin-token"
 
@@ -39,7 +39,7 @@ def demo():
 def config(folder: Path, svc: DemoService, extra: str = "", seed: bool = False) -> Path:
     folder.mkdir(parents=True, exist_ok=True)
     path = folder / "fixmap.toml"
-    path.write_text(site_config_toml(svc.url) + "\n" + extra)
+    path.write_text(without_sampling(site_config_toml(svc.url)) + "\n" + extra)
     if seed:
         seed_demo_history(folder / "history.duckdb", "demo")
     return path

@@ -26,6 +26,7 @@ from console.gates import (
 )
 from console.history import close_all, seed_demo_history
 from console.site import BUILTIN_SETS, load_config
+from tests.conftest import without_sampling
 
 TOKEN = "gates-test-admin-token"
 
@@ -45,7 +46,7 @@ def demo():
 
 def make_site(folder: Path, svc: DemoService, extra: str = "", seed: bool = True):
     folder.mkdir(parents=True, exist_ok=True)
-    text = site_config_toml(svc.url) + "\n" + extra
+    text = without_sampling(site_config_toml(svc.url)) + "\n" + extra
     path = folder / "fixmap.toml"
     path.write_text(text)
     if seed:
@@ -388,11 +389,12 @@ def test_each_bad_gate_table_is_its_own_problem(tmp_path, demo):
     lines = text.splitlines()
     a, b = lines.index("[gates.mine.a]") + 1, lines.index("[gates.mine.b]") + 1
     rendered = exc.value.render()
-    assert f"{path}:{a}: gates.mine.a: a new target needs a source (probe, query or sql), pass" in (
-        rendered
+    assert (
+        f"{path}:{a}: gates.mine.a: a new target needs a source (probe, query, sql or promql), pass"
+        in (rendered)
     )
     assert (
-        f"{path}:{b}: gates.mine.b: a new target needs a source (probe, query or sql), measure"
+        f"{path}:{b}: gates.mine.b: a new target needs a source (probe, query, sql or promql), measure"
         in (rendered)
     )
 

@@ -19,7 +19,7 @@ from console.gates import run_gate_set
 from console.history import seed_demo_history
 from console.incident import current_incident, load_incident
 from console.site import load_config
-from tests.conftest import FIXMAP
+from tests.conftest import FIXMAP, without_sampling
 
 CANARY = "canary-e2e-admin-token-Ux7Wq2mz"
 
@@ -41,6 +41,8 @@ def test_a_whole_incident_on_the_demo(tmp_path: Path, fixmap_home: Path, monkeyp
     monkeypatch.setenv(env_var(ADMIN_SECRET), CANARY)
     with DemoService([], admin_token=CANARY) as svc:
         config = write_site_config(tmp_path, svc.url)
+        # the seeded week, not sampled: judged with the unsampled 5-minute max_age
+        config.write_text(without_sampling(config.read_text()))
         seed_demo_history(tmp_path / "history.duckdb", "demo")
         cfg = str(config)
         site = load_config(config)

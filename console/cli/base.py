@@ -92,6 +92,7 @@ class MainGroup(FixmapGroup):
         "walk": "console.cli.step",
         "doctor": "console.cli.doctor",
         "config": "console.cli.config",
+        "watch": "console.cli.watch",
     }
 
     def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:

@@ -23,7 +23,21 @@ from console.cli.base import (
     help="Folder for the demo's site config and data.",
 )
 @click.option("--serve", is_flag=True, help="Serve the demo service only; no console.")
-def demo(faults: tuple[str, ...], folder: Path | None, serve: bool) -> None:
+@click.option(
+    "--traffic",
+    type=click.FloatRange(min=0),
+    default=3.0,
+    show_default=True,
+    help="Simulated users' requests per second (0: none).",
+)
+@click.option(
+    "--no-sampling",
+    is_flag=True,
+    help="With --serve: do not run the live sampler in this process (run 'fixmap watch').",
+)
+def demo(
+    faults: tuple[str, ...], folder: Path | None, serve: bool, traffic: float, no_sampling: bool
+) -> None:
     """Try fixmap on the embedded demo."""
     from console.demo import run_demo
 
@@ -32,4 +46,6 @@ def demo(faults: tuple[str, ...], folder: Path | None, serve: bool) -> None:
         folder=folder,
         serve=serve,
         open_console=lambda site: run_console(site, demo=True),
+        traffic=traffic,
+        sampling=not no_sampling,
     )

@@ -1,4 +1,8 @@
-"""`fixmap gate [SET] [--json]`: go / no-go for a deploy pipeline.
+"""`fixmap gate [SET] [--json] [--watch [--timeout 10m]]`: go / no-go for a deploy pipeline.
+
+--watch repeats measurements as Argo Rollouts' analysis does (each target's interval, count
+and limits: console/gates/watch.py) until every target has a verdict or the deadline, printing
+a line per measurement on stderr.
 
 Exit 0 go, 1 no-go, 2 could not evaluate (inconclusive, a bad config, no site config, an unknown
 set). With --json, one object on stdout: {"set", "verdict", "targets": [{"name", "status",
@@ -109,6 +113,19 @@ def _list_sets(site, as_json: bool) -> None:
     is_flag=True,
     help="Do not store the results in the history or on the current incident.",
 )
+@click.option(
+    "--watch",
+    is_flag=True,
+    help="Repeat measurements (each target's interval and count) until a verdict or --timeout.",
+)
+@click.option(
+    "--timeout",
+    "timeout",
+    metavar="DURATION",
+    default="10m",
+    show_default=True,
+    help="With --watch: the deadline; targets still measuring then are inconclusive.",
+)
 @config_option
 @click.pass_context
 def gate(
@@ -118,12 +135,20 @@ def gate(
     list_sets: bool,
     checklist: bool,
     no_record: bool,
+    watch: bool,
+    timeout: str,
     config_path: Path | None,
 ) -> None:
     """Run a gate set (readiness by default; canary, hard_stop, recovery) and say go or no-go.
 
     Exit 0 go, 1 no-go, 2 could not evaluate (inconclusive, bad config, no site config).
     """
+    from console.core import parse_duration
+
+    try:
+        deadline = parse_duration(timeout)
+    except ValueError as exc:
+        raise click.BadParameter(str(exc), param_hint="--timeout") from None
     from console.gates import get_set, require_site, run_gate_set
 
     site = load(_config_from(ctx, config_path))
@@ -134,7 +159,10 @@ def gate(
     get_set(site, set_name)  # an unknown set is exit 2 before anything runs
     import httpx  # noqa: F401 - start-up cost, kept out of the run's wall time
 
-    run = run_gate_set(site, set_name, record=not no_record)
+    if watch:
+        run = _watch(site, set_name, deadline, not no_record)
+    else:
+        run = run_gate_set(site, set_name, record=not no_record)
     items = None
     if checklist:
         from console.exports import checklist_status
@@ -160,6 +188,36 @@ def gate(
         _echo(f"fixmap: {note}", err=True)
     _close_history()
     ctx.exit(run.exit_code)
+
+
+def _watch(site, set_name: str, deadline: float, record: bool):
+    """A watched run, a line on stderr per measurement; SIGINT/SIGTERM end it (inconclusive)."""
+    import signal
+    import threading
+    import time
+
+    from console.gates import watch_gate_set
+
+    stop = threading.Event()
+
+    def on_measurement(name: str, m: dict, so_far) -> None:
+        status = _STATUS_TEXT.get(m["status"], m["status"].upper())
+        age = f" [{so_far.age_text()}]" if so_far.age_s is not None else ""
+        line = f"{time.strftime('%H:%M:%S')} {name} #{m['n']} {status}: {m['reason']}{age}"
+        _echo(_cut(line, 200), err=True)
+
+    previous = signal.signal(signal.SIGTERM, lambda *_: stop.set())
+    try:
+        return watch_gate_set(
+            site,
+            set_name,
+            timeout=deadline,
+            record=record,
+            on_measurement=on_measurement,
+            stop=stop,
+        )
+    finally:
+        signal.signal(signal.SIGTERM, previous)
 
 
 def _close_history() -> None:

@@ -86,6 +86,29 @@ def delay_s(faults: Collection[str], n: int, hit: bool) -> float:
     return delay
 
 
+QUALITY_BASE = {"delta_s": 0.31, "coverage": 0.82, "lambda_flip_rate": 0.03}
+"""What the service's (simulated) online evaluator reports when nothing is wrong: the seeded
+week's levels (console/history/seed.py), so live samples continue it."""
+QUALITY_SPREAD = {"delta_s": 0.015, "coverage": 0.015, "lambda_flip_rate": 0.008}
+QUALITY_SHIFT = {
+    "model-drift": {"delta_s": 0.25, "coverage": -0.27, "lambda_flip_rate": 0.37},
+    "stale-index": {"delta_s": 0.12, "coverage": -0.24},
+}
+"""How far each fault moves the evaluator's numbers (past the hard-stop lines)."""
+
+
+def quality(faults: Collection[str], n: int) -> dict[str, float]:
+    """The evaluator's ΔS, coverage and λ flip rate after the n-th answer: the base, a
+    deterministic wobble (no clock, no random draw) and the shift of each fault that is on."""
+    out = {}
+    for i, (name, base) in enumerate(QUALITY_BASE.items()):
+        wobble = (zlib.crc32(f"{name}:{n}:{i}".encode()) % 1001 / 1000 - 0.5) * 3.4
+        value = base + wobble * QUALITY_SPREAD[name]
+        value += sum(QUALITY_SHIFT.get(f, {}).get(name, 0.0) for f in faults)
+        out[name] = round(min(max(value, 0.0), 1.0), 4)
+    return out
+
+
 def drift_noise(seed: str, snippet_ids: list[str]) -> list[float]:
     """Under model-drift, what each snippet's score moves by for this seed (0 to 0.2)."""
     return [zlib.crc32(f"{seed}:{i}".encode()) % 1000 / 1000 * 0.2 for i in snippet_ids]

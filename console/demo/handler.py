@@ -166,13 +166,7 @@ class DemoHandler(BaseHTTPRequestHandler):
         else:
             data = json.dumps(payload, ensure_ascii=False).encode()
             headers.setdefault("Content-Type", "application/json")
-        self.send_response(status)
-        for name, value in headers.items():
-            self.send_header(name, value)
-        self.send_header("Content-Length", str(len(data)))
-        self.end_headers()
-        if self.command != "HEAD":
-            self.wfile.write(data)
+        # counted before it is written: a client that reads /metrics next sees this answer
         known = path in (
             "/healthz",
             "/readyz",
@@ -188,3 +182,10 @@ class DemoHandler(BaseHTTPRequestHandler):
             status,
             time.perf_counter() - started,
         )
+        self.send_response(status)
+        for name, value in headers.items():
+            self.send_header(name, value)
+        self.send_header("Content-Length", str(len(data)))
+        self.end_headers()
+        if self.command != "HEAD":
+            self.wfile.write(data)

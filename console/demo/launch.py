@@ -81,18 +81,30 @@ def _seed_history(folder: Path) -> None:
         print(f"fixmap demo: could not seed the metric history: {exc}", file=sys.stderr)
 
 
+TRAFFIC = 3.0
+"""The simulated users' requests per second."""
+
+
 def run_demo(
     faults: list[str],
     folder: Path | None,
     serve: bool,
     open_console: Callable[[Site], None] | None = None,
+    *,
+    traffic: float = TRAFFIC,
+    sampling: bool = True,
 ) -> None:
-    """Start the demo; returns when `open_console` returns or, with serve, on SIGINT/SIGTERM."""
+    """Start the demo; returns when `open_console` returns or, with serve, on SIGINT/SIGTERM.
+
+    `traffic`: simulated users' requests a second (0: none). With serve and `sampling`, this
+    process also runs the live sampler (the console runs its own otherwise).
+    """
     names = normalise_faults(list(faults))
     where = demo_folder(folder)
     token, made_up = admin_token(where)
-    service = DemoService(names, admin_token=token)
+    service = DemoService(names, admin_token=token, traffic=traffic)
     url = service.start()
+    sampler = None
     try:
         path = write_site_config(where, url, HEALTHY_PINS)
         _seed_history(where)
@@ -104,6 +116,8 @@ def run_demo(
             )
         print(note, file=sys.stderr, flush=True)
         if serve:
+            if sampling:
+                sampler = _start_sampler(path)
             _serve_until_signalled(url, path)
         else:
             from console.site import load_config
@@ -111,7 +125,21 @@ def run_demo(
             assert open_console is not None, "run_demo() needs open_console unless it serves"
             open_console(load_config(path))
     finally:
+        if sampler is not None:
+            sampler.stop()
         service.stop()
+
+
+def _start_sampler(path: Path):
+    """The live sampler on the demo's own config (the serving process is its first holder)."""
+    from console.history import Sampler
+    from console.site import load_config
+
+    def tell(rnd) -> None:
+        if rnd.errors:
+            print(f"fixmap demo: sampler: {rnd.line()}", file=sys.stderr, flush=True)
+
+    return Sampler(load_config(path), on_round=tell).start()
 
 
 def _serve_until_signalled(url: str, path: Path) -> None:

@@ -27,6 +27,7 @@ from console.demo.faults import (
     check_fault,
     delay_s,
     drift_noise,
+    quality,
     rate_limited,
 )
 from console.demo.handler import DemoHandler, DemoServer
@@ -54,19 +55,25 @@ class _State:
     effects_by_key: Counter[str] = field(default_factory=Counter)
     side_effects: int = 0
     requests: Counter[tuple[str, int]] = field(default_factory=Counter)
-    buckets: Counter[float] = field(default_factory=Counter)
-    latency_sum: float = 0.0
-    latency_count: int = 0
+    buckets: Counter[tuple[str, float]] = field(default_factory=Counter)
+    latency_sum: Counter[str] = field(default_factory=Counter)
+    latency_count: Counter[str] = field(default_factory=Counter)
     cache_hits: int = 0
     cache_misses: int = 0
+    answers: int = 0
 
 
 class DemoService:
     """The simulated RAG service. start() returns its base URL once it is ready."""
 
     def __init__(
-        self, faults: list[str] | tuple[str, ...] = (), admin_token: str = "demo", port: int = 0
+        self,
+        faults: list[str] | tuple[str, ...] = (),
+        admin_token: str = "demo",
+        port: int = 0,
+        traffic: float = 0.0,
     ):
+        """`traffic`: simulated users' requests per second (0: none, as tests want)."""
         for name in faults:
             check_fault(name)
         self.admin_token = admin_token
@@ -78,6 +85,8 @@ class DemoService:
         self._ready = threading.Event()
         self._embedder = None
         self._matrices: dict[bool, Any] = {}
+        self._traffic_rate = traffic
+        self.traffic: Any = None
 
     # ------------------------------------------------------------ lifecycle
 
@@ -106,6 +115,10 @@ class DemoService:
         if not self._ready.wait(timeout):
             self.stop()
             raise RuntimeError("the demo service did not become ready")
+        if self._traffic_rate > 0:
+            from console.demo.traffic import DemoTraffic
+
+            self.traffic = DemoTraffic(self.url, self._traffic_rate).start()
         return self.url
 
     def _boot(self) -> None:
@@ -124,6 +137,9 @@ class DemoService:
         self._ready.set()
 
     def stop(self) -> None:
+        if self.traffic is not None:
+            self.traffic.stop()
+            self.traffic = None
         if self._server is not None:
             self._server.shutdown()
             self._server.server_close()
@@ -221,6 +237,7 @@ class DemoService:
                     {"error": "rate limited", "retry_after_s": int(RETRY_AFTER_429)},
                     {"Retry-After": RETRY_AFTER_429},
                 )
+            st.answers += 1
             if hit:
                 st.cache_hits += 1
             else:
@@ -322,11 +339,11 @@ class DemoService:
         with self._lock:
             st = self._state
             st.requests[(path, status)] += 1
-            st.latency_sum += seconds
-            st.latency_count += 1
+            st.latency_sum[path] += seconds
+            st.latency_count[path] += 1
             for b in LATENCY_BUCKETS:
                 if seconds <= b:
-                    st.buckets[b] += 1
+                    st.buckets[(path, b)] += 1
 
     def metrics_text(self) -> str:
         with self._lock:
@@ -338,14 +355,35 @@ class DemoService:
             for (path, status), n in sorted(st.requests.items()):
                 lines.append(f'demo_requests_total{{path="{path}",status="{status}"}} {n}')
             lines += [
-                "# HELP demo_request_duration_seconds Request latency.",
+                "# HELP demo_request_duration_seconds Request latency, by path.",
                 "# TYPE demo_request_duration_seconds histogram",
             ]
-            for b in LATENCY_BUCKETS:
-                lines.append(f'demo_request_duration_seconds_bucket{{le="{b}"}} {st.buckets[b]}')
-            lines.append(f'demo_request_duration_seconds_bucket{{le="+Inf"}} {st.latency_count}')
-            lines.append(f"demo_request_duration_seconds_sum {st.latency_sum:.6f}")
-            lines.append(f"demo_request_duration_seconds_count {st.latency_count}")
+            for path in sorted(st.latency_count):
+                p = f'path="{path}"'
+                for b in LATENCY_BUCKETS:
+                    n = st.buckets[(path, b)]
+                    lines.append(f'demo_request_duration_seconds_bucket{{{p},le="{b}"}} {n}')
+                n = st.latency_count[path]
+                lines.append(f'demo_request_duration_seconds_bucket{{{p},le="+Inf"}} {n}')
+                lines.append(f"demo_request_duration_seconds_sum{{{p}}} {st.latency_sum[path]:.6f}")
+                lines.append(f"demo_request_duration_seconds_count{{{p}}} {n}")
+            evaluator = quality(st.faults, st.answers)
+            lines += [
+                "# HELP demo_cache_lookups_total Retrieve calls by cache result.",
+                "# TYPE demo_cache_lookups_total counter",
+                f'demo_cache_lookups_total{{result="hit"}} {st.cache_hits}',
+                f'demo_cache_lookups_total{{result="miss"}} {st.cache_misses}',
+                "# HELP demo_quality_delta_s ΔS of recent answers (the simulated online evaluator).",
+                "# TYPE demo_quality_delta_s gauge",
+                f"demo_quality_delta_s {evaluator['delta_s']}",
+                "# HELP demo_quality_coverage Anchor coverage of recent answers (simulated evaluator).",
+                "# TYPE demo_quality_coverage gauge",
+                f"demo_quality_coverage {evaluator['coverage']}",
+                "# HELP demo_quality_lambda_flip_rate Share of recent queries whose top-k changed "
+                "with the seed (simulated evaluator).",
+                "# TYPE demo_quality_lambda_flip_rate gauge",
+                f"demo_quality_lambda_flip_rate {evaluator['lambda_flip_rate']}",
+            ]
             lines += [
                 "# HELP demo_cache_hits_total Retrieve calls answered from the cache.",
                 "# TYPE demo_cache_hits_total counter",

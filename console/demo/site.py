@@ -178,6 +178,47 @@ def demo_actions_toml(base_url: str) -> str:
     return "\n".join(lines)
 
 
+SAMPLING_INTERVAL = "5s"
+"""How often the demo's config has the sampler read the service's /metrics."""
+
+
+def demo_history_toml() -> list[str]:
+    """The [history] tables: the file, the service's /metrics as a scrape source (named after
+    the history's metrics, so the gates read live numbers) and the sampler's interval."""
+    share = '{ path = "~/retrieve|/write" }'
+    return [
+        "[history]",
+        'db = "history.duckdb"',
+        "",
+        "# The live sampler (the console, `fixmap watch`, `fixmap demo --serve`) reads the",
+        "# service's /metrics every interval: these metrics are what the gates judge.",
+        "[history.sampling]",
+        f"interval = {_s(SAMPLING_INTERVAL)}",
+        'sources = ["demo_metrics"]',
+        "",
+        "[history.sources.demo_metrics]",
+        'kind = "scrape"',
+        'url = "/metrics"',
+        f"service = {_s(SERVICE_NAME)}",
+        'families = ["demo_requests", "demo_request_duration_seconds", "demo_fault_active"]',
+        "[history.sources.demo_metrics.metrics]",
+        'requests = { counter = "demo_requests", match = { path = "/retrieve" }, scale = 60 }',
+        'rate_429 = { counter = "demo_requests", match = { path = "/retrieve", status = "429" }, '
+        'per = { path = "/retrieve" } }',
+        'rate_5xx = { counter = "demo_requests", match = { path = "/retrieve", status = "~5.." }, '
+        'per = { path = "/retrieve" } }',
+        'error_rate = { counter = "demo_requests", match = { path = "~/retrieve|/write", '
+        f'status = "~429|5.." }}, per = {share} }}',
+        'latency_ms = { histogram = "demo_request_duration_seconds", match = { path = "/retrieve" }, '
+        "quantile = 0.95, scale = 1000 }",
+        'cache_hit_ratio = { counter = "demo_cache_lookups", match = { result = "hit" }, per = {} }',
+        'delta_s = { gauge = "demo_quality_delta_s" }',
+        'coverage = { gauge = "demo_quality_coverage" }',
+        'lambda_flip_rate = { gauge = "demo_quality_lambda_flip_rate" }',
+        "",
+    ]
+
+
 def site_config_toml(base_url: str, pins: dict[str, str] | None = None) -> str:
     pins = pins or HEALTHY_PINS
     q = corpus.LATENCY_QUERY.replace(" ", "+")
@@ -199,9 +240,7 @@ def site_config_toml(base_url: str, pins: dict[str, str] | None = None) -> str:
         'timeout = "5s"',
         f"# admin endpoints (/admin/...) take 'Authorization: Bearer <secret {ADMIN_SECRET}>'",
         "",
-        "[history]",
-        'db = "history.duckdb"',
-        "",
+        *demo_history_toml(),
         "# The pinned lock: what the deployed manifest must say.",
         "[pins]",
         *(f"{k} = {_s(v)}" for k, v in pins.items()),

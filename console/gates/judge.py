@@ -169,6 +169,7 @@ def judge_target(t: TargetSpec, src: Source) -> TargetResult:
         result = empty_result(t, why, base)
         result.value = j.value
         return result
+    detail["decided_by"] = "samples"  # from here on the sample counts and limits decide
     if _over_limit(j.counts["fail"], t.failure_limit):
         return TargetResult(status="fail", value=j.value, reason=j.fail_reason(), **base)
     if _over_limit(j.counts["inconclusive"] + j.counts["empty"], t.inconclusive_limit):

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Any
 
 STATUSES = ("pass", "fail", "inconclusive", "error")
@@ -43,9 +44,19 @@ class TargetResult:
     """Samples by outcome: pass, fail, inconclusive, empty (NaN/None), error (not a number)."""
     detail: dict[str, Any] = field(default_factory=dict)
     """Per-sample verdicts, the bands used, the query's note..."""
+    newest: datetime | None = None
+    """When the newest data point the verdict stands on was taken (naive UTC; None: unknown)."""
+    age_s: float | None = None
+    """How old that point was when judged, in seconds."""
+    measurements: list[dict[str, Any]] = field(default_factory=list)
+    """A watched run's measurements, oldest first (n, at, status, value, reason, age_s)."""
 
     def value_text(self) -> str:
         return format_value(self.value, self.unit)
+
+    def age_text(self) -> str:
+        """'13 min old', or '' when the age is unknown."""
+        return f"{age_text(self.age_s)} old" if self.age_s is not None else ""
 
     def to_json(self) -> dict[str, Any]:
         value = self.value
@@ -62,7 +73,24 @@ class TargetResult:
             "unit": self.unit,
             "dry_run": self.dry_run,
             "samples": self.samples,
+            "newest": self.newest.isoformat(timespec="seconds") + "Z" if self.newest else None,
+            "age_s": None if self.age_s is None else round(self.age_s, 1),
+            **({"measurements": self.measurements} if self.measurements else {}),
         }
+
+
+def age_text(seconds: float) -> str:
+    """An age as an engineer says it: '5.4 s', '40 s', '13 min', '5 h', '3 d'."""
+    s = max(0.0, float(seconds))
+    if s < 10:
+        return f"{s:.1f} s"
+    if s < 90:
+        return f"{s:.0f} s"
+    if s < 90 * 60:
+        return f"{s / 60:.0f} min"
+    if s < 48 * 3600:
+        return f"{s / 3600:.0f} h"
+    return f"{s / 86400:.0f} d"
 
 
 @dataclass
@@ -81,6 +109,8 @@ class GateRun:
     """The ProbeResults the run judged (each probe ran once)."""
     notes: list[str] = field(default_factory=list)
     """Things that went wrong around the verdict (history not updated, ...)."""
+    watched: bool = False
+    """True: a watched run (measurements repeated until a verdict or the deadline)."""
 
     @property
     def exit_code(self) -> int:
@@ -127,6 +157,7 @@ class GateRun:
             "started_at": self.started_at,
             "duration_ms": self.duration_ms,
             "summary": self.summary(),
+            **({"watched": True} if self.watched else {}),
         }
 
 

@@ -1,5 +1,9 @@
 """A gate run: one gate set judged against the live site and its metric history.
 
+Every target says when its newest data point was taken and how old it was; a history or
+Prometheus target whose newest point is older than its max_age is inconclusive (never a pass,
+nor a fail): a verdict is about the service now.
+
 The probes the set's targets read run once, together (a slow target costs its timeout, not the
 run's); each named history query runs once per parameters; then every enabled target is
 judged. A target never takes the run down: a source that breaks, or a target that crashes, is
@@ -20,7 +24,7 @@ from typing import Any
 
 from console.core import FixmapError, redact
 from console.gates.judge import empty_result, judge_target, result_fields
-from console.gates.results import GateRun, TargetResult, overall
+from console.gates.results import GateRun, TargetResult, age_text, overall
 from console.gates.sources import (
     Broken,
     Empty,
@@ -28,6 +32,7 @@ from console.gates.sources import (
     HistoryReader,
     from_history,
     from_probe,
+    from_prometheus,
     resolve_probe,
 )
 from console.gates.spec import DEFAULT_SET, TargetSpec, get_set, require_site
@@ -50,7 +55,28 @@ def run_gate_set(
     spec = get_set(site, name)
     started_at = datetime.now(UTC).isoformat(timespec="milliseconds")
     t0 = time.perf_counter()
-    targets = spec.enabled
+    judged, results = measure_targets(site, spec.enabled, on_probe)
+    run = GateRun(
+        set=spec.name,
+        verdict=overall(judged),
+        targets=judged,
+        started_at=started_at,
+        duration_ms=round((time.perf_counter() - t0) * 1000, 1),
+        title=spec.title,
+        probe_results=results,
+    )
+    if record:
+        from console.incident import recorder
+
+        run.notes.extend(recorder.gate(site, run))
+    return run
+
+
+def measure_targets(
+    site: Any, targets: list[TargetSpec], on_probe: Callable[[Any], Any] | None = None
+) -> tuple[list[TargetResult], list[Any]]:
+    """One measurement of each target: the probes they read once, together, then the history
+    and Prometheus queries. Returns the targets' results and the probe results."""
     probe_names: dict[str, str | Exception] = {}
     for t in targets:
         if t.probe:
@@ -72,31 +98,22 @@ def run_gate_set(
                 if isinstance(pname, str):
                     probe_names[tname] = Broken(exc.render().replace("\n", " "))
     reader = HistoryReader(site)
-    judged = [_run_target(t, probe_names, probe_results, reader) for t in targets]
-    run = GateRun(
-        set=spec.name,
-        verdict=overall(judged),
-        targets=judged,
-        started_at=started_at,
-        duration_ms=round((time.perf_counter() - t0) * 1000, 1),
-        title=spec.title,
-        probe_results=results,
-    )
-    if record:
-        from console.incident import recorder
-
-        run.notes.extend(recorder.gate(site, run))
-    return run
+    max_age = site.config.history.default_max_age()
+    judged = [_run_target(site, t, probe_names, probe_results, reader, max_age) for t in targets]
+    return judged, results
 
 
 def _run_target(
+    site: Any,
     t: TargetSpec,
     probe_names: dict[str, str | Exception],
     probe_results: dict[str, Any],
     reader: HistoryReader,
+    default_max_age: float,
 ) -> TargetResult:
     """One target from its source to its verdict; whatever goes wrong is this target's error."""
     base = result_fields(t, t.pass_)
+    newest = now = None
     try:
         if t.probe:
             resolved = probe_names[t.name]
@@ -107,14 +124,18 @@ def _run_target(
                 raise Broken(f"probe {resolved} did not run")
             base["source"] = f"probe {resolved}"
             src = from_probe(t, result)
+        elif t.promql:
+            src = from_prometheus(t, site)
         else:
             src = from_history(t, reader)
+        newest, now = src.newest, src.now
         out = judge_target(t, src)
         if t.probe:
             out.source = base["source"]
     except FailedBeforeMeasuring as exc:
         out = TargetResult(status="fail", value=None, reason=str(exc), **base)
     except Empty as exc:
+        newest, now = exc.newest, exc.now
         out = empty_result(t, str(exc), base)
     except Broken as exc:
         out = TargetResult(status="error", value=None, reason=str(exc), **base)
@@ -129,5 +150,26 @@ def _run_target(
             reason=f"the target crashed: {type(exc).__name__}: {exc}",
             **base,
         )
+    if newest is not None:
+        _stamp(out, newest, now, None if t.probe else (t.max_age or default_max_age))
     out.reason = redact(out.reason)
     return out
+
+
+def _stamp(
+    out: TargetResult, newest: datetime, now: datetime | None, max_age: float | None
+) -> None:
+    """Say how old the newest data point is; older than max_age is no verdict, never a pass."""
+    from console.history import utcnow
+
+    out.newest = newest
+    out.age_s = max(0.0, ((now or utcnow()) - newest).total_seconds())
+    if max_age is None or out.age_s <= max_age or out.status == "error":
+        return
+    was = f"{out.status}: {out.reason}" if out.status != "inconclusive" else out.reason
+    out.status = "inconclusive"
+    out.reason = (
+        f"newest sample {age_text(out.age_s)} old (max_age {age_text(max_age)}): no verdict on "
+        f"stale data ({was})"
+    )
+    out.detail["stale"] = True

@@ -19,7 +19,7 @@ count comes from the history, not the query, so 'only 3 samples' means 3 in the 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
@@ -41,7 +41,11 @@ class Broken(Exception):
 
 
 class Empty(Exception):
-    """No data: the target is judged by on_empty."""
+    """No data: the target is judged by on_empty (unless what there is is too old)."""
+
+    def __init__(self, why: str, newest: datetime | None = None, now: datetime | None = None):
+        super().__init__(why)
+        self.newest, self.now = newest, now
 
 
 class FailedBeforeMeasuring(Exception):
@@ -62,6 +66,10 @@ class Source:
     extra: str = ""
     """A line from the source worth adding to the reason (the probe's own reason)."""
     detail: dict[str, Any] = field(default_factory=dict)
+    newest: datetime | None = None
+    """When the newest data point was taken (naive UTC), when the source knows."""
+    now: datetime | None = None
+    """What 'now' was for the source (a query's until), to say how old `newest` is."""
 
 
 # ------------------------------------------------------------------ probes
@@ -99,7 +107,15 @@ def from_probe(t: TargetSpec, result: Any) -> Source:
         if result.status not in ("pass", "fail"):
             raise Empty(f"probe {name} has no verdict ({result.status}: {result.reason})")
         mapped = 1 if result.status == "pass" else 0
-        return Source(values, [(None, mapped)], extra=result.reason, detail={"probe": name})
+        when = _probe_time(result)
+        return Source(
+            values,
+            [(None, mapped)],
+            extra=result.reason,
+            detail={"probe": name},
+            newest=when,
+            now=when,
+        )
     raw = values.get(t.measure, result.value if t.measure == "value" else None)
     if raw is None:
         if result.status == "fail":
@@ -111,13 +127,27 @@ def from_probe(t: TargetSpec, result: Any) -> Source:
         c = values.get(t.count_measure)
         count = int(c) if is_number(c) else None
     noun = "queries" if result.kind == "stability" else "samples"
+    newest = _probe_time(result)
     context = ""
     if count is not None and t.count_measure == "answered":
         context = f" ({count} requests)"
     elif count is not None and t.count_measure == "keys":
         replays = values.get("replays")
         context = f" ({count} keys × {replays} replays)" if replays else f" ({count} keys)"
-    return Source(values, samples, count, noun, context, result.reason, {"probe": name})
+    return Source(
+        values, samples, count, noun, context, result.reason, {"probe": name}, newest, newest
+    )
+
+
+def _probe_time(result: Any) -> datetime | None:
+    """When the probe measured (its start plus its duration), naive UTC."""
+    try:
+        started = datetime.fromisoformat(str(result.started_at))
+    except (TypeError, ValueError):
+        return None
+    if started.tzinfo is not None:
+        started = started.astimezone(UTC).replace(tzinfo=None)
+    return started + timedelta(milliseconds=float(result.duration_ms or 0))
 
 
 def _items(raw: Any, samples: str) -> list[tuple[str | None, Any]]:
@@ -165,6 +195,24 @@ class HistoryReader:
             self._cache[key] = self.history.named(query, **params)
         return self._cache[key]
 
+    def newest(
+        self, metrics: list[str], service: str | None, until: datetime | None
+    ) -> datetime | None:
+        """The newest sample of these metrics up to `until` (any age)."""
+        if not metrics:
+            return None
+        sql = "SELECT max(ts) FROM samples WHERE metric IN (SELECT unnest(?))"
+        params: list[Any] = [list(metrics)]
+        if until is not None:
+            sql += " AND ts <= ?"
+            params.append(until)
+        if service:
+            sql += " AND service = ?"
+            params.append(service)
+        with self.history.read() as cur:
+            row = cur.execute(sql, params).fetchone()
+        return row[0] if row and row[0] is not None else None
+
     def count(self, result: Any, metrics: list[str], service: str | None) -> int | None:
         """Samples of these metrics in the query's window (not its baseline)."""
         from console.history import seconds
@@ -207,6 +255,29 @@ def from_history(t: TargetSpec, reader: HistoryReader) -> Source:
         raise Broken(_history_text(exc)) from None
     context = _window_text(params, t.query or "")
     metrics = _metrics_for(t, params)
+    now = result.until
+    try:
+        newest = reader.newest(metrics, params.get("service"), now)
+    except (HistoryBusy, HistoryError):
+        newest = None
+    try:
+        source = _history_source(t, reader, result, params, context, metrics)
+    except Empty as exc:
+        exc.newest, exc.now = newest, now
+        raise
+    source.newest, source.now = newest, now
+    return source
+
+
+def _history_source(
+    t: TargetSpec,
+    reader: HistoryReader,
+    result: Any,
+    params: dict[str, Any],
+    context: str,
+    metrics: list[str],
+) -> Source:
+    """The Source of a named query's result (Empty when it has no value for the measure)."""
     if t.samples == "each":
         source = _from_rows(t, result, "buckets" if result.time_column else "rows", context)
     else:
@@ -322,3 +393,62 @@ def _number(v: Any) -> Any:
     if isinstance(v, Decimal):
         return float(v)
     return v
+
+
+# ------------------------------------------------------------------ prometheus
+
+
+def _prometheus_source(site: Any, t: TargetSpec) -> Any:
+    """The [history.sources.NAME] of kind prometheus a promql target asks."""
+    sources = {
+        n: s
+        for n, s in site.config.history.sources.items()
+        if getattr(s, "kind", "") == "prometheus"
+    }
+    if t.prometheus:
+        if t.prometheus in sources:
+            return sources[t.prometheus]
+        guess = closest(t.prometheus, sources)
+        hint = f"did you mean '{guess}'?" if guess else "known: " + (", ".join(sources) or "none")
+        raise Broken(f"no prometheus source '{t.prometheus}' in [history.sources] ({hint})")
+    if len(sources) == 1:
+        return next(iter(sources.values()))
+    raise Broken(
+        "a promql target needs the site's Prometheus: "
+        + (
+            f"{len(sources)} prometheus sources, name one with prometheus = ..."
+            if sources
+            else "add [history.sources.NAME] with kind = 'prometheus' and its url"
+        )
+    )
+
+
+def from_prometheus(t: TargetSpec, site: Any) -> Source:
+    """The target's value from an instant query at decision time; one sample per series."""
+    from console.history import HistoryError, query_instant, utcnow
+
+    src = _prometheus_source(site, t)
+    now = utcnow()
+    try:
+        points = query_instant(
+            src.url,
+            t.promql or "",
+            headers=dict(src.headers),
+            token_secret=src.token_secret,
+            timeout=min(float(src.timeout), 30.0),
+        )
+    except HistoryError as exc:
+        raise Broken(_history_text(exc)) from None
+    if not points:
+        raise Empty(f"{t.promql} returned no series (nothing scraped lately?)", None, now)
+    newest = datetime.fromtimestamp(max(ts for _l, ts, _v in points), UTC).replace(tzinfo=None)
+    keyed = [
+        (",".join(f"{k}={v}" for k, v in sorted(labels.items())) or None, value)
+        for labels, _ts, value in points
+    ]
+    if t.samples != "each" and len(keyed) > 1:
+        numbers = [v for _k, v in keyed if is_number(v) and v == v]
+        keyed = [(None, _hardest(numbers, t) if numbers else float("nan"))]
+    noun = "series" if len(points) > 1 else "samples"
+    detail = {"promql": t.promql, "url": src.url, "series": len(points)}
+    return Source({}, keyed, len(points), noun, "", "", detail, newest, now)

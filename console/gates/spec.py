@@ -26,7 +26,7 @@ if TYPE_CHECKING:
 DEFAULT_SET = "readiness"
 """The set `fixmap gate` and the console's gate screen run when none is named."""
 
-_SOURCES = ("probe", "query", "sql")
+_SOURCES = ("probe", "query", "sql", "promql")
 
 
 class GateError(FixmapError):
@@ -47,6 +47,9 @@ class TargetSpec:
     probe: str | None = None
     query: str | None = None
     sql: str | None = None
+    promql: str | None = None
+    prometheus: str | None = None
+    """The site's Prometheus source a promql target asks (None: the only one)."""
     params: dict[str, Any] = field(default_factory=dict)
     unit: str = ""
     samples: str = "one"
@@ -56,6 +59,12 @@ class TargetSpec:
     failure_limit: int = 0
     inconclusive_limit: int = 0
     error_limit: int = 0
+    interval: float | None = None
+    """Watched runs: seconds between measurements (None: the sampling interval, else 30 s)."""
+    count: int = 1
+    consecutive_error_limit: int = 4
+    max_age: float | None = None
+    """Seconds the newest data point may be old (None: the site's default)."""
     bands: str = "fixed"
     enabled: bool = True
     dry_run: bool = False
@@ -66,6 +75,8 @@ class TargetSpec:
 
     @property
     def source_kind(self) -> str:
+        if self.promql:
+            return "promql"
         return "probe" if self.probe else "query" if self.query else "sql"
 
     @property
@@ -73,6 +84,8 @@ class TargetSpec:
         """Where the value comes from, in words: 'probe latency', 'history error_rates(window=10m)'."""
         if self.probe:
             return f"probe {self.probe}"
+        if self.promql:
+            return f"prometheus{' ' + self.prometheus if self.prometheus else ''} {self.promql}"
         if self.query:
             shown = ", ".join(f"{k}={v}" for k, v in self.params.items())
             return f"history {self.query}({shown})"
@@ -100,6 +113,10 @@ class TargetSpec:
             "failure_limit": self.failure_limit,
             "inconclusive_limit": self.inconclusive_limit,
             "error_limit": self.error_limit,
+            "interval": self.interval,
+            "count": self.count,
+            "consecutive_error_limit": self.consecutive_error_limit,
+            "max_age": self.max_age,
             "bands": self.bands,
             "enabled": self.enabled,
             "dry_run": self.dry_run,
@@ -172,12 +189,14 @@ def _target(name: str, base: dict[str, Any], override: GateTarget | None) -> Tar
         name=name,
         label=data.get("label") or name.replace("_", " "),
         what=data.get("what") or name.replace("_", " "),
-        measure=data["measure"],
+        measure=data.get("measure") or ("value" if data.get("promql") else ""),
         pass_=data["pass"],
         fail=data.get("fail"),
         probe=data.get("probe"),
         query=data.get("query"),
         sql=data.get("sql"),
+        promql=data.get("promql"),
+        prometheus=data.get("prometheus"),
         params=dict(data.get("params") or {}),
         unit=data.get("unit") or "",
         samples=data.get("samples") or "one",
@@ -187,6 +206,10 @@ def _target(name: str, base: dict[str, Any], override: GateTarget | None) -> Tar
         failure_limit=int(data.get("failure_limit", 0)),
         inconclusive_limit=int(data.get("inconclusive_limit", 0)),
         error_limit=int(data.get("error_limit", 0)),
+        interval=data.get("interval"),
+        count=int(data.get("count") or 1),
+        consecutive_error_limit=int(data.get("consecutive_error_limit", 4)),
+        max_age=data.get("max_age"),
         bands=data.get("bands") or "fixed",
         enabled=bool(data.get("enabled", True)),
         dry_run=bool(data.get("dry_run", False)),

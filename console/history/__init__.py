@@ -1,6 +1,6 @@
 """Metric history: a local DuckDB of samples, probe results and events, fed by ingest (CSV,
-Parquet, a Prometheus-compatible API) and by every probe run; named queries, ad-hoc read-only
-SQL and "what changed" over it.
+Parquet, a Prometheus-compatible API), by the live sampler (the site's /metrics and PromQL, every
+interval) and by every probe run; named queries, ad-hoc read-only SQL and "what changed" over it.
 
 DuckDB loads when a History is first used, never at import.
 """
@@ -12,7 +12,7 @@ from console.history.config import (
     run_in_worker_process,
 )
 from console.history.history import History
-from console.history.prometheus import fetch_prometheus
+from console.history.prometheus import fetch_prometheus, query_instant
 from console.history.queries import NAMED_QUERIES, named_queries
 from console.history.results import (
     Change,
@@ -25,6 +25,7 @@ from console.history.results import (
     QueryResult,
     jsonable,
 )
+from console.history.sampler import Sampler, SamplingRound, sampling_sources
 from console.history.schema import EVENT_KINDS, KNOWN_METRICS
 from console.history.seed import DemoIncident, seed_demo_history
 from console.history.store import close_all
@@ -45,6 +46,8 @@ __all__ = [
     "NamedQuery",
     "QueryCancelled",
     "QueryResult",
+    "Sampler",
+    "SamplingRound",
     "WorkerHistory",
     "close_all",
     "default_db_path",
@@ -54,7 +57,9 @@ __all__ = [
     "jsonable",
     "named_queries",
     "parse_time",
+    "query_instant",
     "run_in_worker_process",
+    "sampling_sources",
     "seconds",
     "seed_demo_history",
     "stop_worker",

@@ -77,7 +77,7 @@ def ingest_sources(history: History, site: Any, names: Sequence[str] | None = No
                 )
             ],
         )
-    chosen = list(names) if names else list(sources)
+    chosen = list(names) if names else [n for n, s in sources.items() if s.kind != "scrape"]
     for n in chosen:
         if n not in sources:
             guess = closest(n, sources)
@@ -91,6 +91,18 @@ def ingest_sources(history: History, site: Any, names: Sequence[str] | None = No
                         hint=f"did you mean '{guess}'?"
                         if guess
                         else "sources: " + ", ".join(sources),
+                    )
+                ],
+            )
+        if sources[n].kind == "scrape":
+            raise HistoryError(
+                f"'{n}' is a scrape source: the live sampler reads it, not ingest",
+                [
+                    Problem(
+                        str(site.path),
+                        f"history.sources.{n}",
+                        "a /metrics endpoint says only what it counts now",
+                        hint="name it in [history.sampling] sources and run 'fixmap watch'",
                     )
                 ],
             )

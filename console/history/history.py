@@ -310,6 +310,15 @@ class History:
                 raise db_error(exc, "reading events") from None
         return [Event(r[0], r[1], r[2], r[3] or "", json.loads(r[4]) if r[4] else {}) for r in rows]
 
+    def newest_sample(self) -> datetime | None:
+        """When the newest sample was taken (naive UTC), or None with no samples."""
+        with self.read() as cur:
+            try:
+                row = cur.execute("SELECT max(ts) FROM samples").fetchone()
+            except Exception as exc:
+                raise db_error(exc, "reading the newest sample") from None
+        return row[0] if row and row[0] is not None else None
+
     # -- questions
 
     def sql(self, text: str, *, max_rows: int | None = None) -> QueryResult:

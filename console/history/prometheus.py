@@ -263,3 +263,55 @@ def _body(resp: Any, url: str, promql: str) -> dict[str, Any]:
             [Problem(url, "query", str(body.get("error") or body), hint=body.get("errorType"))],
         )
     return body
+
+
+def query_instant(
+    url: str,
+    promql: str,
+    *,
+    headers: Mapping[str, str] | None = None,
+    token_secret: str | None = None,
+    timeout: float = 10.0,
+) -> list[tuple[dict[str, str], float, float]]:
+    """An instant query now: (labels, timestamp in epoch seconds, value) per series of a vector,
+    or one unlabelled point for a scalar. NaN values are kept (the judge calls them empty)."""
+    import httpx
+
+    headers = auth_headers(headers, token_secret)
+    endpoint = url.rstrip("/") + "/api/v1/query"
+    try:
+        with httpx.Client(timeout=timeout, headers=dict(headers or {})) as client:
+            resp = client.post(endpoint, data={"query": promql})
+    except httpx.HTTPError as exc:
+        raise HistoryError(
+            f"cannot reach Prometheus at {url}: {exc}",
+            [
+                Problem(
+                    url, None, type(exc).__name__, hint="check the URL and that the server is up"
+                )
+            ],
+        ) from None
+    data = _body(resp, url, promql).get("data") or {}
+    kind = data.get("resultType")
+    result = data.get("result")
+    if kind == "scalar" and isinstance(result, list) and len(result) == 2:
+        return [({}, float(result[0]), _float(result[1]))]
+    if kind != "vector":
+        raise HistoryError(
+            f"Prometheus answered '{promql}' with a {kind}, not an instant vector",
+            [Problem(url, "promql", "a gate judges an instant vector or a scalar")],
+        )
+    out = []
+    for item in result or []:
+        labels = {str(k): str(v) for k, v in (item.get("metric") or {}).items()}
+        ts, value = item.get("value") or (None, None)
+        if ts is not None:
+            out.append((labels, float(ts), _float(value)))
+    return out
+
+
+def _float(value: Any) -> float:
+    try:
+        return float(value)
+    except (TypeError, ValueError):
+        return float("nan")

@@ -49,6 +49,9 @@ __getattr__ = lazy_names(
         "HistorySpec": "history_spec",
         "PrometheusSource": "history_spec",
         "FileSource": "history_spec",
+        "ScrapeSource": "history_spec",
+        "ScrapeMetric": "history_spec",
+        "SamplingSpec": "history_spec",
         # [gates.SET.TARGET]
         "GateTarget": "gate_spec",
         # the built-in gate sets (plain data: no pydantic)

@@ -29,6 +29,10 @@ TARGET_DEFAULTS: dict[str, Any] = {
     "dry_run": False,
     "note": "",
     "what": None,
+    "interval": None,
+    "count": 1,
+    "consecutive_error_limit": 4,
+    "max_age": None,
 }
 """What a target is when neither the built-in set nor the site says otherwise."""
 

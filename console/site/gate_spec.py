@@ -46,6 +46,7 @@ from pydantic import (
 )
 
 from console.core import conditions
+from console.site.fields import Duration
 from console.site.gate_sets import BUILTIN_SETS
 from console.site.names import QUERIES
 
@@ -73,6 +74,11 @@ class GateTarget(BaseModel):
     """Source: a named history query (window_vs_baseline, error_rates, quality_trend, ...)."""
     sql: str | None = None
     """Source: read-only SQL over the metric history; each row is a sample."""
+    promql: str | None = None
+    """Source: PromQL asked of a Prometheus-compatible API at decision time (an instant query);
+    each series of the answer is a sample, its measure is 'value'."""
+    prometheus: str | None = None
+    """The [history.sources.NAME] (kind prometheus) a promql target asks; default: the only one."""
     params: dict[str, str | int | float | bool] | None = None
     """Parameters of the named query (window, baseline, metric, bucket, service...)."""
     measure: str | None = Field(default=None, pattern=NAME)
@@ -93,9 +99,21 @@ class GateTarget(BaseModel):
     on_empty: OnEmpty | None = None
     """What no data (or NaN) means: inconclusive (default), pass or fail."""
     failure_limit: int | None = Field(default=None, ge=-1)
-    """Failed samples tolerated before the target fails (default 0; -1: no limit)."""
+    """Failed samples tolerated before the target fails (default 0; -1: no limit). A sample is
+    one measurement's value, or each item of it with samples = 'each'; over a watched run
+    (`fixmap gate --watch`, count > 1) they add up, as Argo Rollouts' failureLimit."""
     inconclusive_limit: int | None = Field(default=None, ge=-1)
     """Inconclusive or NaN samples tolerated before the target is inconclusive (default 0)."""
+    interval: Duration | None = None
+    """Watched runs: time between two measurements (default: the sampling interval, else 30s)."""
+    count: int | None = Field(default=None, ge=1)
+    """Watched runs: measurements to take (default 1); a gate never measures endlessly."""
+    consecutive_error_limit: int | None = Field(default=None, ge=0)
+    """Watched runs: measurements in a row whose source broke tolerated before the target is an
+    error (default 4, as Argo Rollouts); errors are retried at the interval."""
+    max_age: Duration | None = None
+    """How old the newest data point may be; older is inconclusive, never a pass (default:
+    [history] max_age, else 3 sampling intervals, else 5 minutes). History and promql targets."""
     error_limit: int | None = Field(default=None, ge=-1)
     """Samples that are not numbers tolerated before the target is an error (default 0)."""
     bands: Bands | None = None
@@ -128,13 +146,17 @@ class GateTarget(BaseModel):
 
     @model_validator(mode="after")
     def _one_source(self) -> GateTarget:
-        given = [k for k in ("probe", "query", "sql") if getattr(self, k)]
+        given = [k for k in ("probe", "query", "sql", "promql") if getattr(self, k)]
         if len(given) > 1:
             raise ValueError(
-                f"a target has one source: give one of probe, query or sql, not {given}"
+                f"a target has one source: give one of probe, query, sql or promql, not {given}"
             )
-        if self.params and self.probe:
-            raise ValueError("'params' go with a named query, not a probe")
+        if self.params and (self.probe or self.promql):
+            raise ValueError("'params' go with a named query")
+        if self.prometheus and not self.promql:
+            raise ValueError("'prometheus' names the source a promql target asks: give promql")
+        if self.promql is not None and not self.promql.strip():
+            raise ValueError("promql is empty")
         if self.sql is not None and not self.sql.strip():
             raise ValueError("sql is empty")
         return self
@@ -171,8 +193,11 @@ def _check_gates(gates: dict[str, dict[str, GateTarget]]) -> dict[str, dict[str,
             missing = [
                 field
                 for field, present in (
-                    ("a source (probe, query or sql)", target.probe or target.query or target.sql),
-                    ("measure", target.measure),
+                    (
+                        "a source (probe, query, sql or promql)",
+                        target.probe or target.query or target.sql or target.promql,
+                    ),
+                    ("measure", target.measure or target.promql),
                     ("pass", target.pass_),
                 )
                 if not present

@@ -25,6 +25,9 @@ class ChartData:
     events: list[tuple[float, str]] = field(default_factory=list)
     """(epoch seconds, label) such as a deploy or a rollback."""
     unit: str = ""
+    until: float | None = None
+    """Where the time axis ends (epoch seconds; now, for live data) when later than the last
+    point: the gap after the newest sample shows."""
 
 
 def _fmt(v: float) -> str:
@@ -61,7 +64,7 @@ def render_chart(data: ChartData, width: int, height: int) -> Text:
     y_labels = [_fmt(hi), _fmt((hi + lo) / 2), _fmt(lo)]
     axis_w = max(len(s) for s in y_labels) + 1
     plot_w = width - axis_w - 1
-    t0, t1 = data.times[0], data.times[-1]
+    t0, t1 = data.times[0], max(data.times[-1], data.until or data.times[-1])
     span = (t1 - t0) or 1.0
     dots_w, dots_h = plot_w * 2, plot_h * 4
     cells = [[0] * plot_w for _ in range(plot_h)]
