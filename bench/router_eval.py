@@ -25,7 +25,16 @@ sys.path.insert(0, str(ROOT))
 import yaml  # noqa: E402
 
 DATA = ROOT / "tests" / "data"
-SETS = {"heldout": DATA / "router_heldout.yaml", "dev": DATA / "router_dev.yaml"}
+SETS = {
+    "heldout": DATA / "router_heldout.yaml",
+    "dev": DATA / "router_dev.yaml",
+    "blind": DATA / "router_blind.yaml",
+    "pasted": DATA / "router_pasted.yaml",
+    "pasted_blind": DATA / "router_pasted_blind.yaml",
+}
+"""heldout, dev, blind: written engineer phrasing. pasted: alerts, exceptions, log lines, tickets
+and chat (the pasted-text vocabulary is tuned on it); pasted_blind: the same kinds of text,
+written at the same time and never tuned on."""
 
 
 def load_set(path: Path) -> list[dict]:
@@ -137,7 +146,7 @@ def main(argv: list[str] | None = None) -> int:
     print(f"playbooks: {len(catalog)}{listed}")
 
     all_queries: list[str] = []
-    for name in args.set or ["heldout", "dev"]:
+    for name in args.set or list(SETS):
         cases = load_set(SETS[name])
         all_queries += [c["query"] for c in cases]
         missing = sorted({c["expect"][0] for c in cases} - set(catalog.playbooks))

@@ -3,6 +3,7 @@ phase, close), and the one recorder that puts results into the history and onto 
 """
 
 from console.incident import recorder
+from console.incident.alerts import Alert, AlertError, parse_alert, read_alert, record_alert
 from console.incident.lifecycle import (
     add_note,
     close_incident,
@@ -38,6 +39,8 @@ __all__ = [
     "PHASES",
     "SEVERITIES",
     "SEVERITY_MEANING",
+    "Alert",
+    "AlertError",
     "Incident",
     "IncidentError",
     "TimelineEvent",
@@ -51,9 +54,12 @@ __all__ = [
     "mark_update_posted",
     "new_id",
     "open_incident",
+    "parse_alert",
     "parse_phase",
     "parse_severity",
+    "read_alert",
     "record",
+    "record_alert",
     "record_route",
     "record_step",
     "recorder",

@@ -239,7 +239,8 @@ LEXICON: dict[str, tuple[str, ...]] = {
     "CALENDAR": ("calendar", "schedule", "holiday", "black friday", "cyber monday", "weekend",
                  "launch week", "peak", "season", "seasonal", "quarter end", "billing cycle",
                  "audit", "thin on call", "friday"),
-    "EXCEPTION": ("exception", "t0", "t1", "t2", "t3", "approval", "approve", "approver",
+    # not "exception" alone: every pasted stack trace says it
+    "EXCEPTION": ("freeze exception", "emergency exception", "exception request", "t0", "t1", "t2", "t3", "approval", "approve", "approver",
                   "waiver", "override", "hotfix", "emergency fix", "break glass"),
     "COMMS": ("comms", "communication", "communicate", "announce", "announcement", "notify",
               "notification", "tell", "message", "messaging", "customers", "stakeholders",
@@ -368,7 +369,7 @@ work world worse worst would write wrote year yes yet your literal render exit e
 GENERIC = _words("""
 prod production new tonight today yesterday week service services system systems app api
 issue issues problem problems thing things stuff everything something anything team our
-build builds
+build builds exception exceptions traceback
 """)
 
 
@@ -381,3 +382,17 @@ COMPOUNDS = frozenset({
     "ratelimit", "singleflight", "healthcheck", "startup", "signoff", "gonogo",
 })
 # fmt: on
+
+
+# The vocabulary of what gets pasted (alerts, exceptions, proxy errors ...) lives in its own
+# data module; it extends the tables above.
+from console.routing.lexicon_pasted import (  # noqa: E402
+    PASTED_COMMON_WORDS,
+    PASTED_EXPANSIONS,
+    PASTED_LEXICON,
+)
+
+EXPANSIONS.update(PASTED_EXPANSIONS)
+for _concept, _phrases in PASTED_LEXICON.items():
+    LEXICON[_concept] = LEXICON.get(_concept, ()) + _phrases
+COMMON_WORDS = COMMON_WORDS | PASTED_COMMON_WORDS

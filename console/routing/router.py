@@ -57,12 +57,16 @@ if TYPE_CHECKING:
 
     from console.playbooks import Playbook
 
-STATE_VERSION = 2
+STATE_VERSION = 3
 """Bump when the state's layout or the features change: `from_state` refuses another version.
 (The data dir's cache also rebuilds by itself whenever a module of this package changes.)"""
 
 W_UNIT, W_DOC, W_CHAR = 0.40, 0.45, 0.15
 """How a playbook's score mixes its best unit, the whole playbook and character trigrams."""
+ALERT_DOC_SHARE = 0.0
+"""How much a playbook's `alerts` weigh in its whole-playbook vector: none (measured on the dev
+set: any share dilutes the symptoms an engineer types). As units they count in full, so a pasted
+alert or exception meets its own line."""
 MATCHED_AT = 0.45
 """A unit at or above this cosine is quoted in `why` as the matched phrase."""
 
@@ -123,8 +127,8 @@ class Router:
         self._has_units = counts > 0
         self._starts = np.minimum(self._starts, max(len(self.unit_pb) - 1, 0))
         self._corrections: dict[str, str] = {}
-        # the units `why` may quote: symptoms and titles (not keywords or summaries)
-        self._quotable = np.isin(np.array(unit_kind, dtype=str), ["symptom", "title"])
+        # the units `why` may quote: symptoms, alerts and titles (not keywords or summaries)
+        self._quotable = np.isin(np.array(unit_kind, dtype=str), ["symptom", "alert", "title"])
 
     # ---------------------------------------------------------------- building
 
@@ -145,6 +149,7 @@ class Router:
             units = [(p.title, "title"), (p.summary, "summary")]
             units += [(s, "symptom") for s in p.symptoms]
             units += [(k, "keyword") for k in p.keywords]
+            units += [(x, "alert") for x in p.alerts]
             units += [(p.id.replace("_", " "), "id")]
             merged: dict[str, float] = {}
             words: list[str] = []
@@ -156,8 +161,9 @@ class Router:
                 unit_kind.append(kind)
                 unit_pb.append(i)
                 analysed.append(a)
+                share = ALERT_DOC_SHARE if kind == "alert" else 1.0
                 for f, v in a.feats.items():
-                    merged[f] = merged.get(f, 0.0) + v
+                    merged[f] = merged.get(f, 0.0) + share * v
                 words.extend(a.raw)
             doc_feats.append(merged)
             doc_words.append(words)
@@ -351,11 +357,43 @@ class Router:
             results.append(RouteResult(self.ids[i], self.titles[i], round(float(score[i]), 4), why))
         return results
 
+    def closest_symptoms(self, query: str, n: int = 3) -> list[str]:
+        """The symptoms nearest to `query` (one per playbook, best playbooks first), for "try …"
+        when nothing matched; [] when nothing at all is near."""
+        import numpy as np
+
+        _, cols, vals, _ = self._query_vectors(query)
+        if not len(cols):
+            return []
+        q = vals / (float(np.linalg.norm(vals)) or 1.0)
+        sim = self.unit_mat[:, cols] @ q
+        symptom = np.array([k == "symptom" for k in self.unit_kind], dtype=bool)
+        out: list[str] = []
+        seen: set[int] = set()
+        for j in np.argsort(-np.where(symptom, sim, -1.0), kind="stable"):
+            if sim[j] <= 0 or not symptom[j] or len(out) >= n:
+                break
+            if int(self.unit_pb[j]) in seen:
+                continue
+            seen.add(int(self.unit_pb[j]))
+            out.append(self.unit_text[j])
+        return out
+
+    def first_symptom(self, playbook_id: str) -> str | None:
+        """The playbook's first symptom (its headline), or None for an unknown id."""
+        if playbook_id not in self.ids:
+            return None
+        pb = self.ids.index(playbook_id)
+        for j, kind in enumerate(self.unit_kind):
+            if kind == "symptom" and int(self.unit_pb[j]) == pb:
+                return self.unit_text[j]
+        return None
+
     def _char_sim(self, words: list[str]) -> np.ndarray:
         import numpy as np
 
         g: dict[int, float] = {}
-        for w in set(words):
+        for w in dict.fromkeys(words):  # first-seen order: the sums do not depend on the hash seed
             if len(w) < 3:
                 continue
             for t in trigrams(w):
@@ -368,7 +406,7 @@ class Router:
         vals = np.fromiter(g.values(), dtype=np.float32, count=len(g))
         vals = sublinear(vals) * self.gram_idf[cols]
         # normalise against the query's full trigram mass, known or not
-        total = sum(len(trigrams(w)) for w in set(words) if len(w) >= 3)
+        total = sum(len(trigrams(w)) for w in dict.fromkeys(words) if len(w) >= 3)
         qn = float(np.linalg.norm(vals)) * math.sqrt(max(total, 1) / max(len(g), 1)) or 1.0
         return self.char_mat[:, cols] @ (vals / qn)
 
@@ -388,6 +426,13 @@ class Router:
         if unit_sim is not None:
             own = np.flatnonzero((self.unit_pb == pb) & self._quotable)
             j = int(own[np.argmax(unit_sim[own])]) if len(own) else -1
+            if j >= 0 and self.unit_kind[j] == "alert":
+                # an engineer's words quote the symptom they match, unless the alert is clearly closer
+                said = [k for k in own if self.unit_kind[k] != "alert"]
+                if said:
+                    k = int(said[int(np.argmax(unit_sim[said]))])
+                    if unit_sim[k] >= unit_sim[j] - 0.2:
+                        j = k
             # quote a symptom only if it shares a word with the query, not just a concept
             word_cols = cols[[f.startswith("w:") for f in kept]] if len(kept) else cols
             if (
@@ -396,9 +441,10 @@ class Router:
                 and bool(np.any(self.unit_mat[j, word_cols] > 0))
             ):
                 text = self.unit_text[j]
-                if len(text) > 68:
-                    text = text[:65].rstrip() + "..."
-                why = f'matched "{text}"'
+                if len(text) > 62:
+                    text = text[:59].rstrip() + "..."
+                kind = "alert " if self.unit_kind[j] == "alert" else ""
+                why = f'matched {kind}"{text}"'
                 fixes = f" ({', '.join(a.fixes)})" if a.fixes else ""
                 return why + fixes if len(why) + len(fixes) <= 80 else why
         terms: list[str] = []
