@@ -144,7 +144,7 @@ each with the route that addresses it; evidence and text rank together.
         box.update(text or "")
 
     def _render_evidence(self, result: Any) -> None:
-        ev = self.evidence
+        ev = result.evidence if result is not None else self.evidence
         if ev is None:
             return
         if not ev.checked:  # no probes and no history: nothing was looked at, say nothing
@@ -193,9 +193,15 @@ each with the route that addresses it; evidence and text rank together.
         router, catalog = self.app.router, self.app.catalog
         if router is None or catalog is None:
             return None
-        from console.triage import triage
+        from console.triage import Evidence, gate_findings, triage
 
-        return triage(router, catalog, query, self.evidence, top=8)
+        evidence = self.evidence
+        runs = list(getattr(self.app, "gate_runs", {}).values())
+        if runs:  # a gate run this session: its failing targets are evidence too
+            found = gate_findings(runs, self.app.site)
+            if found:
+                evidence = (evidence or Evidence(checked=["gate runs this session"])).plus(found)
+        return triage(router, catalog, query, evidence, top=8)
 
     def show_results(self, query: str) -> None:
         routes = self.query_one(OptionList)

@@ -257,3 +257,20 @@ def test_triage_without_a_site_ranks_text_and_exits_1_on_nothing():
     ok = run("triage", "KubePodCrashLooping", "--json")
     assert ok.returncode == 0
     assert json.loads(ok.stdout)["routes"][0]["id"] == "deployment_deadlock"
+
+
+def test_a_failing_gate_target_is_evidence_for_its_route(tmp_path, monkeypatch, router):
+    from console.gates import run_gate_set
+    from console.site import load_config
+    from console.triage import Evidence, gate_findings, triage
+
+    monkeypatch.setenv("FIXMAP_SECRET_DEMO_ADMIN_TOKEN", TOKEN)
+    with DemoService(faults=["duplicates"], admin_token=TOKEN) as svc:
+        site = load_config(write_site_config(tmp_path, svc.url))
+        run = run_gate_set(site, "readiness", record=False)
+    found = gate_findings([run], site)
+    assert [f.name for f in found] == ["idempotency"]
+    assert found[0].kind == "exactly_once_share"
+    ranked = triage(router, load_catalog(), "", Evidence(found))
+    assert ranked.routes[0].id == "idempotency_dedupe"
+    assert ranked.routes[0].reasons[0].startswith("gate readiness idempotency FAIL")

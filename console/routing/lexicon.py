@@ -240,7 +240,7 @@ LEXICON: dict[str, tuple[str, ...]] = {
                  "launch week", "peak", "season", "seasonal", "quarter end", "billing cycle",
                  "audit", "thin on call", "friday"),
     # not "exception" alone: every pasted stack trace says it
-    "EXCEPTION": ("freeze exception", "emergency exception", "exception request", "t0", "t1", "t2", "t3", "approval", "approve", "approver",
+    "EXCEPTION": ("freeze exception", "emergency exception", "t0", "t1", "t2", "t3", "approval", "approve", "approver",
                   "waiver", "override", "hotfix", "emergency fix", "break glass"),
     "COMMS": ("comms", "communication", "communicate", "announce", "announcement", "notify",
               "notification", "tell", "message", "messaging", "customers", "stakeholders",
@@ -327,6 +327,7 @@ can could should would will get got getting keep keeps still again after since n
 doesnt isnt cant wont didnt also into out up about over under more most much many like
 one lot lots really please help need needs want wants seems seem ok okay hey guys anyone
 while via per off yet even though because whether onto upon each every both other others
+exception exceptions traceback
 """)
 
 # Everyday English the spelling corrector must leave alone: "exists" is not a typo of
@@ -369,7 +370,7 @@ work world worse worst would write wrote year yes yet your literal render exit e
 GENERIC = _words("""
 prod production new tonight today yesterday week service services system systems app api
 issue issues problem problems thing things stuff everything something anything team our
-build builds exception exceptions traceback
+build builds
 """)
 
 

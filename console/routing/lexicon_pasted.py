@@ -87,6 +87,8 @@ PASTED_LEXICON: dict[str, tuple[str, ...]] = {
                     "redelivery", "at least once", "acks late", "visibility timeout",
                     "offsets not committed", "processed twice", "delivered twice",
                     "executed twice", "ran twice"),
+    "SIDE_EFFECT": ("notification", "notifications", "confirmation email", "posted twice",
+                    "sent twice"),
     "DUPLICATE": ("dupes", "duplicate side effects", "two confirmation", "several times"),
     "MIGRATION": ("migrations", "migrate", "prisma", "knex", "goose", "sqitch", "changelog",
                   "changeset", "changelog lock", "revision", "alembic", "flyway", "liquibase",

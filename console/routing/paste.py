@@ -50,7 +50,7 @@ _LABEL = re.compile(r"""(?<![\w.-])([A-Za-z_][\w.-]*)\s*=\s*("[^"]*"|'[^']*'|[^\
 _CAMEL = re.compile(
     r"(?<=[a-z]{2})(?=[A-Z])|(?<=[A-Z])(?=[A-Z][a-z]{2})|(?<=[a-z])(?=[A-Z][a-z]{2})"
 )
-_NEEDS = re.compile(r"[a-z][A-Z]|[A-Z]{2}[a-z]|=|://|\d{4}|[0-9a-f]{6}", re.I)
+_NEEDS = re.compile(r"[a-z][A-Z]|[A-Z]{2}[a-z]|=|://|\d{4}|[0-9a-f]{6}|\w\.\w", re.I)
 
 
 def _label(m: re.Match[str]) -> str:
@@ -65,10 +65,47 @@ def _label(m: re.Match[str]) -> str:
 
 
 def _camel(m: re.Match[str]) -> str:
-    return _CAMEL.sub(" ", m.group(0))
+    word = m.group(0)
+    parts = _CAMEL.sub(" ", word).split()
+    # an exception class says its news before "Error": RateLimitError -> Rate Limit (every pasted
+    # trace says "error"; it would pull every exception towards the error-rate routes)
+    suffix = _CLASS_SUFFIX.search(word)
+    if suffix and parts[-2:-1] != ["Server"] and len(parts) >= (3 if suffix[1] == "Error" else 2):
+        parts = parts[:-1]
+    return " ".join(parts)
+
+
+def _dotted(m: re.Match[str]) -> str:
+    return " ".join(p for p in m.group(0).split(".") if p.lower() not in MODULE_NOISE)
 
 
 _WORD = re.compile(r"[A-Za-z][A-Za-z0-9]*")
+_DOTTED = re.compile(r"\b[A-Za-z_][\w]*(?:\.[A-Za-z_][\w]*)+\b")
+MODULE_NOISE = frozenset(
+    [
+        "exceptions",
+        "exception",
+        "errors",
+        "error",
+        "exc",
+        "util",
+        "utils",
+        "core",
+        "client",
+        "http",
+        "api",
+        "lib",
+        "_core",
+        "_pydantic_core",
+        "_channel",
+        "com",
+        "org",
+        "io",
+        "www",
+    ]
+)
+"""Segments of a dotted module path that say nothing (urllib3.exceptions.MaxRetryError)."""
+_CLASS_SUFFIX = re.compile(r"(?<=[a-z0-9])(Error|Exception|Exc)$")
 
 
 def clean(text: str) -> str:
@@ -85,4 +122,6 @@ def clean(text: str) -> str:
     t = _HEX.sub(" ", t)
     t = _MIXED_ID.sub(" ", t)
     t = _LONG_NUMBER.sub(" ", t)
+    if "." in t:
+        t = _DOTTED.sub(_dotted, t)
     return _WORD.sub(_camel, t)

@@ -27,6 +27,7 @@ arrays for the cache in console/routing/cache.py.
 from __future__ import annotations
 
 import math
+import re
 from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -69,6 +70,11 @@ set: any share dilutes the symptoms an engineer types). As units they count in f
 alert or exception meets its own line."""
 MATCHED_AT = 0.45
 """A unit at or above this cosine is quoted in `why` as the matched phrase."""
+
+
+_STATUS = re.compile(r"[1-5]\d\d|[1-5]xx")
+_NAME = re.compile(r"[\w.-]*([a-z][A-Z]|[_.])[\w.-]*(:|\s|$)")
+"""An alert or exception name: KubePodCrashLooping, openai.RateLimitError, rate_limit_exceeded."""
 
 
 @dataclass(frozen=True)
@@ -443,7 +449,9 @@ class Router:
                 text = self.unit_text[j]
                 if len(text) > 62:
                     text = text[:59].rstrip() + "..."
-                kind = "alert " if self.unit_kind[j] == "alert" else ""
+                # an alert or exception name is called one; a pasted message is just quoted
+                named = self.unit_kind[j] == "alert" and _NAME.match(text)
+                kind = "alert " if named else ""
                 why = f'matched {kind}"{text}"'
                 fixes = f" ({', '.join(a.fixes)})" if a.fixes else ""
                 return why + fixes if len(why) + len(fixes) <= 80 else why
@@ -460,6 +468,8 @@ class Router:
                         continue  # "sends" is already shown inside "re sends"
                     terms.append(surf)
         if terms:
+            # a status code is named as one: "HTTP 429", not a bare number
+            terms = [f"HTTP {t}" if _STATUS.fullmatch(t) else t for t in terms]
             out = "terms: " + terms[0]
             for t in terms[1:5]:
                 if len(out) + 2 + len(t) > 80:

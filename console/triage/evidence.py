@@ -76,6 +76,18 @@ class Evidence:
     complete: bool = True
     """False when the deadline or a cancel cut the sweep short."""
 
+    def plus(self, findings: list[Finding]) -> Evidence:
+        """A copy with more findings (a gate run's no-go targets), strongest first."""
+        merged = sorted([*self.findings, *findings], key=lambda f: -f.strength)
+        return Evidence(
+            merged,
+            list(self.checked),
+            list(self.problems),
+            self.started_at,
+            self.duration_s,
+            self.complete,
+        )
+
     def to_json(self) -> dict[str, Any]:
         return {
             "findings": [f.to_json() for f in self.findings],
@@ -252,24 +264,35 @@ def _change_finding(c: Any, deploys: list[Any], now: datetime) -> Finding:
     )
 
 
-def gate_findings(runs: list[Any]) -> list[Finding]:
-    """The failing targets of gate runs made this session (console.gates.GateRun) as findings:
-    a target's name is its measure (index_mismatches, rate_429, p95_uplift, ...)."""
+def gate_findings(runs: list[Any], site: Any = None) -> list[Finding]:
+    """The failing targets of gate runs made this session (console.gates.GateRun) as findings.
+
+    A finding carries the target's name and its measure (readiness 'index' measures
+    index_mismatches), so a playbook's `evidence.gates` may name either."""
+    from console.gates import gate_sets
+
+    try:
+        measures = {
+            (set_name, t.name): t.measure
+            for set_name, spec in gate_sets(site).items()
+            for t in spec.targets
+        }
+    except Exception:  # a broken [gates] table must not cost the other evidence
+        measures = {}
     out = []
     for run in runs:
         for t in run.targets:
             if t.status != "fail":
                 continue
             reason = " ".join(str(t.reason or "").split())[:70]
+            head = f"gate {run.set} {t.name} FAIL"
             out.append(
                 Finding(
                     source="gate",
                     name=t.name,
-                    kind=t.name,
+                    kind=measures.get((run.set, t.name), t.name),
                     status="no-go",
-                    text=f"gate {run.set} {t.name} FAIL ({reason})"
-                    if reason
-                    else f"gate {run.set} {t.name} FAIL",
+                    text=f"{head} ({reason})" if reason else head,
                     strength=PROBE_FAIL,
                     at=run.started_at,
                 )
