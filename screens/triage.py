@@ -213,7 +213,8 @@ each with the route that addresses it; evidence and text rank together.
         self._render_evidence(result)
         if not result.matched:
             routes.clear_options()  # nothing ranked: Enter opens nothing
-            title.update(_clip(result.nothing_text() + " · Ctrl+P: every playbook", 200))
+            tries = "".join(f"\n  try “{_clip(t, 70)}”" for t in result.suggestions[:3])
+            title.update(f"No route matches “{_clip(query, 40)}” · Ctrl+P: every playbook{tries}")
             return
         self._show_ranked(result.routes)
         title.update(f"Best routes for “{_clip(query, 40)}” · ↑↓ choose · Enter opens")
@@ -240,7 +241,11 @@ each with the route that addresses it; evidence and text rank together.
             line = Text()
             line.append(_clip(f"{i}. {r.title}", width - 6), style="bold" if i == 1 else "")
             line.append(f"  {r.score:.2f}", style="dim")
-            why = "; ".join(r.reasons[:2]) or ""
+            # the strongest evidence, and what the words matched when they did
+            shown = r.reasons[:1] + (
+                r.reasons[-1:] if r.text_score > 0 and len(r.reasons) > 1 else []
+            )
+            why = "; ".join(shown)
             line.append("\n   " + _clip(why, width - 3), style="dim")
             options.append(Option(line, id=r.id))
         routes.set_options(options)

@@ -36,7 +36,7 @@ async def test_gibberish_ranks_nothing_and_enter_opens_nothing():
         routes = screen.query_one("#routes", OptionList)
         assert routes.option_count == 0
         title = str(screen.query_one("#results-title", Label).content)
-        assert title.startswith("no route matches \u2014 try ")
+        assert title.startswith("No route matches “qwxz zzkq”") and "\n  try “" in title
         await pilot.press("enter")
         await pilot.pause()
         assert app.screen is screen and isinstance(screen, TriageScreen)

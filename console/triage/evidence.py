@@ -225,17 +225,21 @@ def _change_findings(
     now = datetime.now(UTC).replace(tzinfo=None)
     deploys = hist.events(now - timedelta(seconds=span + DEPLOY_LEAD_S), None, kinds=["deploy"])
     checked = [f"what changed: last {window} vs the {baseline} before ({len(changes)} changes)"]
+    try:
+        own = site.default_service
+    except Exception:
+        own = None
     findings = []
     seen: set[tuple[str, str]] = set()
     for c in changes:
         if (c.metric, c.direction) in seen:  # one line per metric and direction, the strongest
             continue
         seen.add((c.metric, c.direction))
-        findings.append(_change_finding(c, deploys, now))
+        findings.append(_change_finding(c, deploys, now, own))
     return findings, checked, []
 
 
-def _change_finding(c: Any, deploys: list[Any], now: datetime) -> Finding:
+def _change_finding(c: Any, deploys: list[Any], now: datetime, service: str | None) -> Finding:
     if c.baseline and c.baseline > 0 and c.peak / c.baseline >= 2:
         size = f"\u00d7{c.peak / c.baseline:.0f}"
     elif c.change_pct is not None:
@@ -249,10 +253,10 @@ def _change_finding(c: Any, deploys: list[Any], now: datetime) -> Finding:
             deploy = e
     since = f"since the {deploy.ts:%H:%M} deploy" if deploy else f"since {c.started:%H:%M}"
     text = f"{c.metric} {size} {since}"
-    if c.service:
-        text = f"{c.service}/{text}" if c.service not in ("", "default") else text
+    if c.service and c.service != service:  # the site's own service goes without saying
+        text = f"{c.service}/{text}"
     if c.ended is not None:
-        text += f" (back within baseline at {c.ended:%H:%M})"
+        text += f" (over by {c.ended:%H:%M})"
     return Finding(
         source="change",
         name=c.metric,

@@ -146,6 +146,10 @@ def triage(
             why.append(text_why[pid])
         ranked.append(TriageRoute(pid, titles[pid], t + EVIDENCE_WEIGHT * e, t, e, why))
     ranked.sort(key=lambda r: (-r.score, -r.evidence_score, r.id))
+    if query.strip() and not text.matched:
+        # words that match nothing are an answer of their own: nothing is ranked for them (the
+        # evidence keeps its own pointers), and the closest symptoms are offered instead
+        return Triage(query, evidence, [], text.suggestions, pointers)
     out = Triage(query, evidence, ranked[:top], pointers=pointers)
     if not out.routes:
         out.suggestions = suggestions(router, query) if query.strip() else []
