@@ -232,10 +232,14 @@ def test_triage_evidence_alone_points_at_the_route_that_mitigates_the_fault(
     env = {**os.environ, "FIXMAP_SECRET_DEMO_ADMIN_TOKEN": TOKEN}
     with DemoService(faults=[fault], admin_token=TOKEN) as svc:
         cfg = write_site_config(tmp_path, svc.url)
-        shutil.copy(
-            seeded_history, tmp_path / "history.duckdb"
-        )  # the demo's week, incident included
+        # the demo's week of history, its incident included
+        shutil.copy(seeded_history, tmp_path / "history.duckdb")
         proc = run("triage", "--json", "--config", str(cfg), env=env)
+        if fault == "stale-index":  # words that match nothing rank nothing, evidence or not
+            noise = run("triage", "qwxz zzkq", "--json", "--config", str(cfg), env=env)
+            assert noise.returncode == 1
+            said = json.loads(noise.stdout)
+            assert said["routes"] == [] and said["suggestions"] and said["evidence"]["findings"]
     assert proc.returncode == 0, proc.stderr
     out = json.loads(proc.stdout)
     ev = out["evidence"]
