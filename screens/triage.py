@@ -63,7 +63,9 @@ the **Evidence** block — a failing probe, a metric that left its baseline —
 each with the route that addresses it; evidence and text rank together.
 
 - **↑ / ↓** choose a route, **Enter** opens it (the top one by default).
-- **Esc** clears the input and shows the seed's quick routes again.
+- **Esc** clears the input and shows the seed's quick routes again (or the
+  routes the evidence points at).
+- **Ctrl+R** probes the site again and asks again what changed.
 - **Ctrl+P** opens any playbook by name.
 - **Ctrl+Q** quits. Your progress in every walkthrough is saved as you go.
 """
@@ -74,6 +76,7 @@ each with the route that addresses it; evidence and text rank together.
         Binding("enter", "open", "Open route", id="triage.open"),
         Binding("escape", "clear", "Clear", id="triage.clear"),
         Binding("ctrl+p", "command_palette", "Playbooks", id="triage.palette"),
+        Binding("ctrl+r", "refresh_evidence", "Re-probe", id="triage.evidence"),
     ]
 
     def compose(self) -> ComposeResult:
@@ -100,6 +103,17 @@ each with the route that addresses it; evidence and text rank together.
 
     def on_unmount(self) -> None:
         self._cancel.set()
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if action == "refresh_evidence":
+            return self.app.site.path is not None
+        return True
+
+    def action_refresh_evidence(self) -> None:
+        """Sweep again: the last sweep (if still running) is stopped first."""
+        self._cancel.set()
+        self._cancel = threading.Event()
+        self.start_evidence()
 
     # ------------------------------------------------------------ evidence
 

@@ -55,6 +55,10 @@ async def test_evidence_block_and_routes_from_a_failing_probe(tmp_path, monkeypa
             assert "index probe FAIL" in block and "\u2192 Vector index build and swap" in block
             routes = screen.query_one("#routes", OptionList)
             assert routes.get_option_at_index(0).id == "vector_index_build_and_swap"
+            first = screen.evidence
+            await pilot.press("ctrl+r")  # probe again: a new sweep replaces the last one
+            await until(pilot, lambda: screen.evidence is not first)
+            assert "index probe FAIL" in str(screen.query_one("#evidence", Static).content)
             # text and evidence rank together: a latency sentence keeps the failing index first
             await type_text(pilot, "answers look off")
             await pilot.pause()

@@ -132,7 +132,7 @@ def incident_open(
         from console.cli.triage import open_alert_incident
 
         given = ctx.get_parameter_source("severity") == click.core.ParameterSource.COMMANDLINE
-        open_alert_incident(site, from_alert, severity if given else None, service, as_json)
+        open_alert_incident(site, from_alert, title, severity if given else None, service, as_json)
         return
     inc = open_incident(title, severity, service, site=site)
     if as_json:

@@ -97,7 +97,7 @@ def _close_history() -> None:
 
 
 def open_alert_incident(
-    site, source: str, severity: str | None, service: str | None, as_json: bool
+    site, source: str, title: str, severity: str | None, service: str | None, as_json: bool
 ) -> None:
     """`fixmap incident open --from-alert FILE|-`: the alert read, the incident opened, the
     routes ranked from the alert and the evidence."""
@@ -107,7 +107,7 @@ def open_alert_incident(
     from console.triage import open_from_alert
 
     alert = read_alert(source)
-    inc, ranked = open_from_alert(alert, site, severity=severity, service=service)
+    inc, ranked = open_from_alert(alert, site, title=title, severity=severity, service=service)
     _close_history()
     if as_json:
         click.echo(

@@ -25,6 +25,7 @@ def open_from_alert(
     alert: Any,
     site: Any = None,
     *,
+    title: str | None = None,
     severity: str | None = None,
     service: str | None = None,
     evidence: bool = True,
@@ -32,16 +33,19 @@ def open_from_alert(
 ) -> tuple[Any, Triage]:
     """Open the incident for `alert` and put the alert (and its ranked routes) on its timeline.
 
-    The routes are ranked before the incident opens, so a refusal to open (another incident is
+    A `title` given replaces the alert's; so do `severity` and `service`. The routes are
+    ranked before the incident opens, so a refusal to open (another incident is
     still open) costs nothing and records nothing.
     """
     from console.incident import current_incident, open_incident, record_alert
 
     if current_incident() is not None:
-        open_incident(alert.title, severity or alert.severity, service, site=site)  # raises
+        open_incident(
+            title or alert.title, severity or alert.severity, service, site=site
+        )  # raises
     ranked = rank_alert(site, alert, evidence=evidence, timeout=timeout)
     service = service or alert.labels.get("service")
-    inc = open_incident(alert.title, severity or alert.severity, service, site=site)
+    inc = open_incident(title or alert.title, severity or alert.severity, service, site=site)
     routes = [r.to_json() for r in ranked.routes[:5]]
     record_alert(alert, routes, inc.id)
     if ranked.evidence is not None and ranked.evidence.findings:
