@@ -1,8 +1,11 @@
-"""Router accuracy and speed: top-1 / top-3 on the held-out and dev sets, build and route times.
+"""Router accuracy and speed: top-1 / top-3 on every eval set, build and route times.
 
-    .venv/bin/python bench/router_eval.py            # summary
+    .venv/bin/python bench/router_eval.py            # summary of every set
     .venv/bin/python bench/router_eval.py -v         # plus every query whose top-1 is wrong
-    .venv/bin/python bench/router_eval.py --set dev  # one set only
+    .venv/bin/python bench/router_eval.py --set dev  # one set only (repeatable)
+
+Tune on dev and pasted only; heldout, blind and pasted_blind measure what was never tuned on
+(look at their misses only to report them).
 
 top-1: the first result is the set's best answer (expect[0]).
 top-1 (any acceptable): the first result is any id listed in expect.
@@ -32,6 +35,7 @@ SETS = {
     "pasted": DATA / "router_pasted.yaml",
     "pasted_blind": DATA / "router_pasted_blind.yaml",
 }
+
 """heldout, dev, blind: written engineer phrasing. pasted: alerts, exceptions, log lines, tickets
 and chat (the pasted-text vocabulary is tuned on it); pasted_blind: the same kinds of text,
 written at the same time and never tuned on."""

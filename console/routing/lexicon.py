@@ -276,7 +276,9 @@ LEXICON: dict[str, tuple[str, ...]] = {
     "DATA_LOSS": ("data loss", "lost", "lose", "missing rows", "row count", "rows missing",
                   "loss"),
     # --- boot, deadlock, first call
-    "BOOT": ("boot", "bootstrap", "startup", "start up", "starting", "start", "starts", "init",
+    # not "start" / "started" alone: "started after the deploy" is about when, not booting
+    "BOOT": ("boot", "bootstrap", "startup", "start up", "starts up", "on start", "at start",
+             "init",
              "initialization", "initialize", "cold start", "comes up", "spin up", "come up"),
     "ORDER": ("order", "ordering", "sequence", "before", "too early", "dependency order",
               "topological", "dag", "race", "not up", "not up yet", "not ready yet",

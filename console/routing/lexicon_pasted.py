@@ -80,6 +80,8 @@ PASTED_LEXICON: dict[str, tuple[str, ...]] = {
               "does not exist", "dimensionality", "dimension error", "vector dimension",
               "manifest mismatch", "doc count", "docs count"),
     "EMBED": ("dimensions", "dimensionality", "embedding dimension"),
+    "STAMPEDE": ("recompute", "recomputes", "recomputing", "all at once", "at once",
+                 "key expires", "keys expire", "expired key", "expiry"),
     "CACHE": ("x cache", "hit rate", "hit ratio", "miss ratio", "miss rate", "cache hit",
               "cache miss", "semantic cache", "negative cache", "cdn"),
     "IDEMPOTENCY": ("idempotency error", "idempotent requests", "unique violation",

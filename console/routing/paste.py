@@ -125,3 +125,16 @@ def clean(text: str) -> str:
     if "." in t:
         t = _DOTTED.sub(_dotted, t)
     return _WORD.sub(_camel, t)
+
+
+_PASTED = re.compile(
+    r"[a-z][A-Z][a-z]|[A-Z]{2,}[a-z]{2}|\w=\S|\b[a-z_]+\.[a-z_]+\.?[A-Z]|[A-Za-z]\w*(Error|Exception)\b"
+    r"|\[(FIRING|RESOLVED)|HTTP/\d|\b[1-5]\d\d\b|[{}]|\w+_\w+|^\s*\w+:\s"
+)
+
+
+def looks_pasted(text: str) -> bool:
+    """Whether the text reads as pasted (an alert, an exception, a log or status line) rather
+    than typed: CamelCase or snake_case names, key=value, dotted.module.Class, a status code,
+    JSON braces, a "Word:" prefix, or more than 25 words."""
+    return bool(_PASTED.search(text)) or len(text.split()) > 25

@@ -35,6 +35,7 @@ from typing import TYPE_CHECKING, Any
 
 from console.routing.features import Analysed, analyse
 from console.routing.lexicon import COMMON_WORDS, STOPWORDS
+from console.routing.paste import looks_pasted
 from console.routing.text import (
     Speller,
     common_stems,
@@ -64,10 +65,12 @@ STATE_VERSION = 3
 
 W_UNIT, W_DOC, W_CHAR = 0.40, 0.45, 0.15
 """How a playbook's score mixes its best unit, the whole playbook and character trigrams."""
-ALERT_DOC_SHARE = 0.0
-"""How much a playbook's `alerts` weigh in its whole-playbook vector: none (measured on the dev
-set: any share dilutes the symptoms an engineer types). As units they count in full, so a pasted
-alert or exception meets its own line."""
+W_ALERT, ALERT_FROM = 0.35, 0.4
+"""What an alert unit found (nearly) whole in the text adds: W_ALERT x ((share - FROM) / (1 -
+FROM))^2, where share is how much of the unit's TF-IDF weight the text carries."""
+# A playbook's `alerts` weigh nothing in its whole-playbook vector (measured on the dev set: any
+# share dilutes the symptoms an engineer types). As units they count in full, so a pasted alert
+# or exception meets its own line.
 MATCHED_AT = 0.45
 """A unit at or above this cosine is quoted in `why` as the matched phrase."""
 
@@ -134,6 +137,7 @@ class Router:
         self._starts = np.minimum(self._starts, max(len(self.unit_pb) - 1, 0))
         self._corrections: dict[str, str] = {}
         # the units `why` may quote: symptoms, alerts and titles (not keywords or summaries)
+        self._alert_units = np.array([k == "alert" for k in unit_kind], dtype=bool)
         self._quotable = np.isin(np.array(unit_kind, dtype=str), ["symptom", "alert", "title"])
 
     # ---------------------------------------------------------------- building
@@ -151,6 +155,8 @@ class Router:
         analysed: list[Analysed] = []
         doc_feats: list[dict[str, float]] = []
         doc_words: list[list[str]] = []
+        alert_df: dict[str, int] = {}
+        alert_words: set[str] = set()
         for i, p in enumerate(pbs):
             units = [(p.title, "title"), (p.summary, "summary")]
             units += [(s, "symptom") for s in p.symptoms]
@@ -159,6 +165,7 @@ class Router:
             units += [(p.id.replace("_", " "), "id")]
             merged: dict[str, float] = {}
             words: list[str] = []
+            in_alerts: set[str] = set()
             for text, kind in units:
                 a = analyse(text, track=False)
                 if not a.feats:
@@ -167,10 +174,17 @@ class Router:
                 unit_kind.append(kind)
                 unit_pb.append(i)
                 analysed.append(a)
-                share = ALERT_DOC_SHARE if kind == "alert" else 1.0
+                if kind == "alert":
+                    # alerts are units only: they stay out of the playbook's vector, its
+                    # document frequencies and its character trigrams
+                    in_alerts.update(a.feats)
+                    alert_words.update(a.raw)
+                    continue
                 for f, v in a.feats.items():
-                    merged[f] = merged.get(f, 0.0) + share * v
+                    merged[f] = merged.get(f, 0.0) + v
                 words.extend(a.raw)
+            for f in in_alerts:
+                alert_df[f] = alert_df.get(f, 0) + 1
             doc_feats.append(merged)
             doc_words.append(words)
 
@@ -179,6 +193,8 @@ class Router:
         for d in doc_feats:
             for f in d:
                 df[f] = df.get(f, 0) + 1
+        for f, k in alert_df.items():  # a feature only alerts carry: its frequency among them
+            df.setdefault(f, k)
         features = sorted(df)
         fidx = {f: j for j, f in enumerate(features)}
         idf = np.array([smoothed_idf(df[f], n) for f in features], dtype=np.float32)
@@ -206,7 +222,7 @@ class Router:
         gram_idf = np.array([math.log((n + 1) / gdf[t]) for t in grams], dtype=np.float32)
         char_mat = tfidf_matrix(doc_grams, gidx, gram_idf)
 
-        known = sorted({w for words in doc_words for w in words if w.isalpha()})
+        known = sorted({w for words in [*doc_words, alert_words] for w in words if w.isalpha()})
         return cls(
             ids,
             titles,
@@ -343,11 +359,20 @@ class Router:
         unit_best = np.zeros(n, dtype=np.float32)
         doc_sim = np.zeros(n, dtype=np.float32)
         unit_sim = None
+        alert_best = np.zeros(n, dtype=np.float32)
         q = vals
         if len(cols):
             qn = float(np.linalg.norm(vals)) or 1.0
             q = vals / qn
-            unit_sim = self.unit_mat[:, cols] @ q
+            sub = self.unit_mat[:, cols]
+            unit_sim = sub @ q
+            if len(unit_sim) and self._alert_units.any() and looks_pasted(query):
+                # an alert or error string found whole in a long paste counts whatever else
+                # was pasted around it: the share of the unit's weight that the text carries
+                cov = np.where(self._alert_units, np.einsum("ij,ij->i", sub, sub), 0.0)
+                alert_best = np.where(
+                    self._has_units, np.maximum.reduceat(cov, self._starts), 0.0
+                ).astype(np.float32)
             if len(unit_sim):
                 unit_best = np.where(
                     self._has_units, np.maximum.reduceat(unit_sim, self._starts), 0.0
@@ -355,6 +380,7 @@ class Router:
             doc_sim = self.doc_mat[:, cols] @ q
         char_sim = self._char_sim(a.words)
         score = W_UNIT * unit_best + W_DOC * doc_sim + W_CHAR * char_sim
+        score += W_ALERT * np.clip((alert_best - ALERT_FROM) / (1 - ALERT_FROM), 0.0, 1.0) ** 2
         score = np.clip(score, 0.0, 1.0)
         order = np.lexsort((np.arange(n), -doc_sim, -score))[: min(top, n)]
         results = []
