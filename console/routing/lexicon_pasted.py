@@ -102,7 +102,7 @@ PASTED_LEXICON: dict[str, tuple[str, ...]] = {
                   "cannot execute insert", "cannot execute update", "read only sql transaction",
                   "cluster block exception", "misconf"),
     "FLAG": ("flagsmith", "growthbook", "optimizely", "configcat", "statsig", "split io",
-             "variation", "targeting", "targeting rule", "segment override", "flag evaluation",
+             "variation", "targeting rule", "targeting rules", "flag targeting", "segment override", "flag evaluation",
              "toggle enabled", "toggle disabled"),
     "CANARY": ("analysis run", "analysisrun", "failure limit", "failurelimit", "set weight",
                "setweight", "halt advancement", "canary failed", "advancement", "stable"),

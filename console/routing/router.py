@@ -65,7 +65,7 @@ STATE_VERSION = 3
 
 W_UNIT, W_DOC, W_CHAR = 0.40, 0.45, 0.15
 """How a playbook's score mixes its best unit, the whole playbook and character trigrams."""
-W_ALERT, ALERT_FROM = 0.35, 0.4
+W_ALERT, ALERT_FROM, ALERT_MIN_FEATURES = 0.35, 0.4, 4
 """What an alert unit found (nearly) whole in the text adds: W_ALERT x ((share - FROM) / (1 -
 FROM))^2, where share is how much of the unit's TF-IDF weight the text carries."""
 # A playbook's `alerts` weigh nothing in its whole-playbook vector (measured on the dev set: any
@@ -138,6 +138,10 @@ class Router:
         self._corrections: dict[str, str] = {}
         # the units `why` may quote: symptoms, alerts and titles (not keywords or summaries)
         self._alert_units = np.array([k == "alert" for k in unit_kind], dtype=bool)
+        # found whole, a one- or two-feature alert ("server_error") says little: generic words
+        # cover it; only alerts of ALERT_MIN_FEATURES or more count by coverage
+        nnz = np.count_nonzero(self.unit_mat, axis=1) if len(unit_kind) else np.zeros(0)
+        self._wordy_alerts = self._alert_units & (nnz >= ALERT_MIN_FEATURES)
         self._quotable = np.isin(np.array(unit_kind, dtype=str), ["symptom", "alert", "title"])
 
     # ---------------------------------------------------------------- building
@@ -369,7 +373,7 @@ class Router:
             if len(unit_sim) and self._alert_units.any() and looks_pasted(query):
                 # an alert or error string found whole in a long paste counts whatever else
                 # was pasted around it: the share of the unit's weight that the text carries
-                cov = np.where(self._alert_units, np.einsum("ij,ij->i", sub, sub), 0.0)
+                cov = np.where(self._wordy_alerts, np.einsum("ij,ij->i", sub, sub), 0.0)
                 alert_best = np.where(
                     self._has_units, np.maximum.reduceat(cov, self._starts), 0.0
                 ).astype(np.float32)
