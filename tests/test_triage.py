@@ -278,3 +278,63 @@ def test_a_failing_gate_target_is_evidence_for_its_route(tmp_path, monkeypatch, 
     ranked = triage(router, load_catalog(), "", Evidence(found))
     assert ranked.routes[0].id == "idempotency_dedupe"
     assert ranked.routes[0].reasons[0].startswith("gate readiness idempotency FAIL")
+
+
+def _hanging_site(tmp_path):
+    """A site whose one service accepts connections and never answers (closed by the test)."""
+    import socket
+
+    from console.site import load_config
+
+    server = socket.socket()
+    server.bind(("127.0.0.1", 0))
+    server.listen(8)
+    port = server.getsockname()[1]
+    cfg = tmp_path / "fixmap.toml"
+    cfg.write_text(
+        '[site]\nname = "hangs"\n'
+        f'[services.rag]\nbase_url = "http://127.0.0.1:{port}"\n'
+        '[probes.health]\nkind = "http"\nurl = "/readyz"\ntimeout = "60s"\n',
+        encoding="utf-8",
+    )
+    return load_config(cfg), server
+
+
+def test_the_sweep_stops_at_its_deadline_and_says_so(tmp_path):
+    import threading
+
+    from console.triage import gather_evidence
+
+    site, server = _hanging_site(tmp_path)
+    mine = threading.Event()
+    try:
+        ev = gather_evidence(site, timeout=1.0, history=False, cancel=mine)
+    finally:
+        server.close()
+    assert not mine.is_set()  # the caller's event is the caller's
+    assert not ev.complete
+    assert ev.findings == []  # nothing measured is nothing claimed
+    assert any("no verdict in time" in p or "no answer within" in p for p in ev.problems), (
+        ev.problems
+    )
+
+
+def test_the_sweep_stops_when_cancelled(tmp_path):
+    import threading
+
+    from console.triage import gather_evidence
+
+    site, server = _hanging_site(tmp_path)
+    cancel = threading.Event()
+    done: list = []
+    worker = threading.Thread(
+        target=lambda: done.append(gather_evidence(site, timeout=60, cancel=cancel, history=False))
+    )
+    try:
+        worker.start()
+        cancel.set()
+        worker.join(timeout=30)
+    finally:
+        server.close()
+    assert not worker.is_alive() and done
+    assert not done[0].complete

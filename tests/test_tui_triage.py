@@ -66,3 +66,17 @@ async def test_evidence_block_and_routes_from_a_failing_probe(tmp_path, monkeypa
             await pilot.press("enter")
             await pilot.pause()
             assert app.screen.playbook.id == "vector_index_build_and_swap"
+
+
+async def test_a_healthy_site_says_nothing_is_failing(tmp_path, monkeypatch):
+    monkeypatch.setenv("FIXMAP_SECRET_DEMO_ADMIN_TOKEN", TOKEN)
+    with DemoService(admin_token=TOKEN) as svc:
+        app = FixmapApp(load_config(write_site_config(tmp_path, svc.url)))
+        async with app.run_test(size=(80, 24)) as pilot:
+            screen = app.screen
+            await until(pilot, lambda: screen.evidence is not None and app.router is not None)
+            await pilot.pause()
+            block = str(screen.query_one("#evidence", Static).content)
+            assert "9 probes: 9 pass" in block and "nothing failing" in block
+            routes = screen.query_one("#routes", OptionList)
+            assert routes.get_option_at_index(0).id == "rollout_readiness_gate"  # the quick routes

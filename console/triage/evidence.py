@@ -115,12 +115,13 @@ def gather_evidence(
         ev.problems.append("no site config: only the text is ranked")
         return ev
     cancel = cancel or threading.Event()
+    halt = _Either(cancel)  # stops the sweep's own workers; the caller's event is left alone
     t0 = time.monotonic()
     deadline = t0 + timeout
     pool = ThreadPoolExecutor(max_workers=2, thread_name_prefix="triage-evidence")
     jobs = {}
     if probes:
-        jobs["probes"] = pool.submit(_probe_findings, site, deadline, cancel)
+        jobs["probes"] = pool.submit(_probe_findings, site, deadline, halt)
     if history:
         jobs["history"] = pool.submit(_change_findings, site, window, baseline)
     try:
@@ -144,7 +145,7 @@ def gather_evidence(
             if cancel.is_set():
                 ev.complete = False
     finally:
-        cancel.set()  # a history query still running is left to finish on its own thread
+        halt.set()  # a history query still running is left to finish on its own thread
         pool.shutdown(wait=False, cancel_futures=True)
     ev.findings.sort(key=lambda f: -f.strength)
     ev.duration_s = time.monotonic() - t0
@@ -154,8 +155,22 @@ def gather_evidence(
 # ------------------------------------------------------------------ probes
 
 
+class _Either:
+    """Set when the caller cancels or the sweep is over, whichever comes first."""
+
+    def __init__(self, cancel: threading.Event) -> None:
+        self.cancel = cancel
+        self.own = threading.Event()
+
+    def is_set(self) -> bool:
+        return self.cancel.is_set() or self.own.is_set()
+
+    def set(self) -> None:
+        self.own.set()
+
+
 def _probe_findings(
-    site: Any, deadline: float, cancel: threading.Event
+    site: Any, deadline: float, cancel: _Either
 ) -> tuple[list[Finding], list[str], list[str]]:
     if not site.config.probes:
         return [], [], ["no probes in the site config"]
