@@ -50,7 +50,11 @@ _LABEL = re.compile(r"""(?<![\w.-])([A-Za-z_][\w.-]*)\s*=\s*("[^"]*"|'[^']*'|[^\
 _CAMEL = re.compile(
     r"(?<=[a-z]{2})(?=[A-Z])|(?<=[A-Z])(?=[A-Z][a-z]{2})|(?<=[a-z])(?=[A-Z][a-z]{2})"
 )
-_NEEDS = re.compile(r"[a-z][A-Z]|[A-Z]{2}[a-z]|=|://|\d{4}|[0-9a-f]{6}|\w\.\w", re.I)
+# what sends a text through `clean` at all; plain typed words (most keystrokes) skip it. Case
+# matters in the first two (CamelCase), so they are spelt with both cases.
+_NEEDS = re.compile(
+    r"[a-z][A-Z]|[A-Z]{2}[a-z]|=|://|\d{4}|[0-9a-fA-F]{6}|\w\.\w|\d:\d\d|[iI][dD]\s*:"
+)
 
 
 def _label(m: re.Match[str]) -> str:

@@ -65,7 +65,7 @@ STATE_VERSION = 3
 
 W_UNIT, W_DOC, W_CHAR = 0.40, 0.45, 0.15
 """How a playbook's score mixes its best unit, the whole playbook and character trigrams."""
-W_ALERT, ALERT_FROM, ALERT_MIN_FEATURES = 0.35, 0.4, 4
+W_ALERT, ALERT_FROM, ALERT_MIN_FEATURES = 0.35, 0.4, 3
 """What an alert unit found (nearly) whole in the text adds: W_ALERT x ((share - FROM) / (1 -
 FROM))^2, where share is how much of the unit's TF-IDF weight the text carries."""
 # A playbook's `alerts` weigh nothing in its whole-playbook vector (measured on the dev set: any
