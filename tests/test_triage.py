@@ -338,3 +338,19 @@ def test_the_sweep_stops_when_cancelled(tmp_path):
         server.close()
     assert not worker.is_alive() and done
     assert not done[0].complete
+
+
+def test_every_probe_kind_and_known_metric_points_at_a_route():
+    from console.history import KNOWN_METRICS
+    from console.site.probe_spec import PROBE_KINDS
+    from console.triage import evidence_map
+
+    emap = evidence_map(load_catalog())
+    for kind in PROBE_KINDS:
+        if kind != "command":  # a command probe is whatever the site makes it: mapped by name
+            assert emap.get(("probes", kind)), kind
+    for metric in KNOWN_METRICS:
+        assert emap.get(("metrics", metric)), metric
+    # the heaviest route for each demo probe is the one that mitigates its fault
+    assert emap[("probes", "index")][0][0] == "vector_index_build_and_swap"
+    assert emap[("probes", "latency")][0][0] == "rollback_and_fast_recovery"

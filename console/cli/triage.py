@@ -41,11 +41,13 @@ def triage(
     config_path: Path | None,
 ) -> None:
     """What is wrong: probe the site, ask what changed, rank the routes (with TEXT too)."""
+    from console.history import seconds
     from console.playbooks import load_catalog
     from console.routing import get_router
     from console.triage import gather_evidence
     from console.triage import triage as rank
 
+    seconds(window, "--window")  # a bad window is bad usage, before anything runs
     site = load(_config_from(ctx, config_path))
     if alert_file:
         from console.incident import read_alert
@@ -68,7 +70,7 @@ def _print(result) -> None:
     if ev is not None:
         looked = "; ".join(ev.checked) or "nothing to look at"
         click.echo(f"Evidence ({looked}, {ev.duration_s:.1f} s)")
-        shown = [f for f in ev.findings]
+        shown = ev.findings
         for f in shown:
             to = result.pointers.get(f.text)
             click.echo(f"  {f.text}" + (f" \u2192 {to[0]}" if to else ""))
