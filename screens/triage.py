@@ -3,6 +3,7 @@ the screen opens) and what is typed or pasted, ranked into fix routes with their
 
 from __future__ import annotations
 
+import contextlib
 import threading
 from typing import Any
 
@@ -76,7 +77,8 @@ each with the route that addresses it; evidence and text rank together.
         Binding("enter", "open", "Open route", id="triage.open"),
         Binding("escape", "clear", "Clear", id="triage.clear"),
         Binding("ctrl+p", "command_palette", "Playbooks", id="triage.palette"),
-        Binding("ctrl+r", "refresh_evidence", "Re-probe", id="triage.evidence"),
+        # not in the footer: at 80 columns it would push F5 and F6 off the first screen
+        Binding("ctrl+r", "refresh_evidence", "Re-probe", show=False, id="triage.evidence"),
     ]
 
     def compose(self) -> ComposeResult:
@@ -150,7 +152,16 @@ each with the route that addresses it; evidence and text rank together.
 
     def on_evidence_ready(self, message: EvidenceReady) -> None:
         self.evidence = message.evidence
+        # late evidence re-ranks, but keeps the route the engineer has the cursor on
+        routes = self.query_one(OptionList)
+        option = routes.highlighted_option
+        chosen = option.id if option is not None and routes.highlighted else None
         self.catalog_ready()
+        if chosen:
+            from textual.widgets.option_list import OptionDoesNotExist
+
+            with contextlib.suppress(OptionDoesNotExist):  # that route is no longer listed
+                routes.highlighted = routes.get_option_index(chosen)
 
     def _show_evidence_text(self, text: Text | None) -> None:
         box = self.query_one("#evidence", Static)
