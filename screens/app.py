@@ -287,9 +287,23 @@ class FixmapApp(App[int]):
 
     def save_progress(self, progress: Any) -> None:
         try:
-            self.progress.save(progress)
+            merged = self.progress.save(progress)
         except OSError as exc:
             self.notify(f"Could not save progress: {exc}", severity="error")
+            return
+        if merged:  # another console's marks came in with the merge
+            for screen in self._walkthroughs(progress.playbook_id):
+                screen.refresh_all()
+
+    def poll_progress(self, progress: Any) -> None:
+        """Bring in what another console (or `fixmap step`) saved for this playbook."""
+        try:
+            changed = self.progress.refresh(progress)
+        except OSError:
+            return
+        if changed:
+            for screen in self._walkthroughs(progress.playbook_id):
+                screen.refresh_all()
 
     def _walkthroughs(self, playbook_id: str) -> list[Any]:
         from screens.walkthrough import WalkthroughScreen

@@ -67,6 +67,9 @@ and when the next public update is due (first ≤ 10 min, then every 15–20 min
 - **Ctrl+D** status-page drafts for every phase (no internal numbers in them)
 - **Ctrl+E** export the postmortem draft (Markdown + JSON) into the data dir
 - **Ctrl+X** close with a resolution · **Esc** back
+- With none open: the past incidents are listed; **Ctrl+U** reopens one with a reason.
+  A note typed while none is open (another console closed it) is kept and goes onto the
+  next incident opened or reopened.
 """
 
     BINDINGS = [
@@ -77,12 +80,15 @@ and when the next public update is due (first ≤ 10 min, then every 15–20 min
         Binding("ctrl+d", "drafts", "Drafts", id="incident.drafts", priority=True),
         Binding("ctrl+e", "export", "Export", id="incident.export", priority=True),
         Binding("ctrl+x", "close_incident", "Close", id="incident.close", priority=True),
+        Binding("ctrl+u", "reopen_incident", "Reopen", id="incident.reopen", priority=True),
         Binding("escape", "app.pop_screen", "Back", id="incident.back"),
     ]
 
     def __init__(self) -> None:
         super().__init__()
         self.incident: Any = None
+        self.past: list[Any] = []
+        self.kept = 0
         self._writes: queue.Queue = queue.Queue()
         self._writes_lock = threading.Lock()
         self._draining = False
@@ -109,11 +115,17 @@ and when the next public update is due (first ≤ 10 min, then every 15–20 min
 
             inc = current_incident()
             due = None
+            past: list[Any] = []
             if inc is not None:
                 from console.exports import next_update_due
 
                 due = next_update_due(inc)
-            self.app.call_from_thread(self._show, inc, due)
+            else:
+                from console.incident import list_incidents, pending_notes
+
+                past = [i for i in list_incidents() if not i.is_open][:20]
+                self.kept = len(pending_notes())
+            self.app.call_from_thread(self._show, inc, due, past)
 
         self.run_worker(
             work,
@@ -128,16 +140,32 @@ and when the next public update is due (first ≤ 10 min, then every 15–20 min
         if self.incident is not None:
             self.reload()
 
-    def _show(self, inc: Any, due: Any) -> None:
+    def _show(self, inc: Any, due: Any, past: list[Any] | None = None) -> None:
         self.incident = inc
         self.app.incident = inc
+        self.past = past or []
         head = self.query_one("#incident-head", Label)
         log = self.query_one(RichLog)
         log.clear()
         if inc is None:
             head.update(
-                Text("No incident open — Ctrl+O opens one (title, severity, service)", style="bold")
+                Text(
+                    "No incident open — Ctrl+O opens one"
+                    + (" · Ctrl+U reopens a past one" if self.past else ""),
+                    style="bold",
+                )
             )
+            if self.kept:
+                log.write(Text(f"{self.kept} note(s) kept for the next incident", style="bold"))
+            if self.past:
+                log.write(Text("Past incidents, newest first:", style="bold"))
+            for old in self.past:
+                closed = (old.closed_at or "")[:16].replace("T", " ")
+                line = Text(f"{old.id}  {old.severity}  closed {closed}  ", style="dim")
+                line.append(old.title)
+                if old.resolution:
+                    line.append(f" — {old.resolution}", style="dim")
+                log.write(line)
             self.app.refresh_bars()
             return
         text = Text()
@@ -157,12 +185,17 @@ and when the next public update is due (first ≤ 10 min, then every 15–20 min
 
     def on_note_input_noted(self, event: NoteInput.Noted) -> None:
         event.stop()
-        if self.incident is None:
-            self.query_one(NoteInput).value = event.text
-            self.notify("No incident open: Ctrl+O opens one first.", severity="warning")
-            return
         text = event.text
-        self._do(lambda inc: inc.add_note(text), "note added")
+
+        def note(inc: Any) -> str:
+            if inc.add_note(text, keep=True) is None:
+                return (
+                    "No incident is open (closed meanwhile?): the note is kept and goes onto "
+                    "the next incident you open (Ctrl+O) or reopen (Ctrl+U)."
+                )
+            return "note added"
+
+        self._do(note, "")
 
     def _do(self, call: Any, done: str) -> None:
         """Queue one incident write; one worker drains the queue, so notes land in typed order."""
@@ -183,13 +216,16 @@ and when the next public update is due (first ≤ 10 min, then every 15–20 min
                         break
                     job, message = self._writes.get()
                 try:
-                    job(incident)
+                    said = job(incident)
                 except FixmapError as exc:
                     self.app.call_from_thread(
                         self.notify, exc.render(), severity="error", timeout=10
                     )
                     continue
-                self.app.call_from_thread(self.notify, message, timeout=3)
+                text = said if isinstance(said, str) else message
+                for extra in getattr(said, "notes", None) or []:
+                    text += f"\n{extra}"
+                self.app.call_from_thread(self.notify, text, timeout=3)
             self.app.call_from_thread(self.reload)
 
         self.run_worker(
@@ -238,8 +274,20 @@ and when the next public update is due (first ≤ 10 min, then every 15–20 min
         self.query_one(Input).focus()
         self.reload()
 
+    def _none_open(self, what: str) -> bool:
+        """True (and says so) when there is no open incident to `what`."""
+        if self.incident is not None:
+            return False
+        self.notify(
+            f"No incident is open to {what}: Ctrl+O opens one"
+            + (", Ctrl+U reopens a past one." if self.past else "."),
+            severity="warning",
+            timeout=4,
+        )
+        return True
+
     def action_next_phase(self) -> None:
-        if self.incident is None:
+        if self._none_open("move to the next phase"):
             return
         order = ["investigating", "identified", "monitoring", "resolved"]
         current = self.incident.phase
@@ -247,14 +295,14 @@ and when the next public update is due (first ≤ 10 min, then every 15–20 min
         self._do(lambda inc: inc.set_phase(nxt), f"phase: {nxt}")
 
     def action_update_posted(self) -> None:
-        if self.incident is not None:
+        if not self._none_open("mark an update posted"):
             self._do(
                 lambda inc: inc.mark_update_posted(),
                 "update recorded; the next one is timed from now",
             )
 
     def action_drafts(self) -> None:
-        if self.incident is None:
+        if self._none_open("draft status updates for"):
             return
         from console.exports import status_drafts
         from screens.dialogs import TextDialog
@@ -267,7 +315,7 @@ and when the next public update is due (first ≤ 10 min, then every 15–20 min
 
     def action_export(self) -> None:
         inc = self.incident
-        if inc is None:
+        if self._none_open("export"):
             return
         site = self.app.site
 
@@ -293,7 +341,7 @@ and when the next public update is due (first ≤ 10 min, then every 15–20 min
         )
 
     def action_close_incident(self) -> None:
-        if self.incident is None:
+        if self._none_open("close"):
             return
         from screens.dialogs import FormDialog
 
@@ -312,3 +360,30 @@ and when the next public update is due (first ≤ 10 min, then every 15–20 min
             ),
             chosen,
         )
+
+    def action_reopen_incident(self) -> None:
+        from screens.dialogs import FormDialog
+
+        if self.incident is not None:
+            self.notify(f"{self.incident.id} is open: close it before reopening another.")
+            return
+        if not self.past:
+            self.notify("No closed incident to reopen.", severity="warning", timeout=4)
+            return
+        site = self.app.site
+        fields = [
+            ("id", "Incident (newest closed one shown)", self.past[0].id),
+            ("reason", "Reason — what came back", ""),
+        ]
+
+        def chosen(values: dict[str, str] | None) -> None:
+            if not values:
+                return
+            self._do(
+                lambda inc: inc.reopen_incident(
+                    values.get("id"), values.get("reason", ""), site=site
+                ),
+                "incident reopened",
+            )
+
+        self.app.push_screen(FormDialog("Reopen an incident", fields), chosen)

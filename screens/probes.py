@@ -55,12 +55,16 @@ class ProbesScreen(Screen):
 ## Probes
 
 Every probe in the site config with its last verdict:
-`✓ pass` · `✗ FAIL` (the value is bad, or the target did not answer in time) · `! error`
-(the probe itself could not work: an answer that is not JSON, a path that leads nowhere, a
-missing secret) · `? incon.` (not enough data to judge).
+`✓ pass` · `✗ FAIL` (the value is bad; for health, latency and rate-limit probes also: the
+target did not answer) · `! error` (could not measure: reads refused, throttled, reset or timed
+out, an answer that is not JSON, a path that leads nowhere, a missing secret; gates count it as
+inconclusive, never as a pass) · `? incon.` (not enough data to judge).
 
 - **Enter** runs the selected probe · **a** runs them all (concurrently)
-- Results land as each probe finishes; a hung target costs its timeout, not the console.
+- Results land as each probe finishes; a hung target costs its request timeout, at most the
+  probe's deadline, never the console.
+- `fixmap doctor` (in a shell) says which probes the playbooks and gates need and how to add
+  them.
 - The pane below shows what the selected probe measured and the embedder behind any ΔS.
 - **Esc** back.
 """

@@ -14,6 +14,8 @@ from console.playbooks import Playbook, Step, step_does
 from console.walkthrough import Progress
 from screens.widgets import STATUS_GLYPH, STATUS_STYLE, SiteBar
 
+PROGRESS_POLL_SECONDS = 3.0
+
 
 def _md_escape(text: str) -> str:
     for ch in "\\`*_[]<>|":
@@ -67,6 +69,8 @@ what, what to do next.
         yield Footer()
 
     def on_mount(self) -> None:
+        # another console on this data dir (or `fixmap step`) may mark steps meanwhile
+        self.set_interval(PROGRESS_POLL_SECONDS, lambda: self.app.poll_progress(self.progress))
         self._fill_steps()
         steps = self.query_one("#steps", OptionList)
         ids = [s.id for s in self.playbook.steps]

@@ -247,9 +247,13 @@ def test_unreachable_service_fails_the_live_targets(tmp_path):
         site = make_site(tmp_path, svc, seed=False)
     run = run_gate_set(site, "readiness", record=False)  # the service is gone now
     assert run.verdict == "no-go"
+    # not answering is a fail where answering is the property (boot, p95); elsewhere (index,
+    # pins...) the probe could not measure: an error, never a false mismatch, never a pass
+    assert run.target("boot").status == "fail" and run.target("p95").status == "fail"
     for t in run.deciding:
-        assert t.status == "fail", (t.name, t.status, t.reason)
+        assert t.status in ("fail", "error"), (t.name, t.status, t.reason)
         assert "cannot connect" in t.reason or "failed" in t.reason
+    assert run.target("index").status == "error"
 
 
 def test_missing_probe_is_an_error_that_names_the_fix(tmp_path, demo):

@@ -235,3 +235,23 @@ def test_cli_open_note_list_close(fixmap_home):
     shown = json.loads(run("show", iid, "--json").stdout)
     assert [e["kind"] for e in shown["events"]] == ["opened", "note", "closed"]
     assert Path(fixmap_home / "incidents" / f"{iid}.jsonl").exists()
+
+
+def test_cli_lists_open_incidents_and_all_and_reopens_with_a_reason(fixmap_home):
+    def run(*args: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run(
+            [FIXMAP, "incident", *args], capture_output=True, text=True, timeout=60
+        )
+
+    iid = json.loads(run("open", "stale answers", "--json").stdout)["id"]
+    assert run("close", "--resolution", "rolled back").returncode == 0
+    assert json.loads(run("list", "--json").stdout)["incidents"] == []
+    assert [i["id"] for i in json.loads(run("list", "--all", "--json").stdout)["incidents"]] == [
+        iid
+    ]
+    assert run("reopen", "--reason", "x").returncode == 2  # a reason is a sentence
+    again = run("reopen", iid, "--reason", "stale answers are back after 10:05")
+    assert again.returncode == 0, again.stderr
+    shown = json.loads(run("show", "--json").stdout)
+    assert shown["status"] == "open" and shown["events"][-1]["kind"] == "reopened"
+    assert run("reopen", "--reason", "cannot reopen an open one").returncode == 2

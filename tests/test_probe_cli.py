@@ -150,6 +150,28 @@ def test_demo_serve_with_a_fault_and_a_made_up_token(tmp_path):
         assert "made up for this run" in err and "model-drift" in err
 
 
+def test_demo_token_reaches_a_second_shell_through_its_secrets_dir(tmp_path):
+    """`fixmap demo --serve` in one shell, `fixmap act rollback --yes` in another, nothing exported."""
+    with serving(tmp_path) as (proc, line):
+        config = Path(line.split("config=", 1)[1])
+        token_file = config.parent / "secrets" / "demo_admin_token"
+        assert token_file.stat().st_mode & 0o777 == 0o600
+        assert 'secrets_dir = "secrets"' in config.read_text()
+        second_shell = {k: v for k, v in os.environ.items() if not k.startswith("FIXMAP_SECRET_")}
+        acted = subprocess.run(
+            [*FIXMAP, "--config", str(config), "act", "rollback", "--yes"],
+            capture_output=True,
+            text=True,
+            timeout=60,
+            env=second_shell,
+        )
+        assert acted.returncode == 0, acted.stdout + acted.stderr
+        assert "done: rollback" in acted.stdout + acted.stderr
+        assert token_file.read_text() not in acted.stdout + acted.stderr
+        proc.send_signal(signal.SIGTERM)
+        assert proc.wait(15) == 0
+
+
 def test_demo_refuses_an_unknown_fault(tmp_path):
     result = CliRunner().invoke(
         main, ["demo", "--serve", "--dir", str(tmp_path), "--fault", "latncy"]

@@ -57,7 +57,7 @@ def assert_declared_measures(site, results):
         kind = kind_of(spec)
         allowed = set(kind.measures)
         if kind.json_paths:
-            allowed |= set(spec.expect_json) | {c.path for c in spec.checks}
+            allowed |= set(spec.expect_json) | {c.key for c in spec.checks}
         assert set(r.values) <= allowed, (r.name, sorted(set(r.values) - allowed))
 
 
@@ -607,7 +607,9 @@ argv = ["/no/such/program-fixmap"]
     assert results["ok"].status == "pass"
     assert results["bad"].status == "fail" and "disk full" in results["bad"].reason
     assert results["json"].status == "fail" and results["json"].value == 42
-    assert results["slow"].status == "fail" and results["slow"].duration_ms < 5000
+    # a command that could not finish could not say: an error, not a fail
+    assert results["slow"].status == "error" and results["slow"].duration_ms < 5000
+    assert "did not finish within 0.5 s" in results["slow"].reason
     assert results["missing"].status == "error" and "not found" in results["missing"].reason
 
 
@@ -739,3 +741,21 @@ def test_a_placeholder_the_kind_never_fills_is_a_config_error(tmp_path):
     assert "probes.auth.headers" in text and "header Authorization" in text
     assert "probes.brace.url" in text and "unmatched '{'" in text
     assert "probes.gold" not in text
+
+
+def test_command_probes_get_only_the_secrets_they_name(tmp_path, monkeypatch):
+    monkeypatch.setenv("FIXMAP_SECRET_UNRELATED", "unrelated-secret-value")
+    monkeypatch.setenv("FIXMAP_SECRET_NAMED", "named-secret-value-1")
+    py = json.dumps(sys.executable)
+    show = (
+        "import json, os; print(json.dumps({'status': 'pass', 'env': sorted("
+        "k for k in os.environ if 'SECRET' in k or k == 'DB_TOKEN')}))"
+    )
+    cfg = tmp_path / "fixmap.toml"
+    cfg.write_text(
+        f'[probes.env]\nkind = "command"\nargv = [{py}, "-c", {json.dumps(show)}]\n'
+        'judge = "json"\nsecret_env = { DB_TOKEN = "named" }\n'
+    )
+    [result] = run_probes_sync(load_config(cfg))
+    assert result.status == "pass", result.reason
+    assert result.values["output"]["env"] == ["DB_TOKEN"]

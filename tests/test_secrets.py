@@ -279,3 +279,75 @@ def test_redact_obj_keys_and_nested():
 def test_short_values_are_not_registered():
     assert register_secret("abc") is False
     assert redact("abc abc") == "abc abc"
+
+
+# ------------------------------------------------------------------ one file per secret
+
+
+def test_secret_files_come_after_keyring_and_env(tmp_path, monkeypatch):
+    folder = tmp_path / "secrets"
+    path = secrets.store_in_dir(folder, "admin_token", "from-the-file-0123\n")
+    assert oct(path.stat().st_mode & 0o777) == "0o600"
+    assert oct(folder.stat().st_mode & 0o777) == "0o700"
+    secrets.use_secrets_dir(folder)
+    assert secrets.resolve("admin_token") == "from-the-file-0123"  # trailing newline dropped
+    assert secrets.source("admin_token") == f"file {path}"
+    assert redact("x from-the-file-0123 y") == f"x {MASK} y"
+    monkeypatch.setenv("FIXMAP_SECRET_ADMIN_TOKEN", "from-the-environment")
+    assert secrets.resolve("admin_token") == "from-the-environment"
+
+
+def test_credentials_directory_is_read_after_secrets_dir(tmp_path, monkeypatch):
+    site_dir, creds = tmp_path / "site", tmp_path / "creds"
+    secrets.store_in_dir(creds, "db_password", "systemd-credential-value")
+    secrets.store_in_dir(creds, "shared", "from-credentials-dir")
+    secrets.store_in_dir(site_dir, "shared", "from-the-site-dir")
+    monkeypatch.setenv("CREDENTIALS_DIRECTORY", str(creds))
+    secrets.use_secrets_dir(site_dir)
+    assert secrets.resolve("db_password") == "systemd-credential-value"
+    assert secrets.resolve("shared") == "from-the-site-dir"
+    assert secrets.secret_dirs() == [site_dir, creds]
+
+
+def test_a_world_readable_secret_file_is_refused_with_the_fix(tmp_path):
+    folder = tmp_path / "secrets"
+    path = secrets.store_in_dir(folder, "api_key", "readable-by-all-1234")
+    path.chmod(0o644)
+    secrets.use_secrets_dir(folder)
+    with pytest.raises(secrets.SecretError) as info:
+        secrets.resolve("api_key")
+    text = str(info.value)
+    assert "readable by every user" in text and "0644" in text and f"chmod 600 {path}" in text
+    assert secrets.source("api_key") is None
+    assert redact("readable-by-all-1234") == "readable-by-all-1234"  # never registered
+
+
+def test_a_missing_secret_names_the_secrets_dir_file_too(tmp_path):
+    secrets.use_secrets_dir(tmp_path / "secrets")
+    with pytest.raises(
+        secrets.SecretError, match=r"write it to .*secrets/nothing_here \(chmod 600\)"
+    ):
+        secrets.resolve("nothing_here")
+    with pytest.raises(secrets.SecretError):
+        secrets.resolve("..")  # a folder, never a secret
+
+
+def test_the_config_names_its_secrets_dir_relative_to_itself(tmp_path):
+    from console.site import load_config
+
+    secrets.store_in_dir(tmp_path / "conf" / "creds", "tok", "relative-dir-secret")
+    cfg = tmp_path / "conf" / "fixmap.toml"
+    cfg.write_text('secrets_dir = "creds"\n')
+    assert load_config(cfg).config.secrets_dir == Path("creds")
+    assert secrets.resolve("tok") == "relative-dir-secret"
+    (tmp_path / "other.toml").write_text("")
+    load_config(tmp_path / "other.toml")
+    with pytest.raises(secrets.SecretError):
+        secrets.resolve("tok")  # another config, without secrets_dir: the folder is not read
+
+
+def test_child_environ_drops_every_fixmap_secret(monkeypatch):
+    monkeypatch.setenv("FIXMAP_SECRET_ONE", "one-secret-value")
+    monkeypatch.setenv("PATH_LIKE_THING", "kept")
+    env = secrets.child_environ()
+    assert "FIXMAP_SECRET_ONE" not in env and env["PATH_LIKE_THING"] == "kept"

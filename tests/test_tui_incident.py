@@ -191,3 +191,37 @@ async def test_notes_typed_in_one_burst_land_once_each_in_order(demo, fixmap_hom
         )
         notes = [e.title for e in screen.incident.events if e.kind == "note"]
         assert notes == [f"note {n}" for n in range(1, 9)]
+
+
+async def test_no_incident_open_notes_are_kept_and_past_incidents_can_be_reopened(fixmap_home):
+    from console import incident
+
+    closed = incident.open_incident("429 storm on /retrieve")
+    incident.close_incident("limits back to normal")
+    app = FixmapApp(load_config(None))
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.press("f6")
+        screen = app.screen
+        assert isinstance(screen, IncidentScreen)
+        await until(pilot, lambda: bool(screen.past), "past incidents listed")
+        log = "\n".join(str(line.text) for line in screen.query_one(RichLog).lines)
+        assert closed.id in log and "limits back to normal" in log
+
+        await pilot.press("ctrl+t")  # nothing to move: says why instead of nothing
+        await pilot.pause()
+        assert any("No incident is open" in str(n.message) for n in app._notifications)
+
+        screen.query_one(Input).value = "typed after the other console closed it"
+        await pilot.press("enter")
+        await until(pilot, lambda: bool(incident.pending_notes()), "note kept")
+
+        await pilot.press("ctrl+u")
+        await until(pilot, lambda: isinstance(app.screen, FormDialog), "reopen dialog")
+        app.screen.query_one("#param-reason", Input).value = "the 429s came back at 09:40"
+        await pilot.press("enter")
+        await until(pilot, lambda: screen.incident is not None, "reopened")
+        assert screen.incident.id == closed.id and screen.incident.is_open
+        events = incident.load_incident(closed.id).events
+        assert [e.kind for e in events][-2:] == ["reopened", "note"]
+        assert events[-1].title == "typed after the other console closed it"
+        assert incident.pending_notes() == []

@@ -3,6 +3,7 @@ step in the console giving the same verdict."""
 
 from __future__ import annotations
 
+import asyncio
 import json
 import os
 import subprocess
@@ -128,3 +129,32 @@ def test_a_step_naming_what_the_site_lacks_says_what_to_add(tmp_path):
         done = fixmap(cfg, "step", ROLLBACK_ROUTE, "rollback", "--yes")
     assert done.returncode == 2
     assert "has no [actions.rollback]" in done.stderr
+
+
+async def test_a_mark_made_elsewhere_shows_in_the_console_and_neither_is_lost(demo, fixmap_home):
+    """The console open on a playbook, `fixmap step` (another process) marks a step: the console
+    shows it within a poll, and its own next mark keeps the other one."""
+    from screens.app import FixmapApp
+    from screens.walkthrough import WalkthroughScreen
+
+    _svc, cfg = demo
+    app = FixmapApp(load_config(cfg))
+    async with app.run_test(size=(80, 24)) as pilot:
+        await app.workers.wait_for_complete()
+        app.open_playbook(ROLLBACK_ROUTE)
+        await pilot.pause()
+        walk = app.screen
+        assert isinstance(walk, WalkthroughScreen)
+        assert fixmap(cfg, "step", ROLLBACK_ROUTE, "throttle", "--yes").returncode == 0
+        deadline = asyncio.get_running_loop().time() + 15
+        while walk.progress.status("throttle") != "done":
+            assert asyncio.get_running_loop().time() < deadline, "the console never saw the mark"
+            await pilot.pause(0.2)
+        walk.query_one("#steps", OptionList).highlighted = 0
+        await pilot.press("d")
+        await pilot.pause()
+    walked = {
+        s["id"]: s["status"]
+        for s in json.loads(fixmap(cfg, "walk", ROLLBACK_ROUTE, "--json").stdout)["steps"]
+    }
+    assert walked["throttle"] == "done" and walked["decide"] == "done"

@@ -91,7 +91,39 @@ class MainGroup(FixmapGroup):
         "demo": "console.cli.demo",
         "step": "console.cli.step",
         "walk": "console.cli.step",
+        "doctor": "console.cli.doctor",
+        "config": "console.cli.config",
     }
+
+    def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
+        """`--config PATH` works before or after the subcommand, on every subcommand: it is the
+        whole invocation's config, so it is taken wherever it stands."""
+        return super().parse_args(ctx, hoist_config(args))
+
+
+def hoist_config(args: list[str]) -> list[str]:
+    """Move every `--config PATH` / `--config=PATH` (before a `--`) to the front."""
+    rest: list[str] = []
+    found: list[str] = []
+    i = 0
+    while i < len(args):
+        arg = args[i]
+        if arg == "--":
+            rest.extend(args[i:])
+            break
+        if arg == "--config" and i + 1 < len(args):
+            found.append(args[i + 1])
+            i += 2
+            continue
+        if arg.startswith("--config="):
+            found.append(arg.split("=", 1)[1])
+            i += 1
+            continue
+        rest.append(arg)
+        i += 1
+    if len(set(found)) > 1:
+        raise click.UsageError(f"--config is given twice with different files: {', '.join(found)}")
+    return (["--config", found[0]] if found else []) + rest
 
 
 @click.group(cls=MainGroup, invoke_without_command=True, context_settings=CONTEXT)
@@ -105,12 +137,22 @@ def main(ctx: click.Context, config_path: Path | None) -> None:
     """
     ctx.ensure_object(dict)
     ctx.obj["config_path"] = config_path
+    from console.site import use_data_dir_of
+
+    problem = use_data_dir_of(config_path)  # every command: the same data dir for one config
+    if problem and ctx.invoked_subcommand is not None:
+        warn(f"fixmap: {problem}")
     if ctx.invoked_subcommand is None:
         site = load(config_path)
         run_console(site)
 
 
 def run_console(site, **kwargs: Any) -> None:
+    if not (sys.stdin.isatty() and sys.stdout.isatty()):
+        raise FixmapError(
+            "the console needs a terminal, and this is not one: use a subcommand "
+            '(fixmap --help lists them), e.g. fixmap route "what you see" or fixmap gate'
+        )
     from screens.app import run
 
     code = run(site, **kwargs)

@@ -159,13 +159,17 @@ def incident_note(text: str, incident_id: str | None, as_json: bool) -> None:
 
 
 @incident.command("list", context_settings=CONTEXT)
+@click.option("--all", "show_all", is_flag=True, help="Closed incidents too.")
 @click.option("--json", "as_json", is_flag=True, help="JSON on stdout.")
-def incident_list(as_json: bool) -> None:
-    """Every incident, newest first; the current one is marked with *."""
+def incident_list(show_all: bool, as_json: bool) -> None:
+    """The open incidents (--all: every one), newest first; the current one is marked with *."""
     from console.incident import current_id, list_incidents
 
-    incidents = list_incidents()
+    every = list_incidents()
+    incidents = every if show_all else [i for i in every if i.is_open]
     current = current_id()
+    if not show_all and not as_json and len(every) > len(incidents):
+        _echo(f"{len(every) - len(incidents)} closed (fixmap incident list --all)", err=True)
     if as_json:
         _emit_json(
             {
@@ -175,11 +179,32 @@ def incident_list(as_json: bool) -> None:
         )
         return
     if not incidents:
-        _echo("no incidents yet: fixmap incident open TITLE [--severity S2]", err=True)
+        _echo("no incident open: fixmap incident open TITLE [--severity S2]", err=True)
         return
     for inc in incidents:
         mark = "*" if inc.id == current and inc.is_open else " "
         _echo(f"{mark} {_line(inc)}")
+
+
+@incident.command("reopen", context_settings=CONTEXT)
+@click.argument("incident_id", metavar="[ID]", required=False)
+@click.option("--reason", required=True, help="What came back (a sentence, on the timeline).")
+@click.option("--json", "as_json", is_flag=True, help="JSON on stdout.")
+@config_option
+@click.pass_context
+def incident_reopen(
+    ctx: click.Context, incident_id: str | None, reason: str, as_json: bool, config_path
+) -> None:
+    """Reopen a closed incident (default: the newest closed one) with a reason."""
+    from console.incident import reopen_incident
+
+    site = _loaded(ctx, config_path)
+    inc = reopen_incident(incident_id, reason, site=site)
+    if as_json:
+        _emit_json(inc.summary_json())
+    else:
+        _echo(f"reopened {inc.id}: {inc.title} ({inc.severity})")
+    _done(inc.notes)
 
 
 @incident.command("show", context_settings=CONTEXT)

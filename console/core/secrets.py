@@ -1,4 +1,7 @@
-"""Secrets by name: keyring (service 'fixmap', username = the name), else $FIXMAP_SECRET_<NAME>.
+"""Secrets by name: keyring (service 'fixmap', username = the name), else $FIXMAP_SECRET_<NAME>,
+else a file named NAME in the site's `secrets_dir`, else in $CREDENTIALS_DIRECTORY (one file per
+secret: the Kubernetes / Docker / systemd-credentials convention; trailing newlines are dropped,
+a file readable by every user is refused).
 
 Never prompts, never hangs. On a bastion there is no desktop keyring; the backends keyring picks
 there either fail on every call (`fail`), do nothing (`null`), or ask for a password on the
@@ -11,8 +14,10 @@ So the keyring is asked in a short-lived child process that:
   with nothing usable in it) without calling them;
 - is killed after KEYRING_TIMEOUT seconds (a locked Secret Service, a stuck D-Bus).
 
-The answer is cached for the life of the process. Every resolved value is registered with the
-redactor, so it is masked in anything fixmap prints or writes afterwards.
+The keyring's answer is cached for the life of the process. Every resolved value is registered
+with the redactor, so it is masked in anything fixmap prints or writes afterwards. Child
+processes get `child_environ()`: this process's environment without any $FIXMAP_SECRET_*, so a
+secret reaches only the programs that name it.
 """
 
 from __future__ import annotations
@@ -20,10 +25,12 @@ from __future__ import annotations
 import json
 import os
 import re
+import stat
 import subprocess
 import sys
 import threading
 from dataclasses import dataclass
+from pathlib import Path
 
 from console.core.errors import ConfigError
 from console.core.redact import MIN_SECRET_LEN, register_secret
@@ -32,9 +39,12 @@ SERVICE = "fixmap"
 KEYRING_TIMEOUT = 5.0
 _NAME = re.compile(r"^[A-Za-z0-9_.-]{1,128}$")
 
+ENV_PREFIX = "FIXMAP_SECRET_"
+
 _lock = threading.Lock()
 _status: KeyringStatus | None = None
 _keyring_values: dict[str, str | None] = {}
+_secrets_dir: Path | None = None
 
 
 class SecretError(ConfigError):
@@ -52,7 +62,78 @@ class KeyringStatus:
 
 def env_var(name: str) -> str:
     """The environment variable that holds secret `name`: FIXMAP_SECRET_<NAME>, upper case."""
-    return "FIXMAP_SECRET_" + re.sub(r"[^A-Za-z0-9]", "_", name).upper()
+    return ENV_PREFIX + re.sub(r"[^A-Za-z0-9]", "_", name).upper()
+
+
+def child_environ() -> dict[str, str]:
+    """The environment for a child process: this one's, without any $FIXMAP_SECRET_*."""
+    return {k: v for k, v in os.environ.items() if not k.startswith(ENV_PREFIX)}
+
+
+def use_secrets_dir(path: Path | None) -> None:
+    """The site config's secrets_dir (absolute), read after the keyring and the environment."""
+    global _secrets_dir
+    _secrets_dir = path
+
+
+def secret_dirs() -> list[Path]:
+    """The folders of one-file-per-secret, in the order they are read."""
+    dirs = [_secrets_dir] if _secrets_dir is not None else []
+    creds = os.environ.get("CREDENTIALS_DIRECTORY")
+    if creds:
+        dirs.append(Path(creds))
+    return dirs
+
+
+def store_in_dir(folder: Path, name: str, value: str) -> Path:
+    """Write secret `name` as its own file in `folder` (folder 0700, file 0600), atomically."""
+    if not _NAME.match(name or "") or not name.strip("."):
+        raise SecretError(f"'{name}' is not a valid secret name")
+    folder.mkdir(mode=0o700, parents=True, exist_ok=True)
+    os.chmod(folder, 0o700)
+    path = folder / name
+    tmp = folder / f".{name}.tmp-{os.getpid()}"
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    try:
+        os.write(fd, value.encode("utf-8"))
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+    os.replace(tmp, path)
+    return path
+
+
+def _file_of(name: str) -> Path | None:
+    """The file that holds secret `name`, if any folder has one."""
+    if not name.strip("."):
+        return None  # '.' and '..' are folders, never secrets
+    for folder in secret_dirs():
+        path = folder / name
+        if path.exists():
+            return path
+    return None
+
+
+def _from_file(name: str) -> str | None:
+    path = _file_of(name)
+    if path is None:
+        return None
+    try:
+        st = path.stat()
+        if not stat.S_ISREG(st.st_mode):
+            raise SecretError(f"secret '{name}': {path} is not a file")
+        if st.st_mode & stat.S_IROTH:
+            raise SecretError(
+                f"secret '{name}': {path} is readable by every user on this host "
+                f"(mode {stat.S_IMODE(st.st_mode):04o}); fixmap will not use it: chmod 600 {path} "
+                "(Kubernetes: defaultMode 0400; Docker: mode 0400)"
+            )
+        value = path.read_text(encoding="utf-8").rstrip("\r\n")
+    except OSError as exc:
+        raise SecretError(f"secret '{name}': cannot read {path}: {exc.strerror}") from None
+    except UnicodeDecodeError:
+        raise SecretError(f"secret '{name}': {path} is not UTF-8 text") from None
+    return value or None
 
 
 # Runs in the child. Prints one JSON object: backend, usable, reason, values {name: str|None}.
@@ -198,23 +279,35 @@ def _missing(name: str, why: str) -> SecretError:
         keyring_note = f"keyring backend: {status.backend}"
     else:
         keyring_note = f"keyring skipped: {status.reason}"
+    dirs = secret_dirs()
+    file_note = (
+        f", or write it to {dirs[0] / name} (chmod 600)"
+        if dirs
+        else ", or put it in a file of the config's secrets_dir"
+    )
     return SecretError(
         f"secret '{name}' {why}: store it with 'keyring set {SERVICE} {name}' "
-        f"or export {env_var(name)} ({keyring_note})"
+        f"or export {env_var(name)}{file_note} ({keyring_note})"
     )
 
 
 def source(name: str) -> str | None:
-    """Where secret `name` would come from ('keyring' or the env var name), or None; value unseen."""
+    """Where secret `name` would come from ('keyring', the env var name or 'file PATH'), or None
+    (a refused file too: resolve() says why); the value is not registered or returned."""
     if not _NAME.match(name or ""):
         return None
     if _from_keyring(name):
         return "keyring"
-    return env_var(name) if os.environ.get(env_var(name)) else None
+    if os.environ.get(env_var(name)):
+        return env_var(name)
+    try:
+        return f"file {_file_of(name)}" if _from_file(name) else None
+    except SecretError:
+        return None
 
 
 def resolve(name: str) -> str:
-    """The value of secret `name`; raises SecretError naming both places to put it.
+    """The value of secret `name`; raises SecretError naming every place to put it.
 
     The value is registered with the redactor before it is returned.
     """
@@ -222,7 +315,7 @@ def resolve(name: str) -> str:
         raise SecretError(
             f"'{name}' is not a valid secret name: use letters, digits, '_', '.' and '-' (at most 128)"
         )
-    value = _from_keyring(name) or os.environ.get(env_var(name)) or None
+    value = _from_keyring(name) or os.environ.get(env_var(name)) or _from_file(name)
     if value is None:
         raise _missing(name, "is not set")
     if len(value) < MIN_SECRET_LEN:
@@ -234,7 +327,8 @@ def resolve(name: str) -> str:
 
 
 def reset_for_tests() -> None:
-    global _status
+    global _status, _secrets_dir
     with _lock:
         _status = None
         _keyring_values.clear()
+        _secrets_dir = None

@@ -52,14 +52,17 @@ def _step(annotation: Any, part: Any) -> list[Any]:
             args = typing.get_args(candidate)
             if len(args) == 2:
                 out.extend(_unwrap(args[1]))
-        elif (
-            isinstance(candidate, type)
-            and issubclass(candidate, BaseModel)
-            and isinstance(part, str)
-            and part in candidate.model_fields
-        ):
-            out.extend(_unwrap(candidate.model_fields[part].annotation))
+        elif isinstance(candidate, type) and issubclass(candidate, BaseModel):
+            field = documented_fields(candidate).get(part) if isinstance(part, str) else None
+            if field is not None:
+                out.extend(_unwrap(field.annotation))
     return out
+
+
+def documented_fields(model: type) -> dict[str, Any]:
+    """A model's fields by the name a user writes: the alias where there is one (`pass`, not
+    `pass_`; `json`, not `json_body`), else the field's own name."""
+    return {(f.alias or name): f for name, f in model.model_fields.items()}
 
 
 def _literal_values(annotation: Any) -> tuple[Any, ...]:
@@ -107,7 +110,7 @@ def fields_at(model: type, loc: Loc) -> list[str]:
     names: list[str] = []
     for c in current:
         if isinstance(c, type) and issubclass(c, BaseModel):
-            names.extend(n for n in c.model_fields if n not in names)
+            names.extend(n for n in documented_fields(c) if n not in names)
     return names
 
 

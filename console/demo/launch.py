@@ -3,7 +3,6 @@
 
 from __future__ import annotations
 
-import os
 import secrets as _random
 import signal
 import sys
@@ -14,10 +13,10 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from console.core import EXIT_BAD_INPUT, FixmapError, closest
+from console.core import EXIT_BAD_INPUT, FixmapError, closest, env_var
 from console.demo.faults import FAULTS, HEALTHY_PINS
 from console.demo.service import DemoService
-from console.demo.site import ADMIN_SECRET, SERVICE_NAME, write_site_config
+from console.demo.site import ADMIN_SECRET, SECRETS_DIR, SERVICE_NAME, write_site_config
 
 if TYPE_CHECKING:
     from console.site import Site
@@ -50,21 +49,23 @@ def demo_folder(folder: Path | None) -> Path:
     return Path(tempfile.mkdtemp(prefix=time.strftime("%Y%m%d-%H%M%S-"), dir=parent))
 
 
-def admin_token() -> tuple[str, bool]:
+def admin_token(folder: Path) -> tuple[str, bool]:
     """The demo's admin token: the secret if it resolves, else one made up for this run.
 
-    A made-up token is handed to the console through this process's environment
-    ($FIXMAP_SECRET_DEMO_ADMIN_TOKEN), so actions resolve it by name like any secret.
+    Either way it is written 0600 into the demo folder's secrets/ (the config's secrets_dir), so
+    actions resolve it by name like any secret, from this process or from a second shell with
+    nothing exported.
     """
-    from console.core import SecretError, env_var, register_secret, resolve
+    from console.core import SecretError, register_secret, resolve
+    from console.core.secrets import store_in_dir
 
     try:
-        return resolve(ADMIN_SECRET), False
+        token, made_up = resolve(ADMIN_SECRET), False
     except SecretError:
-        token = _random.token_urlsafe(24)
-        os.environ[env_var(ADMIN_SECRET)] = token
+        token, made_up = _random.token_urlsafe(24), True
         register_secret(token)
-        return token, True
+    store_in_dir(folder / SECRETS_DIR, ADMIN_SECRET, token)
+    return token, made_up
 
 
 def _seed_history(folder: Path) -> None:
@@ -89,7 +90,7 @@ def run_demo(
     """Start the demo; returns when `open_console` returns or, with serve, on SIGINT/SIGTERM."""
     names = normalise_faults(list(faults))
     where = demo_folder(folder)
-    token, made_up = admin_token()
+    token, made_up = admin_token(where)
     service = DemoService(names, admin_token=token)
     url = service.start()
     try:
@@ -98,8 +99,8 @@ def run_demo(
         note = f"fixmap demo: {url}, config {path}, faults: {', '.join(names) or 'none'}"
         if made_up:
             note += (
-                f"; admin token made up for this run (set ${'FIXMAP_SECRET_' + ADMIN_SECRET.upper()} "
-                "before starting to choose one)"
+                f"; admin token made up for this run, in {where / SECRETS_DIR / ADMIN_SECRET} "
+                f"(set ${env_var(ADMIN_SECRET)} before starting to choose one)"
             )
         print(note, file=sys.stderr, flush=True)
         if serve:

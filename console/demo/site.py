@@ -1,5 +1,6 @@
 """The demo's site config (fixmap.toml): its service, one probe under every conventional name,
-the pinned lock (equal to the healthy manifest) and, by name only, the admin token's secret."""
+the pinned lock (equal to the healthy manifest) and, by name only, the admin token's secret,
+which the demo keeps in its folder's secrets/ (the config's secrets_dir)."""
 
 from __future__ import annotations
 
@@ -13,6 +14,8 @@ from console.demo.faults import HEALTHY_PINS
 
 SERVICE_NAME = "demo"
 ADMIN_SECRET = "demo_admin_token"
+SECRETS_DIR = "secrets"
+"""The demo folder's one-file-per-secret folder (0700; the token file 0600)."""
 LATENCY_BUDGET_MS = 750
 
 
@@ -118,11 +121,21 @@ def demo_actions_toml(base_url: str) -> str:
             "flag",
             destructive=False,
             extra=[
-                'params.name = { type = "str", enum = ["rerank", "answer_cache"], '
-                'description = "the flag" }',
-                'params.value = { type = "bool", description = "on (true) or off (false)" }',
+                'params.name = { type = "str", enum = ["rerank", "answer_cache", "canary", '
+                '"shadow_mirror"], default = "canary", description = "the flag" }',
+                'params.value = { type = "bool", default = true, '
+                'description = "on (true) or off (false)" }',
+                "# the parameters the bundled playbooks pass: the flag by another name, the",
+                "# canary's traffic split (the demo records them; a real flag service uses them)",
+                'params.flag = { type = "str", default = "", regex = "^[a-z_]{0,40}$", '
+                'description = "the flag, as the shadow-mirroring playbook names it" }',
+                'params.canary_weight = { type = "str", default = "", '
+                'regex = "^$|^(0|1)([.][0-9]{1,3})?$", description = "share of traffic on the canary" }',
+                'params.baseline_weight = { type = "str", default = "", '
+                'regex = "^$|^(0|1)([.][0-9]{1,3})?$", description = "share on the baseline" }',
             ],
-            body='{ name = "{name}", value = "{value}" }',
+            body='{ name = "{name}", flag = "{flag}", value = "{value}", '
+            'canary_weight = "{canary_weight}", baseline_weight = "{baseline_weight}" }',
         ),
         *admin(
             "index_alias",
@@ -135,8 +148,12 @@ def demo_actions_toml(base_url: str) -> str:
                 "# pointing the alias back undoes a change, so a freeze does not block it",
                 "ships_change = false",
                 'verify = "index"',
+                'params.alias = { type = "str", default = "docs_live", regex = "^[a-z0-9_]{1,40}$", '
+                'description = "the index alias" }',
+                'params.to = { type = "str", default = "manifest", regex = "^[a-zA-Z0-9_]{1,40}$", '
+                'description = "the build the alias points at" }',
             ],
-            body='{ name = "stale-index", on = false }',
+            body='{ name = "stale-index", on = false, alias = "{alias}", to = "{to}" }',
         ),
         *admin(
             "cache_rotate",
@@ -168,6 +185,9 @@ def site_config_toml(base_url: str, pins: dict[str, str] | None = None) -> str:
         "# fixmap site config for the embedded demo (written by `fixmap demo`).",
         "# A real site looks the same: its services, its probes (each field a probe reads is a",
         "# JSON path, defaults follow the demo's shapes), its pinned lock and its actions.",
+        "",
+        f"# secrets by name: keyring, $FIXMAP_SECRET_<NAME>, then a file per secret in {SECRETS_DIR}/",
+        f"secrets_dir = {_s(SECRETS_DIR)}",
         "",
         "[site]",
         'name = "fixmap demo"',

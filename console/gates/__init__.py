@@ -14,6 +14,7 @@ from console.gates.results import (
     overall,
 )
 from console.gates.run import run_gate_set
+from console.gates.sources import resolve_probe
 from console.gates.spec import (
     DEFAULT_SET,
     GateError,
@@ -38,5 +39,6 @@ __all__ = [
     "get_set",
     "overall",
     "require_site",
+    "resolve_probe",
     "run_gate_set",
 ]

@@ -86,7 +86,10 @@ def open_incident(
         from console.core import atomic_write
 
         atomic_write(incidents_dir() / CURRENT_FILE, iid + "\n")
+        kept = _take_pending_notes(iid)
     inc = load_incident(iid)
+    if kept:
+        inc.notes.append(f"{kept} note(s) typed while no incident was open are on its timeline")
     note = recorder.incident_state(site, inc, "opened", f"incident {iid} opened: {text} ({sev})")
     if note:
         inc.notes.append(note)
@@ -104,13 +107,69 @@ def _target_id(incident_id: str | None) -> str:
     return iid
 
 
-def add_note(text: str, incident_id: str | None = None) -> TimelineEvent:
-    """A free-text note on the current (or given) incident."""
+def add_note(
+    text: str, incident_id: str | None = None, *, keep: bool = False
+) -> TimelineEvent | None:
+    """A free-text note on the current (or given) incident.
+
+    With `keep`, a note typed when no incident is open (another console just closed it) is
+    not lost: it is kept and goes onto the next incident opened or reopened here (None).
+    """
     body = " ".join((text or "").split())
     if not body:
         raise IncidentError("the note is empty")
-    iid = _target_id(incident_id)
+    try:
+        iid = _target_id(incident_id)
+    except IncidentError:
+        if not keep or incident_id:
+            raise
+        keep_note(text)
+        return None
     return append_event(iid, "note", body, {"text": (text or "").strip()})
+
+
+PENDING_NOTES = "pending-notes.jsonl"
+"""Notes typed while no incident was open, waiting for the next one."""
+
+
+def keep_note(text: str) -> None:
+    from console.core import append_record, host, now_iso, who
+
+    append_record(
+        incidents_dir() / PENDING_NOTES,
+        {"v": 1, "ts": now_iso(), "text": text.strip(), "who": who(), "host": host()},
+    )
+
+
+def pending_notes() -> list[dict[str, Any]]:
+    """The kept notes, oldest first."""
+    import json
+
+    path = incidents_dir() / PENDING_NOTES
+    out = []
+    with contextlib.suppress(OSError):
+        for raw in path.read_text(encoding="utf-8").splitlines():
+            with contextlib.suppress(ValueError):
+                row = json.loads(raw)
+                if isinstance(row, dict) and str(row.get("text") or "").strip():
+                    out.append(row)
+    return out
+
+
+def _take_pending_notes(iid: str) -> int:
+    """Put the kept notes onto incident `iid` (called under the state lock); how many."""
+    notes = pending_notes()
+    for row in notes:
+        text = str(row["text"])
+        append_event(
+            iid,
+            "note",
+            " ".join(text.split()),
+            {"text": text, "typed_at": row.get("ts"), "typed_by": row.get("who"), "kept": True},
+        )
+    with contextlib.suppress(FileNotFoundError):
+        (incidents_dir() / PENDING_NOTES).unlink()
+    return len(notes)
 
 
 def set_severity(severity: str, incident_id: str | None = None) -> TimelineEvent:
@@ -165,4 +224,43 @@ def close_incident(
     note = recorder.incident_state(site, inc, "resolved", f"incident {iid} resolved: {text}")
     if note:
         inc.notes.append(note)
+    return inc
+
+
+def reopen_incident(incident_id: str | None, reason: str, *, site: Any = None) -> Incident:
+    """Reopen a closed incident (the newest closed one when no id is given) with a reason."""
+    why = " ".join((reason or "").split())
+    if len(why) < 5:
+        raise IncidentError(
+            "reopening needs a reason: what came back, e.g. 'rate_429 climbing again after 09:40'"
+        )
+    from console.incident.timeline import list_incidents
+
+    with state_lock():
+        cur = current_incident()
+        if cur is not None:
+            raise IncidentError(
+                f"incident {cur.id} ('{cur.title}') is open: close it before reopening another"
+            )
+        if incident_id:
+            iid = resolve_id(incident_id)
+        else:
+            closed = [i for i in list_incidents() if not i.is_open]
+            if not closed:
+                raise IncidentError("no closed incident to reopen: fixmap incident list --all")
+            iid = closed[0].id
+        inc = load_incident(iid)
+        if inc.is_open:
+            raise IncidentError(f"incident {iid} is open already")
+        append_event(iid, "reopened", f"incident reopened: {why}", {"reason": why})
+        from console.core import atomic_write
+
+        atomic_write(incidents_dir() / CURRENT_FILE, iid + "\n")
+        kept = _take_pending_notes(iid)
+    inc = load_incident(iid)
+    note = recorder.incident_state(site, inc, "reopened", f"incident {iid} reopened: {why}")
+    if note:
+        inc.notes.append(note)
+    if kept:
+        inc.notes.append(f"{kept} note(s) typed while no incident was open are on its timeline")
     return inc

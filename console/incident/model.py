@@ -31,6 +31,7 @@ KINDS: tuple[str, ...] = (
     "severity",
     "comms",
     "closed",
+    "reopened",
 )
 
 

@@ -180,6 +180,7 @@ def _replay(incident_id: str, lines: list[dict[str, Any]], path: Path | None) ->
         elif event.kind == "reopened":
             inc.status = "open"
             inc.closed_at = inc.closed_by = inc.resolution = None
+            explicit_phase = None  # investigating again
     inc.phase = "resolved" if inc.status == "closed" else (explicit_phase or "investigating")
     return inc
 

@@ -1,10 +1,13 @@
 """What a probe ends with: its verdict, the values it measured, and the ways a probe stops early.
 
-A verdict is `pass`, `fail` (the target answered outside the threshold, or did not answer at
-all), `inconclusive` (not enough data to judge) or `error` (the probe itself could not work:
-a response that is not JSON, a JSON path that leads nowhere, a missing secret...). Inside a
-probe, `fail(...)` and `broken(...)` build a `Verdict` to raise when there is nothing more to
-measure; a probe that gets to the end returns an `Outcome`. The run turns either into a
+A verdict is `pass`, `fail` (the target answered outside the threshold), `inconclusive` (not
+enough data to judge) or `error` (the probe could not measure: its reads were refused,
+throttled, reset or timed out, a response is not JSON, a JSON path leads nowhere, a secret is
+missing...). Error is never a fail: only kinds whose property *is* the answering (http status,
+latency, rate_limit) turn "no answer" into a fail. Inside a probe, `fail(...)` and
+`broken(...)` build a `Verdict` to raise when there is nothing more to measure; `NoAnswer` is the
+error of a request that got no HTTP answer at all; a probe that gets to the end returns an
+`Outcome`. The run turns either into a
 `ProbeResult`, the one shape the CLI, the console, the gates and probe_runs.jsonl all read.
 """
 
@@ -105,6 +108,16 @@ class Verdict(Exception):
         self.status = status
         self.reason = reason
         self.values = values or {}
+
+
+class NoAnswer(Verdict):
+    """A request that got no HTTP answer: timed out, refused, reset (an error unless the kind
+    measures exactly that)."""
+
+    def __init__(self, reason: str, what: str):
+        super().__init__("error", reason)
+        self.what = what
+        """timeout | refused | reset | not sent"""
 
 
 def fail(reason: str, **values: Any) -> Verdict:

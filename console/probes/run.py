@@ -1,10 +1,12 @@
 """Running probes: pick the site's `[probes.*]`, run them concurrently, judge each one.
 
 All probes of a run share one client and a cap on requests in flight (console/probes/client.py);
-each probe has its own deadline — its `timeout`, else its service's — so a hung or resetting
-target costs its timeout and nothing else. Whatever a probe does, it ends as a ProbeResult: a
-verdict it reached, a Verdict it raised, a timeout (fail), or a crash (error); one probe never
-takes the run down. Reasons and values are redacted before anyone sees them, and every result is
+each request has its timeout (the probe's `timeout`, else its service's) and the whole probe its
+`deadline` (default DEFAULT_DEADLINE_S, or the timeout when longer), so a hung or resetting
+target costs its deadline at most and nothing else. Whatever a probe does, it ends as a
+ProbeResult: a verdict it reached, a Verdict it raised, its deadline passed (an error: could not
+measure — a fail only for the kinds whose property is answering in time), or a crash (error);
+one probe never takes the run down. Reasons and values are redacted before anyone sees them, and every result is
 appended to probe_runs.jsonl (console/probes/records.py).
 
 httpx and numpy are imported inside the functions that need them: importing this module is cheap.
@@ -33,6 +35,7 @@ OnResult = Callable[[ProbeResult], Awaitable[None] | None]
 OnStart = Callable[[str], Awaitable[None] | None]
 
 DEFAULT_TIMEOUT_S = 10.0
+DEFAULT_DEADLINE_S = 30.0
 
 
 def select(site: Site, names: list[str] | None) -> list[tuple[str, ProbeBase]]:
@@ -107,32 +110,36 @@ def check_probes(site: Site, names: list[str] | None = None) -> list[Problem]:
 # ------------------------------------------------------------------ one probe
 
 
-def _timeout_for(run: Run, spec: ProbeBase) -> float:
-    """The probe's own timeout, else its service's, else DEFAULT_TIMEOUT_S."""
+def timeouts(site: Site, spec: ProbeBase) -> tuple[float, float]:
+    """(one request's timeout, the whole probe's deadline) for this probe on this site."""
+    timeout = DEFAULT_TIMEOUT_S
     if spec.timeout:
-        return float(spec.timeout)
-    try:
-        return float(run.service(spec)[1].timeout)
-    except Verdict:
-        return DEFAULT_TIMEOUT_S
+        timeout = float(spec.timeout)
+    else:
+        svc = site.config.services.get(spec.service or site.config.default_service() or "")
+        if svc is not None:
+            timeout = float(svc.timeout)
+    deadline = float(spec.deadline) if spec.deadline else max(DEFAULT_DEADLINE_S, timeout)
+    return timeout, deadline
 
 
 async def _run_one(run: Run, name: str, spec: ProbeBase) -> ProbeResult:
     started_at = datetime.now(UTC).isoformat(timespec="milliseconds")
     t0 = time.perf_counter()
-    timeout = DEFAULT_TIMEOUT_S
+    kind = kind_of(spec)
+    timeout, deadline = timeouts(run.site, spec)
     try:
-        timeout = _timeout_for(run, spec)
-        async with asyncio.timeout(timeout):
-            out = await kind_of(spec).run(run, spec, timeout)
+        async with asyncio.timeout(deadline):
+            out = await kind.run(run, spec, timeout)
     except Verdict as v:
         out = Outcome(v.status, None, None, v.reason, v.values)
     except TimeoutError:
         out = Outcome(
-            "fail",
+            "fail" if kind.no_answer_fails else "error",
             None,
             None,
-            f"no verdict within the probe's timeout of {timeout:g} s: the target is hanging or too slow",
+            f"no verdict within the probe's deadline of {deadline:g} s "
+            f"(each request may take {timeout:g} s): the target is hanging or too slow",
         )
     except Exception as exc:  # a probe must never take the run down
         out = Outcome("error", None, None, f"probe crashed: {type(exc).__name__}: {why(exc)}")

@@ -8,7 +8,7 @@ table (`*_spec`, `models`) load on first use.
 
 from console.core.lazy import lazy_names
 from console.site import names
-from console.site.config import NO_CONFIG_HINT, Site, load_config, parse_config
+from console.site.config import NO_CONFIG_HINT, Site, load_config, parse_config, use_data_dir_of
 
 __getattr__ = lazy_names(
     __name__,
@@ -30,8 +30,11 @@ __getattr__ = lazy_names(
         "READ_ONLY_KINDS": "action_spec",
         # [probes.NAME]
         "PROBE_KINDS": "probe_spec",
+        "AnyProbe": "probe_spec",
         "ProbeBase": "probe_spec",
         "JsonCheck": "probe_spec",
+        "Request": "probe_spec",
+        "selector": "probe_spec",
         "HttpProbe": "probe_spec",
         "LatencyProbe": "probe_spec",
         "RateLimitProbe": "probe_spec",
@@ -55,4 +58,4 @@ __getattr__ = lazy_names(
     },
 )
 
-__all__ = ["NO_CONFIG_HINT", "Site", "load_config", "names", "parse_config"]
+__all__ = ["NO_CONFIG_HINT", "Site", "load_config", "names", "parse_config", "use_data_dir_of"]

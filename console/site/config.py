@@ -195,6 +195,44 @@ def _known_valid(fp: str) -> Path | None:
         return None
 
 
+def _use_data_dir(raw: dict[str, Any], resolved: Path) -> None:
+    """The config's data_dir (relative to the config file) is where this process keeps data."""
+    from console.core.paths import use_site_data_dir
+
+    if isinstance(raw.get("data_dir"), str):
+        site_dir = Path(raw["data_dir"]).expanduser()
+        use_site_data_dir(site_dir if site_dir.is_absolute() else resolved.parent / site_dir)
+
+
+def use_data_dir_of(explicit: str | Path | None = None) -> str | None:
+    """Point this process at the data dir the site config names, reading only its TOML (every
+    command, whether it needs the rest of the config or not, uses the same journal, incidents
+    and history). Returns a warning when the file cannot be read; the commands that need the
+    config say what is wrong with it in full."""
+    path, found_by = find_config(explicit)
+    if path is None or not path.is_file():
+        return None
+    try:
+        raw = _parse_toml(path.read_text(encoding="utf-8"), str(path))
+    except (OSError, UnicodeDecodeError, ConfigError) as exc:
+        why = exc.message if isinstance(exc, ConfigError) else str(exc)
+        return f"cannot read {path} (from {found_by}) for its data_dir: {why}"
+    _use_data_dir(raw, path.resolve())
+    return None
+
+
+def _use_secrets_dir(raw: dict[str, Any], base: Path) -> None:
+    """The site's secrets_dir (relative to the config's folder), for every secret look-up."""
+    from console.core.secrets import use_secrets_dir
+
+    value = raw.get("secrets_dir")
+    if isinstance(value, str) and value:
+        folder = Path(value).expanduser()
+        use_secrets_dir(folder if folder.is_absolute() else base / folder)
+    else:
+        use_secrets_dir(None)
+
+
 def load_config(explicit: str | Path | None = None, *, eager: bool = False) -> Site:
     """Find and validate the site config; with none anywhere, an empty (offline) config."""
     path, found_by = find_config(explicit)
@@ -222,11 +260,8 @@ def load_config(explicit: str | Path | None = None, *, eager: bool = False) -> S
     file = str(path)
     raw = _parse_toml(text, file)
     resolved = path.resolve()
-    if isinstance(raw.get("data_dir"), str):
-        from console.core.paths import use_site_data_dir
-
-        site_dir = Path(raw["data_dir"]).expanduser()
-        use_site_data_dir(site_dir if site_dir.is_absolute() else resolved.parent / site_dir)
+    _use_data_dir(raw, resolved)
+    _use_secrets_dir(raw, resolved.parent)
     marker = _known_valid(_fingerprint(resolved, text))
     if not eager and marker is not None and marker.exists():
         return Site(None, resolved, found_by, raw, file)

@@ -16,7 +16,7 @@ def _check_path(value: Any) -> Any:
     return value
 
 
-Duration = Annotated[float, BeforeValidator(parse_duration)]
+Duration = Annotated[float, BeforeValidator(parse_duration, json_schema_input_type=str | float)]
 """Seconds; written as '250ms', '30s', '1h30m', '24h', '7d', '2w' or a plain number of seconds."""
 
 JsonPath = Annotated[str, BeforeValidator(_check_path)]

@@ -19,6 +19,8 @@ class _Model(BaseModel):
 
 
 class SiteInfo(_Model):
+    """Who the site is."""
+
     name: str = "site"
     """How this site is called on screen and in exports."""
     service: str | None = None
@@ -36,36 +38,59 @@ class Service(_Model):
     latency_budget_ms: float = Field(default=1200.0, gt=0)
     """The P95 latency budget."""
     timeout: Annotated[Duration, Field(gt=0, le=3600)] = 5.0
-    """Default timeout for a request to this service (more than 0, at most an hour)."""
+    """Default timeout for one probe request to this service (more than 0, at most an hour)."""
+    max_in_flight: int = Field(default=4, ge=1, le=1000)
+    """How many probe requests fixmap has open to this service at once, all probes of a run
+    together. Conservative: a small server's accept backlog (Python's default is 5) overflows
+    under a burst, and a dropped connection costs a 1 s SYN retry, which reads as latency.
+    Raise it for a service behind a load balancer."""
+    ca_file: Path | None = None
+    """PEM file of the CA that signed the service's TLS certificate (a private CA), trusted on
+    top of the system's; relative to the config file."""
 
 
 class EmbeddingsSpec(_Model):
     """An OpenAI-compatible embeddings endpoint for ΔS (optional; default: built-in embedder)."""
 
     url: str = Field(pattern=r"^https?://")
+    """The endpoint, e.g. https://api.openai.com/v1/embeddings."""
     model: str
+    """The embedding model to ask for."""
     api_key_secret: str | None = None
     """Name of the secret holding the API key (never the key itself)."""
     timeout: Duration = 10.0
+    """The most one embeddings request may take."""
 
 
 class SiteConfig(_Model):
     """A whole fixmap.toml."""
 
     site: SiteInfo = Field(default_factory=SiteInfo)
+    """[site]: its name and default service."""
     services: dict[str, Service] = Field(default_factory=dict)
+    """[services.NAME]: the services probes and actions talk to."""
     playbook_dirs: list[Path] = Field(default_factory=list)
     """Folders of the team's own playbooks (same schema as the bundled ones)."""
     data_dir: Path | None = None
     """Where fixmap keeps history, journal and incidents; FIXMAP_HOME wins over this."""
     history: HistorySpec = Field(default_factory=HistorySpec)
+    """[history]: the metric-history file and its sources."""
     embeddings: EmbeddingsSpec | None = None
+    """[embeddings]: an embeddings endpoint for ΔS (default: the built-in embedder)."""
     probes: dict[str, ProbeSpec] = Field(default_factory=dict)
+    """[probes.NAME]: live probes, each of one kind (see Probe kinds)."""
     actions: dict[str, ActionSpec] = Field(default_factory=dict)
+    """[actions.NAME]: state changes, each an argv template or an HTTP request."""
     pins: dict[str, str] = Field(default_factory=dict)
     """The pinned lock: version name -> expected value (model, prompt, embedder, index...)."""
     max_in_flight: int = Field(default=50, ge=1, le=1000)
-    """How many probe requests may be in flight at once."""
+    """How many probe requests may be in flight at once over all services (each service also
+    has its own max_in_flight)."""
+    secrets_dir: Path | None = None
+    """A folder of one file per secret, named after the secret (the Kubernetes / Docker /
+    systemd-credentials convention), read after the keyring and $FIXMAP_SECRET_<NAME>;
+    relative to the config file. $CREDENTIALS_DIRECTORY is read after it. Files readable by
+    everyone are refused."""
     gates: GatesSpec = Field(default_factory=dict)
     """[gates.SET.TARGET]: site thresholds for the gate sets' targets, and the site's own targets."""
 

@@ -10,6 +10,14 @@ declares in `FILLS` (`{query}` for warmup; `{query}`, `{seed}`, `{k}` for stabil
 for idempotency and read_only) — `{secret:NAME}` a secret resolved when the probe runs, `{{`
 and `}}` literal braces. A placeholder the kind never fills is a config error here, with the
 file, the field and the line, rather than a literal sent to the service.
+
+Every request a probe sends can be a GET of a URL (`manifest_url = "/manifest"`) or a request
+table (`manifest_url = { method = "POST", url = "/v1/stats", headers = {...}, body = {...} }`);
+the probe's own headers (and bearer_secret) go with every request it sends. A value can also
+come from a Prometheus-text / OpenMetrics endpoint: a metric name and a label selector
+(`counter_metric`, or `checks = [{ metric = "...", labels = {...}, max = ... }]`).
+
+`timeout` bounds each request (default: the service's); `deadline` bounds the whole probe.
 """
 
 from __future__ import annotations
@@ -51,13 +59,16 @@ TEMPLATE_FIELDS: tuple[str, ...] = (
     "body",
     "manifest_url",
     "live_url",
+    "served",
     "counter_url",
+    "counter_labels",
     "mode_url",
 )
 """The probe fields that are templates (whichever of them a kind has)."""
 
 HttpMethod = Literal["GET", "POST", "PUT", "PATCH", "DELETE", "HEAD"]
 JsonValue = Any
+METRIC_NAME = r"^[A-Za-z_:][A-Za-z0-9_:]*$"
 
 # ------------------------------------------------------------------ shared parts
 
@@ -66,11 +77,49 @@ class _Spec(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
 
-class JsonCheck(_Spec):
-    """One assertion on a JSON response field."""
+class Request(_Spec):
+    """A request a probe sends, as a table: method, url (under the service's base_url, or a full
+    URL), headers and a JSON body. Every part is a template; the probe's own headers go too."""
 
-    path: JsonPath
+    url: str = Field(min_length=1)
+    method: HttpMethod = "GET"
+    headers: dict[str, str] = Field(default_factory=dict)
+    body: JsonValue = None
+    """JSON body to send (POST/PUT/PATCH)."""
+
+    @field_validator("method", mode="before")
+    @classmethod
+    def _upper(cls, v: Any) -> Any:
+        return v.upper() if isinstance(v, str) else v
+
+
+UrlOrRequest = str | Request
+"""A URL to GET, or a request table { method, url, headers, body }."""
+
+
+def selector(metric: str, labels: Mapping[str, str]) -> str:
+    """`metric{a="b"}`: a metric and its label selector as values and reasons show them."""
+    inner = ",".join(f'{k}="{v}"' for k, v in labels.items())
+    return f"{metric}{{{inner}}}" if inner else metric
+
+
+def _off(v: Any) -> Any:
+    return None if v == "" else v
+
+
+class JsonCheck(_Spec):
+    """One assertion on a field of the answer: a JSON path, or a metric of a Prometheus-text /
+    OpenMetrics answer (`metric` + `labels`, the sum of the matching samples)."""
+
+    path: JsonPath | None = None
     """Where the field is, e.g. 'status' or 'data.ready'."""
+    metric: str | None = Field(default=None, pattern=METRIC_NAME)
+    """Instead of path: a metric name on an exposition endpoint, e.g. 'queue_depth'."""
+    labels: dict[str, str] = Field(default_factory=dict)
+    """With metric: the label values the samples must have, e.g. { queue = "ingest" }."""
+    name: str | None = Field(default=None, pattern=r"^[a-z][a-z0-9_]*$")
+    """The measure name the value is reported under (what a gate target's `measure` names);
+    default: the path, or the metric selector."""
     equals: JsonValue = None
     """The value it must equal."""
     one_of: list[JsonValue] | None = None
@@ -84,6 +133,10 @@ class JsonCheck(_Spec):
 
     @model_validator(mode="after")
     def _one_rule(self) -> JsonCheck:
+        if (self.path is None) == (self.metric is None):
+            raise ValueError("a check needs exactly one of path (JSON) or metric (Prometheus text)")
+        if self.labels and self.metric is None:
+            raise ValueError("labels go with metric")
         rules = [
             self.equals is not None,
             self.one_of is not None,
@@ -94,6 +147,13 @@ class JsonCheck(_Spec):
             raise ValueError("a JSON check needs exactly one of equals, one_of, min/max, exists")
         return self
 
+    @property
+    def key(self) -> str:
+        """Where the value is reported in the probe's values: the path, or the metric selector."""
+        if self.name:
+            return self.name
+        return (self.path or "$") if self.metric is None else selector(self.metric, self.labels)
+
 
 class ProbeBase(_Spec):
     """What every probe has: its kind, what it is for, which service, how long it may take."""
@@ -103,8 +163,12 @@ class ProbeBase(_Spec):
     """One line shown next to the probe in the console."""
     service: str | None = None
     """Service to probe (a key of [services]); default: the site's service."""
-    timeout: Duration | None = Field(default=None, gt=0)
-    """The most the whole probe may take; default: the service's timeout."""
+    timeout: Duration | None = Field(default=None, gt=0, le=3600)
+    """The most each request may take (a command probe: the command); default: the service's
+    timeout."""
+    deadline: Duration | None = Field(default=None, gt=0, le=3600)
+    """The most the whole probe may take, all its requests together; default: 30 s, or the
+    timeout when that is longer."""
 
     FILLS: ClassVar[Mapping[str, frozenset[str]]] = {}
     """The values this kind fills into each template field; a field not named here (headers
@@ -117,15 +181,31 @@ class ProbeBase(_Spec):
         if info.field_name == "headers":
             for name, text in (v or {}).items():
                 _check_template(text, allowed, f"header {name}")
+        elif isinstance(v, Request):
+            for name, text in v.headers.items():
+                _check_template(text, frozenset(), f"header {name}")
+            for text in template_strings([v.url, v.body]):
+                _check_template(text, allowed, repr(text))
         else:
             for text in template_strings(v):
                 _check_template(text, allowed, repr(text))
         return v
 
+    @model_validator(mode="after")
+    def _deadline_after_timeout(self) -> ProbeBase:
+        if self.deadline and self.timeout and self.deadline < self.timeout:
+            raise ValueError(
+                f"deadline ({self.deadline:g} s, the whole probe) is shorter than timeout "
+                f"({self.timeout:g} s, one request): raise deadline or lower timeout"
+            )
+        return self
+
     def secret_names(self) -> list[str]:
         """Every secret this probe uses (in its templates, bearer_secret, secret_env), once each."""
         used: list[Any] = [
-            getattr(self, f) for f in TEMPLATE_FIELDS if f in type(self).model_fields
+            _template_parts(getattr(self, f))
+            for f in TEMPLATE_FIELDS
+            if f in type(self).model_fields
         ]
         names = names_in(used, "secret")
         for extra in (
@@ -135,6 +215,13 @@ class ProbeBase(_Spec):
             if extra and extra not in names:
                 names.append(extra)
         return names
+
+
+def _template_parts(value: Any) -> Any:
+    """A template field's strings, whether it is text, a JSON-like value or a Request table."""
+    if isinstance(value, Request):
+        return [value.url, list(value.headers.values()), value.body]
+    return value
 
 
 def _check_template(text: str, allowed: frozenset[str], where: str) -> None:
@@ -258,19 +345,47 @@ class WarmupProbe(ProbeBase, _Request):
     expect_status: Statuses = Field(default_factory=lambda: [200])
 
 
+Off = BeforeValidator(_off)
+"""'' switches an optional field off (the same as leaving a default path out)."""
+
+
 class IndexProbe(ProbeBase):
-    """Live index hash and doc/chunk counts against the manifest: zero silent mismatches."""
+    """The index the service runs against the manifest: zero silent mismatches.
+
+    Three reads, each optional: the manifest (what should be live), the stats endpoint's
+    self-report (`live_url`: hash and doc/chunk counts), and the served side — the build or hash
+    carried *in answers* of a search endpoint (`served`), per response or per hit, compared
+    with the manifest's hash or a pin. A stats endpoint can say the new build while every answer
+    still comes from the old one: only the served side shows that.
+    """
+
+    FILLS = {"served": frozenset({"query"})}
 
     kind: Literal["index"]
-    manifest_url: str = "/manifest"
-    live_url: str = "/index/stats"
-    manifest_hash: JsonPath | None = "index_hash"
-    manifest_docs: JsonPath | None = "doc_count"
-    manifest_chunks: JsonPath | None = "chunk_count"
-    live_hash: JsonPath | None = "index_hash"
-    live_docs: JsonPath | None = "doc_count"
-    live_chunks: JsonPath | None = "chunk_count"
+    manifest_url: Annotated[UrlOrRequest | None, Off] = "/manifest"
+    """Where the manifest is read ('' for none: then `served_pin` is what answers must carry)."""
+    live_url: Annotated[UrlOrRequest | None, Off] = "/index/stats"
+    """Where the service reports its live index ('' for none)."""
+    manifest_hash: Annotated[JsonPath | None, Off] = "index_hash"
+    manifest_docs: Annotated[JsonPath | None, Off] = "doc_count"
+    manifest_chunks: Annotated[JsonPath | None, Off] = "chunk_count"
+    live_hash: Annotated[JsonPath | None, Off] = "index_hash"
+    live_docs: Annotated[JsonPath | None, Off] = "doc_count"
+    live_chunks: Annotated[JsonPath | None, Off] = "chunk_count"
+    served: Request | None = None
+    """A search request whose answers carry the build they were served from, e.g.
+    { method = "POST", url = "/v1/search", body = { query = "{query}", top_k = 3 } }."""
+    served_queries: list[str] = Field(default_factory=lambda: ["fixmap index check"])
+    """One served request per query, filled in as `{query}`."""
+    served_hits: Annotated[JsonPath | None, Off] = None
+    """JSON path of the list of hits in a served answer; then `served_hash` is read in each hit.
+    Unset: `served_hash` is read once per answer."""
+    served_hash: Annotated[JsonPath | None, Off] = None
+    """JSON path of the served build/hash (in the answer, or in each hit)."""
+    served_pin: str | None = None
+    """Compare the served hash with this key of [pins] instead of the manifest's hash."""
     headers: dict[str, str] = Field(default_factory=dict)
+    """Headers sent with every request of the probe (templates: {secret:NAME})."""
     bearer_secret: str | None = None
 
     @model_validator(mode="after")
@@ -280,8 +395,20 @@ class IndexProbe(ProbeBase):
             (self.manifest_docs, self.live_docs),
             (self.manifest_chunks, self.live_chunks),
         ]
-        if not any(m and live for m, live in pairs):
-            raise ValueError("an index probe needs at least one pair of manifest_*/live_* paths")
+        live = bool(self.live_url and self.manifest_url and any(m and v for m, v in pairs))
+        if self.served is not None:
+            if not self.served_hash:
+                raise ValueError("served needs served_hash: where answers carry their build")
+            if not self.served_pin and not (self.manifest_url and self.manifest_hash):
+                raise ValueError(
+                    "served answers are compared with the manifest's hash (manifest_url and "
+                    "manifest_hash) or a pin (served_pin): set one"
+                )
+        elif not live:
+            raise ValueError(
+                "an index probe needs manifest_url with live_url and a pair of manifest_*/live_* "
+                "paths, or served (answers that carry their build)"
+            )
         return self
 
 
@@ -336,6 +463,7 @@ class IdempotencyProbe(ProbeBase, _Request):
         "url": frozenset({"key"}),
         "body": frozenset({"key"}),
         "counter_url": frozenset({"key"}),
+        "counter_labels": frozenset({"key"}),
     }
 
     kind: Literal["idempotency"]
@@ -346,28 +474,53 @@ class IdempotencyProbe(ProbeBase, _Request):
     """How many distinct keys to write."""
     replays: int = Field(default=4, ge=2, le=100)
     """How many times each key is sent (at once, as a retry storm would)."""
-    counter_url: str = "/effects?key={key}"
+    counter_url: UrlOrRequest = "/effects?key={key}"
     """Where the side-effect counter is read: with {key}, per key; without, a global counter."""
     counter_path: JsonPath = "effects"
+    """JSON path of the counter in the counter_url answer."""
+    counter_metric: str | None = Field(default=None, pattern=METRIC_NAME)
+    """Instead of counter_path: the counter is this metric of a Prometheus-text / OpenMetrics
+    answer (e.g. counter_url = "/metrics", counter_metric = "side_effects_total"), summed over
+    the samples whose labels match counter_labels."""
+    counter_labels: dict[str, str] = Field(default_factory=dict)
+    """With counter_metric: label values the samples must have ({key} counts per key)."""
     min_share: float = Field(default=0.999, ge=0, le=1)
     expect_status: Statuses = Field(default_factory=lambda: [200, 201, 202, 204, 409])
     refused_status: Statuses = Field(default_factory=lambda: [423, 503])
     """Statuses meaning 'writes refused now' (read-only): the probe is then inconclusive."""
 
 
-class PinsProbe(ProbeBase):
-    """Deployed versions (model, prompt, embedder, index…) against the pinned lock."""
+class PinsProbe(ProbeBase, _Request):
+    """Deployed versions (model, prompt, embedder, index…) against the pinned lock: as the
+    service reports them (`url`, a GET or a POST with a body), and as its answers carry them
+    (`served` + `served_fields`), where the service puts them there."""
+
+    FILLS = {"served": frozenset({"query"})}
 
     kind: Literal["pins"]
     url: str = "/manifest"
-    pins_path: JsonPath = "pins"
-    """JSON path of the object of deployed versions."""
+    pins_path: Annotated[JsonPath | None, Off] = "pins"
+    """JSON path of the object of deployed versions ('' for none: only `fields`)."""
     fields: dict[str, JsonPath] = Field(default_factory=dict)
     """Lock key -> JSON path, for versions that live elsewhere in the response."""
     lock: dict[str, str] | None = None
     """Expected versions; default: the site's [pins] table."""
-    headers: dict[str, str] = Field(default_factory=dict)
-    bearer_secret: str | None = None
+    served: Request | None = None
+    """A request whose answers carry versions (a search, a chat completion...)."""
+    served_queries: list[str] = Field(default_factory=lambda: ["fixmap pins check"])
+    """One served request per query, filled in as `{query}`."""
+    served_hits: Annotated[JsonPath | None, Off] = None
+    """JSON path of the list of hits in a served answer; `served_fields` are then read per hit."""
+    served_fields: dict[str, JsonPath] = Field(default_factory=dict)
+    """Lock key -> JSON path in each served answer (or hit), e.g. { model = "meta.model" }."""
+
+    @model_validator(mode="after")
+    def _served(self) -> PinsProbe:
+        if self.served is not None and not self.served_fields:
+            raise ValueError("served needs served_fields: lock key -> where answers carry it")
+        if self.served_fields and self.served is None:
+            raise ValueError("served_fields go with served (the request whose answers carry them)")
+        return self
 
 
 class ReadOnlyProbe(ProbeBase, _Request):
@@ -381,7 +534,7 @@ class ReadOnlyProbe(ProbeBase, _Request):
     kind: Literal["read_only"]
     url: str = "/write"
     method: HttpMethod = "POST"
-    mode_url: str = "/readyz"
+    mode_url: UrlOrRequest = "/readyz"
     mode_path: JsonPath = "mode"
     read_only_values: list[str] = Field(
         default_factory=lambda: ["read-only", "read_only", "readonly"]

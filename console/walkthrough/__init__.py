@@ -6,17 +6,19 @@ The console's walkthrough screen and `fixmap walk` / `fixmap step` are two faces
 
 from console.walkthrough import steps
 from console.walkthrough.progress import STATUSES, Progress, ProgressStore
-from console.walkthrough.steps import RUNNABLE, StepResult, not_runnable
+from console.walkthrough.steps import RUNNABLE, Missing, StepResult, missing, not_runnable
 from console.walkthrough.walk import StepView, Walkthrough
 
 __all__ = [
     "RUNNABLE",
     "STATUSES",
+    "Missing",
     "Progress",
     "ProgressStore",
     "StepResult",
     "StepView",
     "Walkthrough",
+    "missing",
     "not_runnable",
     "steps",
 ]

@@ -87,40 +87,76 @@ class StepResult:
 # ------------------------------------------------------------------ what can run here
 
 
-def not_runnable(site: Site, step: Step) -> str | None:
-    """Why this step cannot run on this site (what to add), or None when it can."""
+@dataclass(frozen=True)
+class Missing:
+    """What a step needs that this site does not have (`fixmap doctor` turns it into TOML)."""
+
+    what: str
+    """site | probe | action | param | query | gate_set"""
+    name: str
+    """The probe, action, query or gate set the step names ('' for site)."""
+    text: str
+    """The sentence the walkthrough shows."""
+    params: tuple[str, ...] = ()
+    """For 'param': the parameters the step passes that the action does not take."""
+
+
+def missing(site: Site, step: Step) -> Missing | None:
+    """What this step needs that the site config lacks, or None when it can run."""
     if step.kind not in RUNNABLE:
         return None
     if site.path is None:
-        return (
+        return Missing(
+            "site",
+            "",
             "Not configured: no site config. This step runs once fixmap has a site "
-            "(`--config PATH`), or try it on `fixmap demo`."
+            "(`--config PATH`), or try it on `fixmap demo`.",
         )
     cfg = site.config
     if step.kind == "probe" and step.probe not in cfg.probes:
-        return f"Not configured here: the site config has no `[probes.{step.probe}]`."
+        name = step.probe or ""
+        return Missing(
+            "probe", name, f"Not configured here: the site config has no `[probes.{name}]`."
+        )
     if step.kind == "action":
-        spec = cfg.actions.get(step.action or "")
+        name = step.action or ""
+        spec = cfg.actions.get(name)
         if spec is None:
-            return f"Not configured here: the site config has no `[actions.{step.action}]`."
-        unknown = [p for p in step.params if p not in spec.params]
+            return Missing(
+                "action", name, f"Not configured here: the site config has no `[actions.{name}]`."
+            )
+        unknown = tuple(p for p in step.params if p not in spec.params)
         if unknown:
             takes = ", ".join(spec.params) or "no parameters"
-            return (
-                f"Not configured here: `[actions.{step.action}]` has no parameter "
-                f"{', '.join(repr(p) for p in unknown)} (it takes {takes})."
+            return Missing(
+                "param",
+                name,
+                f"Not configured here: `[actions.{name}]` has no parameter "
+                f"{', '.join(repr(p) for p in unknown)} (it takes {takes}).",
+                unknown,
             )
     if step.kind == "query" and step.query:
         from console.history import NAMED_QUERIES
 
         if step.query not in NAMED_QUERIES:
-            return f"Unknown named query `{step.query}` (see `fixmap history query --help`)."
+            return Missing(
+                "query",
+                step.query,
+                f"Unknown named query `{step.query}` (see `fixmap history query --help`).",
+            )
     if step.kind == "gate":
         from console.gates import gate_sets
 
         if step.gate_set not in gate_sets(site):
-            return f"Not configured here: no gate set `{step.gate_set}`."
+            name = step.gate_set or ""
+            return Missing("gate_set", name, f"Not configured here: no gate set `{name}`.")
     return None
+
+
+def not_runnable(site: Site, step: Step) -> str | None:
+    """Why this step cannot run on this site (what to add), or None when it can."""
+    need = missing(site, step)
+    return need.text if need else None
 
 
 # ------------------------------------------------------------------ probe steps

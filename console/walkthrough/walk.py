@@ -100,10 +100,7 @@ class Walkthrough:
         if status not in STATUSES:
             raise ValueError(f"'{status}' is not one of {', '.join(STATUSES)}")
         step = self.step(step_id)
-        if status == "pending":
-            self.progress.statuses.pop(step.id, None)
-        else:
-            self.progress.statuses[step.id] = status  # type: ignore[assignment]
+        self.progress.set_status(step.id, status)
         return step
 
     def apply(self, result: StepResult) -> bool:
@@ -111,9 +108,9 @@ class Walkthrough:
         False when nothing ran (the step keeps its last result)."""
         if not result.ran:
             return False
-        self.progress.results[result.step] = list(result.lines)
+        self.progress.set_result(result.step, result.lines, result.finished_at)
         if result.mark:
-            self.progress.statuses[result.step] = result.mark  # type: ignore[assignment]
+            self.progress.set_status(result.step, result.mark, result.finished_at)
         return True
 
     def mark_event(self, step: Step, status: str) -> tuple[tuple[Any, ...], dict[str, Any]]:

@@ -51,7 +51,10 @@ class Kind:
     measures: tuple[str, ...]
     """Every name the kind may put into `values`."""
     json_paths: bool = False
-    """Also reports the value found at each JSON path its spec checks, under that path."""
+    """Also reports the value found at each JSON path (or metric) its spec checks, under it."""
+    no_answer_fails: bool = False
+    """Getting no answer (timed out, refused, reset) is the property this kind measures, so it
+    is a fail; for every other kind it is an error: could not measure."""
 
     @property
     def name(self) -> str:
@@ -61,7 +64,13 @@ class Kind:
 KINDS: dict[type, Kind] = {
     k.spec: k
     for k in (
-        Kind(HttpProbe, probe_http, ("status_code", "latency_ms"), json_paths=True),
+        Kind(
+            HttpProbe,
+            probe_http,
+            ("status_code", "latency_ms"),
+            json_paths=True,
+            no_answer_fails=True,
+        ),
         Kind(
             LatencyProbe,
             probe_latency,
@@ -75,6 +84,7 @@ KINDS: dict[type, Kind] = {
                 "p95_ms",
                 "p99_ms",
             ),
+            no_answer_fails=True,
         ),
         Kind(
             RateLimitProbe,
@@ -82,12 +92,14 @@ KINDS: dict[type, Kind] = {
             (
                 "requests",
                 "answered",
+                "unanswered",
                 "count_429",
                 "missing_retry_after",
                 "error_rate_5xx",
                 "share_429",
                 "retry_after",
             ),
+            no_answer_fails=True,
         ),
         Kind(
             WarmupProbe,
@@ -113,6 +125,10 @@ KINDS: dict[type, Kind] = {
                 "live_hash",
                 "live_docs",
                 "live_chunks",
+                "served_hash",
+                "served_expected",
+                "served_checked",
+                "served_mismatches",
                 "index_mismatches",
             ),
         ),
@@ -148,7 +164,7 @@ KINDS: dict[type, Kind] = {
                 "exactly_once_share",
             ),
         ),
-        Kind(PinsProbe, probe_pins, ("pin_mismatches", "deployed", "lock")),
+        Kind(PinsProbe, probe_pins, ("pin_mismatches", "deployed", "served", "lock")),
         Kind(ReadOnlyProbe, probe_read_only, ("mode", "read_only", "write_status", "retry_after")),
         Kind(CommandProbe, probe_command, ("exit_code", "output")),
     )

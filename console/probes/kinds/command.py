@@ -2,14 +2,15 @@
 from its exit code, or from the JSON it prints (`status_path`, optionally `value_path`).
 
 Secrets reach the program only through `secret_env` (environment variables), never its argv,
-which is literal. On timeout the process is killed and waited for, so none is left behind.
+which is literal; it does not inherit the $FIXMAP_SECRET_* variables of fixmap's environment.
+On timeout the process is killed and waited for, so none is left behind, and the probe is an
+error: the command could not say.
 """
 
 from __future__ import annotations
 
 import asyncio
 import json
-import os
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -32,7 +33,9 @@ _STATUS_SAID = {
 
 
 async def probe_command(run: Run, spec: CommandProbe, timeout: float) -> Outcome:
-    env = dict(os.environ)
+    from console.core.secrets import child_environ
+
+    env = child_environ()
     env.update(spec.env)
     for var, secret_name in spec.secret_env.items():
         env[var] = await run.secret(secret_name)
@@ -52,7 +55,11 @@ async def probe_command(run: Run, spec: CommandProbe, timeout: float) -> Outcome
         raise broken(f"program not executable: {spec.argv[0]}") from None
     try:
         out, err = await asyncio.wait_for(proc.communicate(), timeout)
-    except (TimeoutError, asyncio.CancelledError):
+    except TimeoutError:
+        proc.kill()
+        await proc.wait()
+        raise broken(f"{spec.argv[0]} did not finish within {timeout:g} s: killed") from None
+    except asyncio.CancelledError:
         proc.kill()
         await proc.wait()
         raise

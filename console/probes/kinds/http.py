@@ -1,7 +1,9 @@
 """The `http` probe: one request, its expected status and assertions on JSON fields.
 
 Besides the status code and latency it reports the value found at every JSON path it checked
-(`expect_json` keys and `checks[].path`), under that path.
+(`expect_json` keys and `checks[].path`), under that path, and every metric a check reads from a
+Prometheus-text answer (`checks[].metric` + `labels`), under its selector. No answer at all is a
+fail here: whether the service answers is what this kind measures.
 """
 
 from __future__ import annotations
@@ -11,14 +13,17 @@ from typing import TYPE_CHECKING, Any
 
 from console.core import JsonPathError, lookup
 from console.probes.client import Answer, Run
-from console.probes.result import Outcome
+from console.probes.result import NoAnswer, Outcome, broken, fail
 
 if TYPE_CHECKING:
     from console.site import HttpProbe, JsonCheck
 
 
 async def probe_http(run: Run, spec: HttpProbe, timeout: float) -> Outcome:
-    answer = await run.request(spec, timeout=timeout, headers=await run.headers(spec))
+    try:
+        answer = await run.request(spec, timeout=timeout, headers=await run.headers(spec))
+    except NoAnswer as v:
+        raise fail(v.reason) from None
     values: dict[str, Any] = {
         "status_code": answer.status,
         "latency_ms": round(answer.elapsed_ms, 1),
@@ -41,8 +46,12 @@ async def probe_http(run: Run, spec: HttpProbe, timeout: float) -> Outcome:
             values,
         )
     seen: list[str] = []
-    if spec.expect_json or spec.checks:
+    if spec.expect_json or any(c.path is not None for c in spec.checks):
         data = answer.json()
+    else:
+        data = None
+    samples = _samples(answer) if any(c.metric for c in spec.checks) else []
+    if spec.expect_json or spec.checks:
         for path, want in spec.expect_json.items():
             got = answer.at(data, path, "expect_json")
             values[path] = got
@@ -56,11 +65,11 @@ async def probe_http(run: Run, spec: HttpProbe, timeout: float) -> Outcome:
                 )
             seen.append(f"{path}={got}")
         for check in spec.checks:
-            problem = _check(answer, data, check, values)
+            problem = _check(answer, data, samples, check, values)
             if problem:
                 return Outcome("fail", answer.status, f"status {expected}", problem, values)
             if check.exists is not False:
-                seen.append(f"{check.path}={values.get(check.path)!s}")
+                seen.append(f"{check.key}={values.get(check.key)!s}")
     tail = ("; " + ", ".join(seen)) if seen else ""
     return Outcome(
         "pass",
@@ -71,28 +80,55 @@ async def probe_http(run: Run, spec: HttpProbe, timeout: float) -> Outcome:
     )
 
 
-def _check(answer: Answer, data: Any, check: JsonCheck, values: dict[str, Any]) -> str | None:
-    """Why the field fails the check (None: it passes); the value found goes into `values`."""
+def _samples(answer: Answer) -> list[Any]:
+    from console.probes.metrics import MetricError, parse_exposition
+
+    try:
+        return parse_exposition(answer.text(), answer.headers.get("content-type", ""))
+    except MetricError as exc:
+        raise broken(f"{answer.url}: {exc}") from None
+
+
+def _found(answer: Answer, data: Any, samples: list[Any], check: JsonCheck) -> tuple[bool, Any]:
+    """(whether the field or metric is there, its value)."""
+    if check.metric is not None:
+        from console.probes.metrics import MetricError, select
+
+        try:
+            return True, select(samples, check.metric, check.labels)
+        except MetricError as exc:
+            if check.exists is None:
+                raise broken(f"checks: {exc}") from None
+            return False, None
     if check.exists is not None:
         try:
-            values[check.path] = lookup(data, check.path)
-            present = True
+            return True, lookup(data, check.path or "$")
         except JsonPathError:
-            present = False
+            return False, None
+    return True, answer.at(data, check.path or "$", "checks")
+
+
+def _check(
+    answer: Answer, data: Any, samples: list[Any], check: JsonCheck, values: dict[str, Any]
+) -> str | None:
+    """Why the field fails the check (None: it passes); the value found goes into `values`."""
+    where = check.key
+    present, got = _found(answer, data, samples, check)
+    if present:
+        values[where] = got
+    if check.exists is not None:
         if present != check.exists:
-            return f"{check.path} is {'missing' if check.exists else 'present'}"
+            return f"{where} is {'missing' if check.exists else 'present'}"
         return None
-    got = answer.at(data, check.path, "checks")
-    values[check.path] = got
     if check.equals is not None and got != check.equals:
-        return f"{check.path} is {got!r}, expected {check.equals!r}"
+        return f"{where} is {got!r}, expected {check.equals!r}"
     if check.one_of is not None and got not in check.one_of:
-        return f"{check.path} is {got!r}, expected one of {check.one_of!r}"
+        return f"{where} is {got!r}, expected one of {check.one_of!r}"
     if check.min is not None or check.max is not None:
         if not isinstance(got, int | float) or isinstance(got, bool):
-            return f"{check.path} is {got!r}, not a number"
+            return f"{where} is {got!r}, not a number"
         if check.min is not None and got < check.min:
-            return f"{check.path} is {got}, below {check.min}"
+            return f"{where} is {got:g}, below {check.min:g}"
         if check.max is not None and got > check.max:
-            return f"{check.path} is {got}, above {check.max}"
+            return f"{where} is {got:g}, above {check.max:g}"
     return None

@@ -1,7 +1,9 @@
 """The `latency` probe: N requests, the chosen percentile of their latency against the budget.
 
 Warm-up requests go first and are not measured (cold starts are the warmup probe's business);
-too few answers with an expected status make the verdict inconclusive, not a pass.
+too few answers with an expected status make the verdict inconclusive, not a pass. Requests that
+get no answer count as errors in `error_rate`; none answering at all is a fail (answering in time
+is what this kind measures), and so is a warm-up request that got none.
 """
 
 from __future__ import annotations
@@ -10,7 +12,7 @@ from typing import TYPE_CHECKING, Any
 
 from console.probes.client import Answer, Run
 from console.probes.kinds.common import percentile, status_counts
-from console.probes.result import Outcome, Verdict
+from console.probes.result import NoAnswer, Outcome, Verdict
 
 if TYPE_CHECKING:
     from console.site import LatencyProbe
@@ -27,7 +29,18 @@ async def probe_latency(run: Run, spec: LatencyProbe, timeout: float) -> Outcome
         return await run.send(spec.method, url, timeout=timeout, headers=headers, body=body)
 
     for i in range(spec.warmup_requests):
-        await send(i)
+        try:
+            await send(i)
+        except NoAnswer as v:
+            values = {"requests": spec.requests, "answered": 0, "budget_ms": budget}
+            return Outcome(
+                "fail",
+                None,
+                threshold,
+                f"the warm-up request got no answer: {v.reason}",
+                values,
+                "ms",
+            )
     answers = await run.gather(spec.requests, spec.concurrency, send)
     ok = [a.elapsed_ms for a in answers if isinstance(a, Answer) and a.status in spec.expect_status]
     statuses = status_counts(answers)

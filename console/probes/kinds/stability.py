@@ -12,8 +12,8 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from console.probes.client import Answer, Run, short
-from console.probes.result import Outcome, Verdict, broken, fail
+from console.probes.client import Answer, Run, refusal, short
+from console.probes.result import Outcome, Verdict, broken
 
 if TYPE_CHECKING:
     from console.site import StabilityProbe
@@ -56,7 +56,7 @@ async def _retrieve_all(
         if isinstance(a, Verdict):
             raise a
         if a.status not in spec.expect_status:
-            raise fail(f"retrieve answered {a.status} for {q!r} (seed {seed})")
+            raise broken(f"could not measure: retrieve {refusal(a)} for {q!r} (seed {seed})")
         items = a.at(a.json(), spec.results_path, "results_path")
         if not isinstance(items, list):
             raise broken(f"results_path '{spec.results_path}' is not a list in {short(a.url)}")

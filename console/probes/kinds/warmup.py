@@ -4,14 +4,17 @@ first calls.
 With a cache signal (a response header or a JSON path saying hit/miss) the verdict is the share
 of first calls that missed the cache. Without one, the first calls' p95 is judged against the
 budget and against the same calls repeated: slow first calls that get fast when repeated are a
-cold start. Each query goes into the url/body as `{query}`.
+cold start; slow first calls that stay slow when repeated are a slow service, not a cold one
+(inconclusive here: the latency probe judges that). Each query goes into the url/body as
+`{query}`. First calls that got no answer, or not the expected status, are not measured: none
+answering is an error (could not measure), some missing makes the verdict inconclusive.
 """
 
 from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from console.probes.client import Answer, Run, short
+from console.probes.client import Answer, Run, refusal, short
 from console.probes.kinds.common import percentile
 from console.probes.result import Outcome, Verdict, broken
 
@@ -49,8 +52,8 @@ async def probe_warmup(run: Run, spec: WarmupProbe, timeout: float) -> Outcome:
     good = [a for a in answers if isinstance(a, Answer) and a.status in spec.expect_status]
     if not good:
         first = answers[0]
-        why = first.reason if isinstance(first, Verdict) else f"answered {first.status}"
-        return Outcome("fail", None, None, f"no warm-up query answered: {why}", {}, "")
+        why = first.reason if isinstance(first, Verdict) else refusal(first)
+        raise broken(f"could not measure: no warm-up query answered as expected ({why})")
     first_ms = [a.elapsed_ms for a in good]
     values: dict[str, Any] = {
         "queries": len(spec.queries),
@@ -87,14 +90,42 @@ async def probe_warmup(run: Run, spec: WarmupProbe, timeout: float) -> Outcome:
     threshold = f"first calls p95 <= {budget:g} ms"
     p95_first = values["first_call_p95_ms"]
     values["repeat_p95_ms"] = round(percentile(repeat_ms, 95), 1) if repeat_ms else None
-    line = f"first calls p95 {p95_first:.0f} ms, repeated {values['repeat_p95_ms'] or 0:.0f} ms"
-    if p95_first > budget and (not repeat_ms or p95_first > 2 * values["repeat_p95_ms"]):
+    repeated = (
+        f"repeated p95 {values['repeat_p95_ms']:.0f} ms" if repeat_ms else "repeats not answered"
+    )
+    line = f"first calls p95 {p95_first:.0f} ms, {repeated}"
+    if len(good) < len(spec.queries):
+        return Outcome(
+            "inconclusive",
+            p95_first,
+            threshold,
+            f"only {len(good)} of {len(spec.queries)} warm-up queries answered; {line}",
+            values,
+            "ms",
+        )
+    if p95_first <= budget:
+        return Outcome(
+            "pass", p95_first, threshold, f"{line}: within the {budget:g} ms budget", values, "ms"
+        )
+    if repeat_ms and p95_first > 2 * values["repeat_p95_ms"]:
         return Outcome(
             "fail",
             p95_first,
             threshold,
-            f"cold start: {line}, over the {budget:g} ms budget",
+            f"cold start: {line}; first calls over the {budget:g} ms budget",
             values,
             "ms",
         )
-    return Outcome("pass", p95_first, threshold, f"{line}, within {budget:g} ms", values, "ms")
+    return Outcome(
+        "inconclusive",
+        p95_first,
+        threshold,
+        f"{line}: first calls over the {budget:g} ms budget, "
+        + (
+            "but repeats as slow, so the service is slow rather than cold (see the latency probe)"
+            if repeat_ms
+            else "and no repeat answered to tell a cold start from a slow service"
+        ),
+        values,
+        "ms",
+    )
