@@ -12,8 +12,7 @@ from __future__ import annotations
 import asyncio
 import threading
 import time
-from concurrent.futures import ThreadPoolExecutor
-from concurrent.futures import TimeoutError as FutureTimeout
+from concurrent.futures import ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -125,15 +124,19 @@ def gather_evidence(
     if history:
         jobs["history"] = pool.submit(_change_findings, site, window, baseline)
     try:
+        pending = set(jobs.values())
+        while pending and not cancel.is_set() and time.monotonic() < deadline:
+            _done, pending = wait(pending, timeout=min(0.05, max(deadline - time.monotonic(), 0)))
         for what, job in jobs.items():
-            try:
-                findings, checked, problems = job.result(
-                    timeout=max(deadline - time.monotonic(), 0.01)
-                )
-            except FutureTimeout:
+            if not job.done():
                 ev.complete = False
-                ev.problems.append(f"{what}: no answer within {timeout:g} s")
+                said = (
+                    "stopped (cancelled)" if cancel.is_set() else f"no answer within {timeout:g} s"
+                )
+                ev.problems.append(f"{what}: {said}")
                 continue
+            try:
+                findings, checked, problems = job.result()
             except Exception as exc:  # one side failing must not lose the other's evidence
                 from console.core import redact
 
