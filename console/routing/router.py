@@ -128,8 +128,8 @@ class Router:
         self.known = known
         self._known_set = frozenset(known) | STOPWORDS | compiled_lexicon().surface_words
         self._raw_vocab = frozenset(known)
-        lex_words = compiled_lexicon().surface_words
-        self._speller = Speller(w for w in known if w not in lex_words and w not in STOPWORDS)
+        # the typo speller is built on the first unknown word: most texts have none
+        self._speller: Speller | None = None
         # units are grouped by playbook, so a reduceat over these starts gives per-playbook max
         self._starts = np.searchsorted(self.unit_pb, np.arange(len(ids))).astype(np.int64)
         counts = np.bincount(self.unit_pb, minlength=len(ids))[: len(ids)]
@@ -314,6 +314,11 @@ class Router:
             return hit
         limit = 1.0 if len(tok) <= 6 else 2.0
         best, best_key = tok, None
+        if self._speller is None:
+            lex_words = compiled_lexicon().surface_words
+            self._speller = Speller(
+                w for w in self.known if w not in lex_words and w not in STOPWORDS
+            )
         for rank, speller in enumerate((self._speller, compiled_lexicon().speller())):
             for w, overlap in speller.candidates(tok):
                 # typos keep the first letter (or swap the first two): "validation" is no
