@@ -1,30 +1,72 @@
-"""Triage: 'What do you see?' — type a symptom, get ranked fix routes."""
+"""Triage: 'What do you see?' — the live evidence (a probe sweep and what changed, started as
+the screen opens) and what is typed or pasted, ranked into fix routes with their reasons."""
 
 from __future__ import annotations
+
+import contextlib
+import threading
+from typing import Any
 
 from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding
+from textual.message import Message
 from textual.screen import Screen
-from textual.widgets import Input, Label, OptionList
+from textual.widgets import Input, Label, OptionList, Static
 from textual.widgets.option_list import Option
 
 from console.playbooks import DEPLOY_TRAPS, QUICK_ROUTES
 from screens.widgets import KeyFooter, SiteBar
 
+EVIDENCE_TIMEOUT_S = 8.0
+"""The sweep's deadline: probes still running then are stopped and said to be."""
+
+
+class EvidenceStarted(Message):
+    """The sweep started (there is something to probe or a history to ask)."""
+
+
+class EvidenceReady(Message):
+    """The probe sweep and what changed finished (posted from the evidence worker)."""
+
+    def __init__(self, evidence: Any) -> None:
+        super().__init__()
+        self.evidence = evidence
+
 
 class TriageScreen(Screen):
-    """The first screen: one question, one input, the routes that answer it."""
+    """The first screen: one question, one input, the evidence and the routes that answer it."""
+
+    DEFAULT_CSS = """
+    TriageScreen #evidence {
+        padding: 0 1;
+        height: auto;
+        max-height: 6;
+        color: $text;
+    }
+    TriageScreen #evidence.-empty {
+        display: none;
+    }
+    """
 
     HELP = """
 ## Triage
 
 Type **what you see** — in your own words, abbreviations welcome
-(`p95 doubled after deploy`, `429 storm`, `answers cite old docs`).
-The routes below re-rank as you type; each says *why* it matched.
+(`p95 doubled after deploy`, `429 storm`, `answers cite old docs`), or paste
+the alert, the exception or the log line. The routes below re-rank as you
+type; each says *why* it matched. When nothing matches, nothing is ranked:
+the screen says so and suggests symptoms to try.
+
+With a site configured, the screen probes the site and asks the history what
+changed as soon as it opens (in the background, at most 8 s). What it finds is
+the **Evidence** block — a failing probe, a metric that left its baseline —
+each with the route that addresses it; evidence and text rank together.
 
 - **↑ / ↓** choose a route, **Enter** opens it (the top one by default).
-- **Esc** clears the input and shows the seed's quick routes again.
+- **Esc** clears the input and shows the seed's quick routes again (or the
+  routes the evidence points at).
+- **Ctrl+R** probes the site again and asks again what changed.
 - **Ctrl+P** opens any playbook by name.
 - **Ctrl+Q** quits. Your progress in every walkthrough is saved as you go.
 """
@@ -35,23 +77,119 @@ The routes below re-rank as you type; each says *why* it matched.
         Binding("enter", "open", "Open route", id="triage.open"),
         Binding("escape", "clear", "Clear", id="triage.clear"),
         Binding("ctrl+p", "command_palette", "Playbooks", id="triage.palette"),
+        # not in the footer: at 80 columns it would push F5 and F6 off the first screen
+        Binding("ctrl+r", "refresh_evidence", "Re-probe", show=False, id="triage.evidence"),
     ]
 
     def compose(self) -> ComposeResult:
         yield SiteBar()
         yield Label("What do you see?", id="question")
         yield Input(placeholder="e.g. answers cite old snippets after the index swap", id="symptom")
+        yield Static("", id="evidence", classes="-empty")
         yield Label("", id="results-title")
         yield OptionList(id="routes")
         yield KeyFooter()
 
     def on_mount(self) -> None:
+        self.evidence: Any = None
+        self._cancel = threading.Event()
         self.show_quick_routes()
         self.query_one(Input).focus()
         if self.app.site.path is None and not getattr(self.app, "demo", False):
             from console.site import NO_CONFIG_HINT
 
             self.notify(NO_CONFIG_HINT, title="Offline", timeout=6)
+        if self.app.site.path is not None:
+            # after the first frame: the sweep's imports (httpx, duckdb) must not delay it
+            self.call_after_refresh(self.start_evidence)
+
+    def on_unmount(self) -> None:
+        self._cancel.set()
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if action == "refresh_evidence":
+            return self.app.site.path is not None
+        return True
+
+    def action_refresh_evidence(self) -> None:
+        """Sweep again: the last sweep (if still running) is stopped first."""
+        self._cancel.set()
+        self._cancel = threading.Event()
+        self.start_evidence()
+
+    # ------------------------------------------------------------ evidence
+
+    def start_evidence(self) -> None:
+        """Probe the site and ask what changed, in a thread worker bounded by a deadline."""
+        site, cancel = self.app.site, self._cancel
+
+        def work() -> None:
+            from console.history import default_db_path
+            from console.triage import Evidence, gather_evidence
+
+            if not site.config.probes and not default_db_path(site).exists():
+                self.post_message(EvidenceReady(Evidence()))  # nothing to look at
+                return
+            self.post_message(EvidenceStarted())
+            evidence = gather_evidence(site, timeout=EVIDENCE_TIMEOUT_S, cancel=cancel)
+            if not cancel.is_set() or evidence.findings:
+                self.post_message(EvidenceReady(evidence))
+
+        self.run_worker(
+            work,
+            thread=True,
+            group="triage-evidence",
+            exclusive=True,
+            exit_on_error=False,
+            description="probe sweep and what changed",
+        )
+
+    def on_evidence_started(self, message: EvidenceStarted) -> None:
+        if self.evidence is None:
+            self._show_evidence_text(
+                Text("Evidence · probing the site, asking what changed…", style="dim")
+            )
+
+    def on_evidence_ready(self, message: EvidenceReady) -> None:
+        self.evidence = message.evidence
+        # late evidence re-ranks, but keeps the route the engineer has the cursor on
+        routes = self.query_one(OptionList)
+        option = routes.highlighted_option
+        chosen = option.id if option is not None and routes.highlighted else None
+        self.catalog_ready()
+        if chosen:
+            from textual.widgets.option_list import OptionDoesNotExist
+
+            with contextlib.suppress(OptionDoesNotExist):  # that route is no longer listed
+                routes.highlighted = routes.get_option_index(chosen)
+
+    def _show_evidence_text(self, text: Text | None) -> None:
+        box = self.query_one("#evidence", Static)
+        box.set_class(text is None, "-empty")
+        box.update(text or "")
+
+    def _render_evidence(self, result: Any) -> None:
+        ev = result.evidence if result is not None else self.evidence
+        if ev is None:
+            return
+        if not ev.checked:  # no probes and no history: nothing was looked at, say nothing
+            self._show_evidence_text(None)
+            return
+        width = max(self.app.size.width - 4, 40)
+        text = Text()
+        head = "Evidence · " + ("; ".join(ev.checked) or "nothing to look at")
+        text.append(_clip(head, width), style="bold")
+        for f in ev.findings[:4]:
+            to = result.pointers.get(f.text) if result is not None else None
+            arrow = f" → {to[0]}" if to else ""
+            style = "bold" if f.strength >= 1 else ("dim" if f.strength == 0 else "")
+            text.append("\n  " + _clip(f.text, max(width - 2 - len(arrow), 20)), style=style)
+            text.append(arrow, style="bold")
+        if not ev.findings:
+            text.append("\n  nothing failing, nothing changed", style="dim")
+        for p in ev.problems[:1]:
+            text.append("\n  " + _clip(p, width - 2), style="dim")
+        self._show_evidence_text(text)
 
     # ------------------------------------------------------------ content
 
@@ -78,35 +216,74 @@ The routes below re-rank as you type; each says *why* it matched.
             "Quick routes · type to search · Enter opens"
         )
 
+    def triage(self, query: str) -> Any:
+        """Text and evidence ranked together (None until the router has loaded)."""
+        router, catalog = self.app.router, self.app.catalog
+        if router is None or catalog is None:
+            return None
+        from console.triage import Evidence, gate_findings, triage
+
+        evidence = self.evidence
+        runs = list(getattr(self.app, "gate_runs", {}).values())
+        if runs:  # a gate run this session: its failing targets are evidence too
+            found = gate_findings(runs, self.app.site)
+            if found:
+                evidence = (evidence or Evidence(checked=["gate runs this session"])).plus(found)
+        return triage(router, catalog, query, evidence, top=8)
+
     def show_results(self, query: str) -> None:
         routes = self.query_one(OptionList)
         title = self.query_one("#results-title", Label)
-        router = self.app.router
-        if router is None:
+        result = self.triage(query)
+        if result is None:
             title.update("Loading routes…")
             return
-        results = router.route(query, top=8)
-        if not results:
-            routes.clear_options()
-            title.update("No route matches — try other words, or Ctrl+P for every playbook")
+        self._render_evidence(result)
+        if not result.matched:
+            routes.clear_options()  # nothing ranked: Enter opens nothing
+            tries = "".join(f"\n  try “{_clip(t, 70)}”" for t in result.suggestions[:3])
+            title.update(f"No route matches “{_clip(query, 40)}” · Ctrl+P: every playbook{tries}")
             return
+        self._show_ranked(result.routes)
+        title.update(f"Best routes for “{_clip(query, 40)}” · ↑↓ choose · Enter opens")
+
+    def show_evidence_routes(self) -> bool:
+        """With nothing typed: the routes the evidence points at, if it points at any."""
+        result = self.triage("")
+        if result is None:
+            return False
+        self._render_evidence(result)
+        if not result.matched:
+            return False
+        self._show_ranked(result.routes[:5])
+        self.query_one("#results-title", Label).update(
+            "Routes from the evidence · type to add what you see · Enter opens"
+        )
+        return True
+
+    def _show_ranked(self, ranked: list[Any]) -> None:
+        routes = self.query_one(OptionList)
         options = []
         width = max((routes.size.width or self.app.size.width - 2) - 4, 40)
-        for i, r in enumerate(results, 1):
+        for i, r in enumerate(ranked, 1):
             line = Text()
             line.append(_clip(f"{i}. {r.title}", width - 6), style="bold" if i == 1 else "")
             line.append(f"  {r.score:.2f}", style="dim")
-            line.append("\n   " + _clip(r.why, width - 3), style="dim")
+            # the strongest evidence, and what the words matched when they did
+            shown = r.reasons[:1] + (
+                r.reasons[-1:] if r.text_score > 0 and len(r.reasons) > 1 else []
+            )
+            why = "; ".join(shown)
+            line.append("\n   " + _clip(why, width - 3), style="dim")
             options.append(Option(line, id=r.id))
         routes.set_options(options)
         routes.highlighted = 0
-        title.update(f"Best routes for “{_clip(query, 40)}” · ↑↓ choose · Enter opens")
 
     def catalog_ready(self) -> None:
         query = self.query_one(Input).value
         if query.strip():
             self.show_results(query)
-        else:
+        elif not self.show_evidence_routes():
             self.show_quick_routes()
 
     # ------------------------------------------------------------ events
@@ -114,7 +291,7 @@ The routes below re-rank as you type; each says *why* it matched.
     def on_input_changed(self, event: Input.Changed) -> None:
         if event.value.strip():
             self.show_results(event.value)
-        else:
+        elif not self.show_evidence_routes():
             self.show_quick_routes()
 
     def on_input_submitted(self, event: Input.Submitted) -> None:

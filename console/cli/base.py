@@ -86,6 +86,7 @@ class MainGroup(FixmapGroup):
         "gate": "console.cli.gate",
         "incident": "console.cli.incident",
         "route": "console.cli.route",
+        "triage": "console.cli.triage",
         "playbooks": "console.cli.playbooks",
         "demo": "console.cli.demo",
         "step": "console.cli.step",

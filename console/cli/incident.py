@@ -100,11 +100,17 @@ def incident() -> None:
 
 
 @incident.command("open", context_settings=CONTEXT)
-@click.argument("title")
+@click.argument("title", required=False, default="")
 @click.option(
     "--severity", "-s", default="S2", show_default=True, help="S1 (major outage) .. S4 (advisory)."
 )
 @click.option("--service", default=None, help="The affected service (default: the site's).")
+@click.option(
+    "--from-alert",
+    "from_alert",
+    metavar="FILE|-",
+    help="Open it from an Alertmanager webhook or PagerDuty v3 event: title, severity, labels, routes.",
+)
 @click.option("--json", "as_json", is_flag=True, help="JSON on stdout.")
 @config_option
 @click.pass_context
@@ -113,6 +119,7 @@ def incident_open(
     title: str,
     severity: str,
     service: str | None,
+    from_alert: str | None,
     as_json: bool,
     config_path: Path | None,
 ) -> None:
@@ -121,6 +128,12 @@ def incident_open(
     from console.incident import open_incident
 
     site = _loaded(ctx, config_path)
+    if from_alert:
+        from console.cli.triage import open_alert_incident
+
+        given = ctx.get_parameter_source("severity") == click.core.ParameterSource.COMMANDLINE
+        open_alert_incident(site, from_alert, title, severity if given else None, service, as_json)
+        return
     inc = open_incident(title, severity, service, site=site)
     if as_json:
         _emit_json(inc.summary_json())

@@ -3,6 +3,7 @@ phase, close), and the one recorder that puts results into the history and onto 
 """
 
 from console.incident import recorder
+from console.incident.alerts import Alert, AlertError, parse_alert, read_alert, record_alert
 from console.incident.lifecycle import (
     add_note,
     close_incident,
@@ -41,6 +42,8 @@ __all__ = [
     "PHASES",
     "SEVERITIES",
     "SEVERITY_MEANING",
+    "Alert",
+    "AlertError",
     "Incident",
     "IncidentError",
     "TimelineEvent",
@@ -55,10 +58,13 @@ __all__ = [
     "mark_update_posted",
     "new_id",
     "open_incident",
+    "parse_alert",
     "parse_phase",
     "parse_severity",
     "pending_notes",
+    "read_alert",
     "record",
+    "record_alert",
     "record_route",
     "record_step",
     "recorder",

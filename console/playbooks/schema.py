@@ -112,6 +112,45 @@ class Step(_Strict):
         return self
 
 
+EVIDENCE_KINDS: tuple[str, ...] = ("probes", "gates", "metrics")
+
+
+class Evidence(_Strict):
+    """What live evidence this route addresses: a failing probe of a kind, a gate target that
+    is no-go, a metric that left its baseline. Each maps to a weight in (0, 1]: how squarely
+    this route is the fix for it (1 = the route for it; 0.5 = one of the routes to consider).
+    A list is shorthand for weight 1 each."""
+
+    probes: dict[str, float] = Field(default_factory=dict)
+    """Probe kinds (index, latency, rate_limit, idempotency, pins, stability, warmup, health,
+    read_only, ...) whose failure this route addresses."""
+    gates: dict[str, float] = Field(default_factory=dict)
+    """Gate target measures (index_mismatches, rate_429, p95_uplift, ...) that this route fixes
+    when they are no-go."""
+    metrics: dict[str, float] = Field(default_factory=dict)
+    """History metrics (latency_ms, rate_429, error_rate, cache_hit_ratio, ...) whose change
+    this route addresses."""
+
+    @field_validator("probes", "gates", "metrics", mode="before")
+    @classmethod
+    def _list_is_weight_one(cls, v: Any) -> Any:
+        if isinstance(v, list):
+            return dict.fromkeys(v, 1.0)
+        return v
+
+    @field_validator("probes", "gates", "metrics")
+    @classmethod
+    def _weights(cls, v: dict[str, float]) -> dict[str, float]:
+        for name, w in v.items():
+            if not 0 < w <= 1:
+                raise ValueError(f"weight of '{name}' is {w}; give a weight in (0, 1]")
+        return v
+
+    def weight(self, kind: str, name: str) -> float:
+        """This route's weight for one piece of evidence ("probes", "index"); 0 when none."""
+        return float(getattr(self, kind, {}).get(name, 0.0))
+
+
 class Playbook(_Strict):
     """A fix route: what it answers, how to tell, what to do."""
 
@@ -123,6 +162,12 @@ class Playbook(_Strict):
     """Phrases an engineer would type when this route is the answer."""
     keywords: list[str] = Field(default_factory=list)
     """Extra terms and abbreviations that point here (429, p95, alias, ...)."""
+    alerts: list[str] = Field(default_factory=list)
+    """Alert names and pasted error strings that lead here, as they appear: an Alertmanager
+    or Kubernetes alert (KubePodCrashLooping), an SDK exception (openai.RateLimitError), a proxy
+    or tool message ("upstream connect error or disconnect/reset before headers")."""
+    evidence: Evidence = Field(default_factory=Evidence)
+    """The live evidence (probe kinds, gate targets, metrics) this route addresses."""
     related: list[str] = Field(default_factory=list)
     gates: list[Gate] = Field(default_factory=list)
     steps: list[Step] = Field(min_length=1)

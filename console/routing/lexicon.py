@@ -239,7 +239,8 @@ LEXICON: dict[str, tuple[str, ...]] = {
     "CALENDAR": ("calendar", "schedule", "holiday", "black friday", "cyber monday", "weekend",
                  "launch week", "peak", "season", "seasonal", "quarter end", "billing cycle",
                  "audit", "thin on call", "friday"),
-    "EXCEPTION": ("exception", "t0", "t1", "t2", "t3", "approval", "approve", "approver",
+    # not "exception" alone: every pasted stack trace says it
+    "EXCEPTION": ("freeze exception", "emergency exception", "t0", "t1", "t2", "t3", "approval", "approve", "approver",
                   "waiver", "override", "hotfix", "emergency fix", "break glass"),
     "COMMS": ("comms", "communication", "communicate", "announce", "announcement", "notify",
               "notification", "tell", "message", "messaging", "customers", "stakeholders",
@@ -275,7 +276,9 @@ LEXICON: dict[str, tuple[str, ...]] = {
     "DATA_LOSS": ("data loss", "lost", "lose", "missing rows", "row count", "rows missing",
                   "loss"),
     # --- boot, deadlock, first call
-    "BOOT": ("boot", "bootstrap", "startup", "start up", "starting", "start", "starts", "init",
+    # not "start" / "started" alone: "started after the deploy" is about when, not booting
+    "BOOT": ("boot", "bootstrap", "startup", "start up", "starts up", "on start", "at start",
+             "init",
              "initialization", "initialize", "cold start", "comes up", "spin up", "come up"),
     "ORDER": ("order", "ordering", "sequence", "before", "too early", "dependency order",
               "topological", "dag", "race", "not up", "not up yet", "not ready yet",
@@ -326,6 +329,7 @@ can could should would will get got getting keep keeps still again after since n
 doesnt isnt cant wont didnt also into out up about over under more most much many like
 one lot lots really please help need needs want wants seems seem ok okay hey guys anyone
 while via per off yet even though because whether onto upon each every both other others
+exception exceptions traceback
 """)
 
 # Everyday English the spelling corrector must leave alone: "exists" is not a typo of
@@ -381,3 +385,17 @@ COMPOUNDS = frozenset({
     "ratelimit", "singleflight", "healthcheck", "startup", "signoff", "gonogo",
 })
 # fmt: on
+
+
+# The vocabulary of what gets pasted (alerts, exceptions, proxy errors ...) lives in its own
+# data module; it extends the tables above.
+from console.routing.lexicon_pasted import (  # noqa: E402
+    PASTED_COMMON_WORDS,
+    PASTED_EXPANSIONS,
+    PASTED_LEXICON,
+)
+
+EXPANSIONS.update(PASTED_EXPANSIONS)
+for _concept, _phrases in PASTED_LEXICON.items():
+    LEXICON[_concept] = LEXICON.get(_concept, ()) + _phrases
+COMMON_WORDS = COMMON_WORDS | PASTED_COMMON_WORDS

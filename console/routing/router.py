@@ -27,6 +27,7 @@ arrays for the cache in console/routing/cache.py.
 from __future__ import annotations
 
 import math
+import re
 from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -34,6 +35,7 @@ from typing import TYPE_CHECKING, Any
 
 from console.routing.features import Analysed, analyse
 from console.routing.lexicon import COMMON_WORDS, STOPWORDS
+from console.routing.paste import looks_pasted
 from console.routing.text import (
     Speller,
     common_stems,
@@ -57,14 +59,25 @@ if TYPE_CHECKING:
 
     from console.playbooks import Playbook
 
-STATE_VERSION = 2
+STATE_VERSION = 3
 """Bump when the state's layout or the features change: `from_state` refuses another version.
 (The data dir's cache also rebuilds by itself whenever a module of this package changes.)"""
 
 W_UNIT, W_DOC, W_CHAR = 0.40, 0.45, 0.15
 """How a playbook's score mixes its best unit, the whole playbook and character trigrams."""
+W_ALERT, ALERT_FROM, ALERT_MIN_FEATURES = 0.35, 0.4, 3
+"""What an alert unit found (nearly) whole in the text adds: W_ALERT x ((share - FROM) / (1 -
+FROM))^2, where share is how much of the unit's TF-IDF weight the text carries."""
+# A playbook's `alerts` weigh nothing in its whole-playbook vector (measured on the dev set: any
+# share dilutes the symptoms an engineer types). As units they count in full, so a pasted alert
+# or exception meets its own line.
 MATCHED_AT = 0.45
 """A unit at or above this cosine is quoted in `why` as the matched phrase."""
+
+
+_STATUS = re.compile(r"[1-5]\d\d|[1-5]xx")
+_NAME = re.compile(r"[\w.-]*([a-z][A-Z]|[_.])[\w.-]*(:|\s|$)")
+"""An alert or exception name: KubePodCrashLooping, openai.RateLimitError, rate_limit_exceeded."""
 
 
 @dataclass(frozen=True)
@@ -115,16 +128,21 @@ class Router:
         self.known = known
         self._known_set = frozenset(known) | STOPWORDS | compiled_lexicon().surface_words
         self._raw_vocab = frozenset(known)
-        lex_words = compiled_lexicon().surface_words
-        self._speller = Speller(w for w in known if w not in lex_words and w not in STOPWORDS)
+        # the typo speller is built on the first unknown word: most texts have none
+        self._speller: Speller | None = None
         # units are grouped by playbook, so a reduceat over these starts gives per-playbook max
         self._starts = np.searchsorted(self.unit_pb, np.arange(len(ids))).astype(np.int64)
         counts = np.bincount(self.unit_pb, minlength=len(ids))[: len(ids)]
         self._has_units = counts > 0
         self._starts = np.minimum(self._starts, max(len(self.unit_pb) - 1, 0))
         self._corrections: dict[str, str] = {}
-        # the units `why` may quote: symptoms and titles (not keywords or summaries)
-        self._quotable = np.isin(np.array(unit_kind, dtype=str), ["symptom", "title"])
+        # the units `why` may quote: symptoms, alerts and titles (not keywords or summaries)
+        self._alert_units = np.array([k == "alert" for k in unit_kind], dtype=bool)
+        # found whole, a one- or two-feature alert ("server_error") says little: generic words
+        # cover it; only alerts of ALERT_MIN_FEATURES or more count by coverage
+        nnz = np.count_nonzero(self.unit_mat, axis=1) if len(unit_kind) else np.zeros(0)
+        self._wordy_alerts = self._alert_units & (nnz >= ALERT_MIN_FEATURES)
+        self._quotable = np.isin(np.array(unit_kind, dtype=str), ["symptom", "alert", "title"])
 
     # ---------------------------------------------------------------- building
 
@@ -141,13 +159,17 @@ class Router:
         analysed: list[Analysed] = []
         doc_feats: list[dict[str, float]] = []
         doc_words: list[list[str]] = []
+        alert_df: dict[str, int] = {}
+        alert_words: set[str] = set()
         for i, p in enumerate(pbs):
             units = [(p.title, "title"), (p.summary, "summary")]
             units += [(s, "symptom") for s in p.symptoms]
             units += [(k, "keyword") for k in p.keywords]
+            units += [(x, "alert") for x in p.alerts]
             units += [(p.id.replace("_", " "), "id")]
             merged: dict[str, float] = {}
             words: list[str] = []
+            in_alerts: set[str] = set()
             for text, kind in units:
                 a = analyse(text, track=False)
                 if not a.feats:
@@ -156,9 +178,17 @@ class Router:
                 unit_kind.append(kind)
                 unit_pb.append(i)
                 analysed.append(a)
+                if kind == "alert":
+                    # alerts are units only: they stay out of the playbook's vector, its
+                    # document frequencies and its character trigrams
+                    in_alerts.update(a.feats)
+                    alert_words.update(a.raw)
+                    continue
                 for f, v in a.feats.items():
                     merged[f] = merged.get(f, 0.0) + v
                 words.extend(a.raw)
+            for f in in_alerts:
+                alert_df[f] = alert_df.get(f, 0) + 1
             doc_feats.append(merged)
             doc_words.append(words)
 
@@ -167,6 +197,8 @@ class Router:
         for d in doc_feats:
             for f in d:
                 df[f] = df.get(f, 0) + 1
+        for f, k in alert_df.items():  # a feature only alerts carry: its frequency among them
+            df.setdefault(f, k)
         features = sorted(df)
         fidx = {f: j for j, f in enumerate(features)}
         idf = np.array([smoothed_idf(df[f], n) for f in features], dtype=np.float32)
@@ -194,7 +226,7 @@ class Router:
         gram_idf = np.array([math.log((n + 1) / gdf[t]) for t in grams], dtype=np.float32)
         char_mat = tfidf_matrix(doc_grams, gidx, gram_idf)
 
-        known = sorted({w for words in doc_words for w in words if w.isalpha()})
+        known = sorted({w for words in [*doc_words, alert_words] for w in words if w.isalpha()})
         return cls(
             ids,
             titles,
@@ -282,6 +314,11 @@ class Router:
             return hit
         limit = 1.0 if len(tok) <= 6 else 2.0
         best, best_key = tok, None
+        if self._speller is None:
+            lex_words = compiled_lexicon().surface_words
+            self._speller = Speller(
+                w for w in self.known if w not in lex_words and w not in STOPWORDS
+            )
         for rank, speller in enumerate((self._speller, compiled_lexicon().speller())):
             for w, overlap in speller.candidates(tok):
                 # typos keep the first letter (or swap the first two): "validation" is no
@@ -331,11 +368,20 @@ class Router:
         unit_best = np.zeros(n, dtype=np.float32)
         doc_sim = np.zeros(n, dtype=np.float32)
         unit_sim = None
+        alert_best = np.zeros(n, dtype=np.float32)
         q = vals
         if len(cols):
             qn = float(np.linalg.norm(vals)) or 1.0
             q = vals / qn
-            unit_sim = self.unit_mat[:, cols] @ q
+            sub = self.unit_mat[:, cols]
+            unit_sim = sub @ q
+            if len(unit_sim) and self._alert_units.any() and looks_pasted(query):
+                # an alert or error string found whole in a long paste counts whatever else
+                # was pasted around it: the share of the unit's weight that the text carries
+                cov = np.where(self._wordy_alerts, np.einsum("ij,ij->i", sub, sub), 0.0)
+                alert_best = np.where(
+                    self._has_units, np.maximum.reduceat(cov, self._starts), 0.0
+                ).astype(np.float32)
             if len(unit_sim):
                 unit_best = np.where(
                     self._has_units, np.maximum.reduceat(unit_sim, self._starts), 0.0
@@ -343,6 +389,7 @@ class Router:
             doc_sim = self.doc_mat[:, cols] @ q
         char_sim = self._char_sim(a.words)
         score = W_UNIT * unit_best + W_DOC * doc_sim + W_CHAR * char_sim
+        score += W_ALERT * np.clip((alert_best - ALERT_FROM) / (1 - ALERT_FROM), 0.0, 1.0) ** 2
         score = np.clip(score, 0.0, 1.0)
         order = np.lexsort((np.arange(n), -doc_sim, -score))[: min(top, n)]
         results = []
@@ -351,11 +398,43 @@ class Router:
             results.append(RouteResult(self.ids[i], self.titles[i], round(float(score[i]), 4), why))
         return results
 
+    def closest_symptoms(self, query: str, n: int = 3) -> list[str]:
+        """The symptoms nearest to `query` (one per playbook, best playbooks first), for "try …"
+        when nothing matched; [] when nothing at all is near."""
+        import numpy as np
+
+        _, cols, vals, _ = self._query_vectors(query)
+        if not len(cols):
+            return []
+        q = vals / (float(np.linalg.norm(vals)) or 1.0)
+        sim = self.unit_mat[:, cols] @ q
+        symptom = np.array([k == "symptom" for k in self.unit_kind], dtype=bool)
+        out: list[str] = []
+        seen: set[int] = set()
+        for j in np.argsort(-np.where(symptom, sim, -1.0), kind="stable"):
+            if sim[j] <= 0 or not symptom[j] or len(out) >= n:
+                break
+            if int(self.unit_pb[j]) in seen:
+                continue
+            seen.add(int(self.unit_pb[j]))
+            out.append(self.unit_text[j])
+        return out
+
+    def first_symptom(self, playbook_id: str) -> str | None:
+        """The playbook's first symptom (its headline), or None for an unknown id."""
+        if playbook_id not in self.ids:
+            return None
+        pb = self.ids.index(playbook_id)
+        for j, kind in enumerate(self.unit_kind):
+            if kind == "symptom" and int(self.unit_pb[j]) == pb:
+                return self.unit_text[j]
+        return None
+
     def _char_sim(self, words: list[str]) -> np.ndarray:
         import numpy as np
 
         g: dict[int, float] = {}
-        for w in set(words):
+        for w in dict.fromkeys(words):  # first-seen order: the sums do not depend on the hash seed
             if len(w) < 3:
                 continue
             for t in trigrams(w):
@@ -368,7 +447,7 @@ class Router:
         vals = np.fromiter(g.values(), dtype=np.float32, count=len(g))
         vals = sublinear(vals) * self.gram_idf[cols]
         # normalise against the query's full trigram mass, known or not
-        total = sum(len(trigrams(w)) for w in set(words) if len(w) >= 3)
+        total = sum(len(trigrams(w)) for w in dict.fromkeys(words) if len(w) >= 3)
         qn = float(np.linalg.norm(vals)) * math.sqrt(max(total, 1) / max(len(g), 1)) or 1.0
         return self.char_mat[:, cols] @ (vals / qn)
 
@@ -388,6 +467,13 @@ class Router:
         if unit_sim is not None:
             own = np.flatnonzero((self.unit_pb == pb) & self._quotable)
             j = int(own[np.argmax(unit_sim[own])]) if len(own) else -1
+            if j >= 0 and self.unit_kind[j] == "alert":
+                # an engineer's words quote the symptom they match, unless the alert is clearly closer
+                said = [k for k in own if self.unit_kind[k] != "alert"]
+                if said:
+                    k = int(said[int(np.argmax(unit_sim[said]))])
+                    if unit_sim[k] >= unit_sim[j] - 0.2:
+                        j = k
             # quote a symptom only if it shares a word with the query, not just a concept
             word_cols = cols[[f.startswith("w:") for f in kept]] if len(kept) else cols
             if (
@@ -396,9 +482,12 @@ class Router:
                 and bool(np.any(self.unit_mat[j, word_cols] > 0))
             ):
                 text = self.unit_text[j]
-                if len(text) > 68:
-                    text = text[:65].rstrip() + "..."
-                why = f'matched "{text}"'
+                if len(text) > 62:
+                    text = text[:59].rstrip() + "..."
+                # an alert or exception name is called one; a pasted message is just quoted
+                named = self.unit_kind[j] == "alert" and _NAME.match(text)
+                kind = "alert " if named else ""
+                why = f'matched {kind}"{text}"'
                 fixes = f" ({', '.join(a.fixes)})" if a.fixes else ""
                 return why + fixes if len(why) + len(fixes) <= 80 else why
         terms: list[str] = []
@@ -414,6 +503,8 @@ class Router:
                         continue  # "sends" is already shown inside "re sends"
                     terms.append(surf)
         if terms:
+            # a status code is named as one: "HTTP 429", not a bare number
+            terms = [f"HTTP {t}" if _STATUS.fullmatch(t) else t for t in terms]
             out = "terms: " + terms[0]
             for t in terms[1:5]:
                 if len(out) + 2 + len(t) > 80:

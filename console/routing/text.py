@@ -17,6 +17,7 @@ from collections.abc import Iterable, Sequence
 from typing import Any
 
 from console.routing.lexicon import COMMON_WORDS, EXPANSIONS, LEXICON, STOPWORDS
+from console.routing.paste import clean
 
 # fmt: off
 _PRE = (
@@ -33,7 +34,9 @@ _PRE = (
      r" multiplied \2 "),
     (re.compile(r"\b(\d+)\s*x\b"), r" \1x "),
     (re.compile(r"[\u2019']"), ""),                        # don't -> dont
-    (re.compile(r"\{\{|\}\}|\$\{"), " templatevar "),        # {{var}} / ${var} left in a prompt
+    # {{var}} / ${var} left in a prompt (not the "}}" that closes pasted JSON)
+    (re.compile(r"\{\{[\s\w.]*\}\}|\$\{\w*\}?"), " templatevar "),
+    (re.compile(r"\b([4-9]|\d\d+)\s*times\b"), " several times "),
     (re.compile(r"\brc\d+\b"), " rc "),                          # rc2 -> release candidate
 )
 # fmt: on
@@ -95,13 +98,14 @@ def _stem(word: str) -> str:
     return w
 
 
-_PRE_TRIGGER = re.compile(r"[\u0394\u03b4\u03bb/%'\u2019{}]|\dx\b|\d\s+x\b|\brc\d")
+_PRE_TRIGGER = re.compile(r"[\u0394\u03b4\u03bb/%'\u2019{}]|\dx\b|\d\s+x\b|\brc\d|\d\s*times")
 
 
 def raw_tokens(text: str) -> list[str]:
-    """Lower-case alphanumeric tokens, after the symbols an engineer types are spelt out
+    """Lower-case alphanumeric tokens, after pasted noise is read or dropped (labels, CamelCase,
+    ids, stamps: console/routing/paste.py) and the symbols an engineer types are spelt out
     (ΔS, λ, b/g, %, "3x slower", {{var}})."""
-    t = text.lower() if text.isascii() else unicodedata.normalize("NFKC", text).lower()
+    t = clean(text if text.isascii() else unicodedata.normalize("NFKC", text)).lower()
     if _PRE_TRIGGER.search(t):
         for rx, rep in _PRE:
             t = rx.sub(rep, t)
@@ -166,7 +170,9 @@ class CompiledLexicon:
         """(concept -> the stems that evoked it, the stems explained by a multi-word phrase)."""
         found: dict[str, set[str]] = {}
         candidates: set[int] = set()
-        for st in stems:
+        # sorted, so the concepts (and the router's `why`) come out in one order whatever
+        # PYTHONHASHSEED is
+        for st in sorted(stems):
             hit = self.single.get(st)
             if hit:
                 for c in hit:
@@ -176,7 +182,7 @@ class CompiledLexicon:
                 candidates.update(more)
         in_phrase: set[str] = set()
         phrased: dict[str, set[str]] = {}
-        for i in candidates:
+        for i in sorted(candidates):
             words, c = self.multi[i]
             if words <= stems:
                 phrased.setdefault(c, set()).update(words)
