@@ -10,6 +10,7 @@ from console.cli.base import (
     CONTEXT,
     _config_from,
     config_option,
+    echo,
     emit_json,
     load,
     main,
@@ -45,5 +46,5 @@ def route(
         warn("no route matches; try other words, or 'fixmap playbooks list'")
         return
     for i, r in enumerate(results, 1):
-        click.echo(f"{i}. {r.id}  ({r.score:.2f})  {r.title}")
-        click.echo(f"     why: {r.why}")
+        echo(f"{i}. {r.id}  ({r.score:.2f})  {r.title}")
+        echo(f"     why: {r.why}")
