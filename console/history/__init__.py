@@ -6,7 +6,7 @@ DuckDB loads when a History is first used, never at import.
 """
 
 from console.history.config import default_db_path, history_for, ingest_sources
-from console.history.history import History
+from console.history.history import QUERY_TIMEOUT_S, History
 from console.history.prometheus import fetch_prometheus
 from console.history.queries import NAMED_QUERIES, named_queries
 from console.history.results import (
@@ -18,6 +18,7 @@ from console.history.results import (
     NamedQuery,
     QueryCancelled,
     QueryResult,
+    QueryTimedOut,
     jsonable,
 )
 from console.history.schema import EVENT_KINDS, KNOWN_METRICS
@@ -29,6 +30,7 @@ __all__ = [
     "EVENT_KINDS",
     "KNOWN_METRICS",
     "NAMED_QUERIES",
+    "QUERY_TIMEOUT_S",
     "Change",
     "DemoIncident",
     "Event",
@@ -39,6 +41,7 @@ __all__ = [
     "NamedQuery",
     "QueryCancelled",
     "QueryResult",
+    "QueryTimedOut",
     "close_all",
     "default_db_path",
     "fetch_prometheus",

@@ -174,6 +174,10 @@ class QueryCancelled(HistoryError):
     """interrupt() stopped the operation; nothing it was writing was kept."""
 
 
+class QueryTimedOut(QueryCancelled):
+    """The query ran past the History's query_timeout and was stopped."""
+
+
 def first_line(exc: BaseException) -> str:
     """The first line of an error's text (DuckDB's messages run on), or its type's name."""
     return str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
