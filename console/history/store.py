@@ -121,6 +121,10 @@ class _Store:
                 else:
                     conn = duckdb.connect(str(self.path))
                 conn.execute("SET GLOBAL TimeZone = 'UTC'")  # cursors inherit GLOBAL, not SESSION
+                if read_only:
+                    # last: ad-hoc SQL shares this connection, and must not change its settings
+                    # (SET memory_limit, threads, lock_configuration, PRAGMA ...) for everyone
+                    conn.execute("SET lock_configuration = true")
                 return conn
             except duckdb.Error as exc:
                 if not _is_lock_error(exc):
