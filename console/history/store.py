@@ -6,6 +6,8 @@ read-only ones included, at once and without waiting. So fixmap never holds the 
 - a write opens the file, runs one short transaction and closes it; while another process holds
   the file it retries briefly (bounded, with jitter) and announces itself in a small
   "write wanted" file next to the database, so readers elsewhere step aside;
+- every open of the file, and a write until its connection is closed, holds fixmap's own lock
+  next to it (openlock: DuckDB reads the file's headers before it takes its lock);
 - reads share one read-only connection per process (a cursor per call, so thread workers can
   run side by side and be interrupted one by one); it is closed as soon as it has been idle
   for a moment, or at once when a writer in this process or another one is waiting.
@@ -27,6 +29,7 @@ from pathlib import Path
 from typing import Any
 
 from console.core import Problem
+from console.history import openlock
 from console.history.results import HistoryBusy, HistoryError, QueryCancelled, first_line
 
 _LOCK_MARKERS = ("could not set lock", "conflicting lock")
@@ -117,9 +120,13 @@ class _Store:
                     config = {"enable_external_access": False}
                     if self.memory_limit:
                         config["memory_limit"] = self.memory_limit
-                    conn = duckdb.connect(str(self.path), read_only=True, config=config)
+                    # shared, while DuckDB reads the headers and takes its own lock (openlock)
+                    with openlock.holding(
+                        self.path, exclusive=False, deadline=deadline, cancelled=cancelled
+                    ):
+                        conn = duckdb.connect(str(self.path), read_only=True, config=config)
                 else:
-                    conn = duckdb.connect(str(self.path))
+                    conn = duckdb.connect(str(self.path))  # writing_conn holds the open lock
                 conn.execute("SET GLOBAL TimeZone = 'UTC'")  # cursors inherit GLOBAL, not SESSION
                 if read_only:
                     # last: ad-hoc SQL shares this connection, and must not change its settings
@@ -259,12 +266,21 @@ class _Store:
         try:
             self.path.parent.mkdir(parents=True, exist_ok=True)
             self._announce_write()
-            conn = self.open(False, deadline, cancelled)
-            try:
-                yield conn
-            finally:
-                with contextlib.suppress(Exception):
-                    conn.close()
+            # exclusive from before the open until the close: no other process may read the
+            # headers while this one commits and checkpoints (openlock)
+            with openlock.holding(
+                self.path,
+                exclusive=True,
+                deadline=deadline,
+                cancelled=cancelled,
+                waiting=self._announce_write,
+            ):
+                conn = self.open(False, deadline, cancelled)
+                try:
+                    yield conn
+                finally:
+                    with contextlib.suppress(Exception):
+                        conn.close()
         finally:
             self._withdraw_write()
             with self.cond:
