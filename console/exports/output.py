@@ -43,13 +43,18 @@ def check_output(path: Path) -> Path:
             f"cannot write the export to {where}: {folder} is not a folder",
             [Problem(where, "--output", "its parent is a file")],
         )
+    try:
+        read_only = bool(os.statvfs(folder).f_flag & os.ST_RDONLY)
+    except OSError:
+        read_only = False
     writable = os.access(folder, os.W_OK | os.X_OK) and (
         not target.exists() or os.access(target, os.W_OK)
     )
-    if not writable:
+    if read_only or not writable:
+        why = "the folder is on a read-only file system" if read_only else "permission denied"
         raise ExportError(
-            f"cannot write the export to {where}: permission denied",
-            [Problem(where, "--output", "not writable", hint="choose a folder you can write to")],
+            f"cannot write the export to {where}: {why}",
+            [Problem(where, "--output", why, hint="choose a folder you can write to")],
             exit_code=EXIT_REFUSED,
         )
     return target

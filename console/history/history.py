@@ -33,6 +33,7 @@ from console.history.results import (
     QueryCancelled,
     QueryResult,
     QueryTimedOut,
+    storage_error,
 )
 from console.history.rows import Fetched, chart_shape, db_error, fetch, run, sql_hint
 from console.history.schema import SCHEMA, SCHEMA_VERSION, TABLES
@@ -155,11 +156,14 @@ class History:
             conn.execute("BEGIN TRANSACTION")
             try:
                 yield conn
-            except BaseException:
+                conn.execute("COMMIT")
+            except BaseException as exc:
                 with contextlib.suppress(Exception):
                     conn.execute("ROLLBACK")
+                refused = storage_error(exc, self.path)
+                if refused is not None:
+                    raise refused from None
                 raise
-            conn.execute("COMMIT")
 
     def run(
         self,

@@ -25,6 +25,7 @@ from console.history.results import (
     QueryCancelled,
     SourceReport,
     first_line,
+    storage_error,
 )
 from console.history.rows import NUMERIC_TYPES, ident, sql_str
 from console.history.times import utcnow
@@ -359,12 +360,14 @@ def _file_select(
 
 def _insert_error(
     exc: BaseException, path: Path, kind: str, chosen: dict[str, tuple[str, str]]
-) -> HistoryError:
+) -> BaseException:
     """What went wrong in a file that failed half-way, with the first offending row."""
     import duckdb
 
     if isinstance(exc, duckdb.InterruptException):
         return QueryCancelled(f"ingesting {path} was cancelled; nothing was kept")
+    if storage_error(exc, None) is not None:
+        return exc  # a full disk, not a bad row: History.write says so, naming the file
     text = str(exc).strip()
     low = text.lower()
     role = None

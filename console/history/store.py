@@ -30,7 +30,13 @@ from typing import Any
 
 from console.core import Problem
 from console.history import openlock
-from console.history.results import HistoryBusy, HistoryError, QueryCancelled, first_line
+from console.history.results import (
+    HistoryBusy,
+    HistoryError,
+    QueryCancelled,
+    first_line,
+    storage_error,
+)
 
 _LOCK_MARKERS = ("could not set lock", "conflicting lock")
 _INTENT_FRESH_S = 1.5
@@ -135,6 +141,9 @@ class _Store:
                 return conn
             except duckdb.Error as exc:
                 if not _is_lock_error(exc):
+                    refused = storage_error(exc, self.path)
+                    if refused is not None:
+                        raise refused from None
                     raise HistoryError(
                         f"cannot open the history file {self.path}",
                         [
