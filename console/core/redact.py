@@ -113,6 +113,7 @@ _PATTERNS = [
     ),
 ]
 _USERINFO = re.compile(r"(?i)\b([a-z][a-z0-9+.-]*://)([^/\s@?#\"'<>]+)@")
+_PLACEHOLDER = re.compile(r"\{secret:[^{}]*\}")
 _PLACEHOLDERS_ONLY = re.compile(r"^(?:\{secret:[^}]*\}|:)+$")
 
 
@@ -178,7 +179,7 @@ def _forms(value: str) -> tuple[set[str], set[str]]:
 
 
 def _prefix_len(value: str) -> int:
-    return max(min(len(value), MIN_PREFIX), -(-len(value) // 2))
+    return max(min(len(value), MIN_PREFIX), len(value) // 2)
 
 
 class _Matcher:
@@ -368,6 +369,10 @@ def _redact_with(text: str, known: tuple[_Matcher, _Matcher]) -> str:
     for matcher in known:
         if matcher:
             spans.extend(matcher.spans(text))
+    if spans and "{secret:" in text:
+        # a secret's name in fixmap's own placeholder is no secret ('{secret:done}' stays)
+        names = [m.span() for m in _PLACEHOLDER.finditer(text)]
+        spans = [(i, j) for i, j in spans if not any(a <= i and j <= b for a, b in names)]
     if spans:
         text = _mask_spans(text, spans)
     if ("%" in text or "&" in text or "\\" in text) and any(known):
