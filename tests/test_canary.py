@@ -52,11 +52,21 @@ FORMS["bearer in basic"] = base64.b64encode(b"ops:" + CANARY.encode()).decode()[
 FORMS["pw prefix"] = USERINFO_PW[: len(USERINFO_PW) // 2 + 1]
 
 
+WINDOW = 16
+"""A piece of a form this long is a leak too (a cell or a line cut after 16 characters of a
+base64 form still gives away 12 bytes of the secret)."""
+
+
 def leaks(text: str) -> list[str]:
-    """The forms found in the text, or in it with one level of JSON string escapes undone (a
-    form stored inside a JSON string has its backslashes doubled)."""
+    """The forms found in the text, whole or as a piece of WINDOW characters, also with one
+    level of JSON string escapes undone (inside a JSON string backslashes are doubled)."""
     unescaped = text.replace("\\\\", "\\")
-    return [name for name, form in FORMS.items() if form in text or form in unescaped]
+    found = []
+    for name, form in FORMS.items():
+        pieces = {form[i : i + WINDOW] for i in range(max(len(form) - WINDOW, 0) + 1)}
+        if any(p in text or p in unescaped for p in pieces):
+            found.append(name)
+    return found
 
 
 # ---------------------------------------------------------------- the servers
