@@ -97,19 +97,30 @@ _ESCAPED_WORD = re.compile(r"\S*[%&\\]\S*")
 _JSON_ESCAPE = re.compile(r"\\(u[0-9a-fA-F]{4}|[\\/\"bfnrt])")
 _JSON_SIMPLE = {"b": "\b", "f": "\f", "n": "\n", "r": "\r", "t": "\t"}
 
-# Values that look like credentials even when fixmap never resolved them. The look-behind keeps
-# fixmap's own placeholder syntax ("{secret:NAME}") readable in plans and error messages.
+# Values that look like credentials even when fixmap never resolved them, each with the words
+# (lower case) one of which a text must hold for the pattern to be worth running. The
+# look-behind keeps fixmap's own placeholder syntax ("{secret:NAME}") readable in plans and
+# error messages.
 _PATTERNS = [
-    re.compile(
-        r"(?i)(authorization[\"']?\s*[:=]\s*[\"']?(?:bearer|basic|token|digest)\s+)(?!\{secret:)([^\s\"',}]+)"
+    (
+        ("authorization",),
+        re.compile(
+            r"(?i)(authorization[\"']?\s*[:=]\s*[\"']?(?:bearer|basic|token|digest)\s+)(?!\{secret:)([^\s\"',}]+)"
+        ),
     ),
-    re.compile(r"(?i)(\bbearer\s+)(?!\{secret:)([A-Za-z0-9._~+/=-]{8,})"),
-    re.compile(
-        r"(?i)((?<![{A-Za-z0-9])(?:api[_-]?key|access[_-]?token|auth[_-]?token|refresh[_-]?token|"
-        r"client[_-]?secret|token|passw(?:or)?d|pwd|secret)[\"']?\s*[:=]\s*[\"']?)(?!\{secret:)([^\s\"',}&]{6,})"
+    (("bearer",), re.compile(r"(?i)(\bbearer\s+)(?!\{secret:)([A-Za-z0-9._~+/=-]{8,})")),
+    (
+        ("key", "token", "passw", "pwd", "secret"),
+        re.compile(
+            r"(?i)((?<![{A-Za-z0-9])(?:api[_-]?key|access[_-]?token|auth[_-]?token|refresh[_-]?token|"
+            r"client[_-]?secret|token|passw(?:or)?d|pwd|secret)[\"']?\s*[:=]\s*[\"']?)(?!\{secret:)([^\s\"',}&]{6,})"
+        ),
     ),
-    re.compile(
-        r"(-----BEGIN [A-Z ]*PRIVATE KEY-----)(.*?)(-----END [A-Z ]*PRIVATE KEY-----)", re.S
+    (
+        ("-----begin",),
+        re.compile(
+            r"(-----BEGIN [A-Z ]*PRIVATE KEY-----)(.*?)(-----END [A-Z ]*PRIVATE KEY-----)", re.S
+        ),
     ),
 ]
 _USERINFO = re.compile(r"(?i)\b([a-z][a-z0-9+.-]*://)([^/\s@?#\"'<>]+)@")
@@ -382,8 +393,10 @@ def _redact_with(text: str, known: tuple[_Matcher, _Matcher]) -> str:
         )
     if "://" in text:
         text = _USERINFO.sub(_strip_userinfo, text)
-    for pat in _PATTERNS:
-        text = pat.sub(_mask_shape, text)
+    low = text.lower()
+    for words, pat in _PATTERNS:
+        if any(w in low for w in words):
+            text = pat.sub(_mask_shape, text)
     return text
 
 
