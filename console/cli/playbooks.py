@@ -12,6 +12,7 @@ from console.cli.base import (
     FixmapGroup,
     _config_from,
     config_option,
+    echo,
     emit_json,
     load,
     main,
@@ -48,7 +49,7 @@ def playbooks_list(ctx: click.Context, as_json: bool, config_path: Path | None) 
         return
     width = max((len(r["id"]) for r in rows), default=0)
     for r in rows:
-        click.echo(f"{r['id']:<{width}}  {r['title']}")
+        echo(f"{r['id']:<{width}}  {r['title']}")
 
 
 @playbooks.command("show", context_settings=CONTEXT)
@@ -67,7 +68,7 @@ def playbooks_show(
     if as_json:
         emit_json(pb.model_dump(by_alias=True))
         return
-    click.echo(playbook_text(pb))
+    echo(playbook_text(pb))
 
 
 @playbooks.command("validate", context_settings=CONTEXT)
@@ -88,8 +89,6 @@ def playbooks_validate(
     for p in problems:
         warn(p.render())
     bad = {p.file for p in problems}
-    click.echo(
-        f"{len(files) - len(bad & {str(f) for f in files})} of {len(files)} playbook files valid"
-    )
+    echo(f"{len(files) - len(bad & {str(f) for f in files})} of {len(files)} playbook files valid")
     if problems:
         sys.exit(EXIT_CHECK_FAILED)
