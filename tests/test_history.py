@@ -482,8 +482,29 @@ def test_ingesting_the_same_file_twice_is_skipped_unless_forced(tmp_path):
     assert h.ingest_files([f]).rows == 1
     again = h.ingest_files([f])
     assert again.rows == 0 and "ingested before" in again.sources[0].skipped
-    assert h.ingest_files([f], force=True).rows == 1
-    assert count(h) == 2
+    forced = h.ingest_files([f], force=True)
+    assert forced.rows == 1 and forced.replaced == 1
+    assert count(h) == 1  # the file's rows were replaced, not doubled
+
+
+def test_a_corrected_file_of_the_same_size_replaces_its_rows(tmp_path):
+    """Fingerprints cover the whole file: one changed digit in the middle is a new file."""
+    h = History(tmp_path / "h.duckdb")
+    rows = [f"2024-05-01 10:{m:02d}:00,s,m,{m % 10}" for m in range(60)]
+    other = write_csv(tmp_path / "b.csv", "ts,service,metric,value\n2024-05-01 10:30:00,s,m,7\n")
+    f = write_csv(tmp_path / "a.csv", "ts,service,metric,value\n" + "\n".join(rows) + "\n")
+    assert h.ingest_files([f, other]).rows == 61
+    rows[30] = rows[30][:-1] + "9"  # same size, another value
+    size = f.stat().st_size
+    write_csv(f, "ts,service,metric,value\n" + "\n".join(rows) + "\n")
+    assert f.stat().st_size == size
+    report = h.ingest_files([f])  # no --force needed: the content changed
+    assert report.rows == 60 and report.replaced == 61  # its 60 rows and b.csv's one inside them
+    got = h.sql("SELECT value FROM samples WHERE ts = TIMESTAMP '2024-05-01 10:30:00'").rows
+    assert got == [[9.0]]
+    assert count(h) == 60
+    again = h.ingest_files([f, other], force=True)
+    assert again.rows == 61 and count(h) == 61  # both at once: they never replace each other
 
 
 def test_ingest_a_folder(tmp_path):

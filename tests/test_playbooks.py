@@ -201,3 +201,19 @@ def test_gate_step_needs_a_known_gate_set(tmp_path):
     err = bad(GOOD + step + "    gate_set: readyness\n", tmp_path)
     assert err.problems[0].field == "steps[3].gate_set"
     assert err.problems[0].hint == "did you mean 'readiness'?"
+
+
+def test_a_playbook_over_the_size_cap_is_refused_without_reading_it_all(tmp_path):
+    from console.playbooks.schema import MAX_PLAYBOOK_BYTES, load_playbook_file
+
+    path = tmp_path / "huge.yaml"
+    with open(path, "w", encoding="utf-8") as fh:
+        fh.write("id: huge\ntitle: Huge\nsummary: |\n")
+        line = "  " + "x" * 1022 + "\n"
+        for _ in range(MAX_PLAYBOOK_BYTES // len(line) + 2):
+            fh.write(line)
+    with pytest.raises(PlaybookError) as err:
+        load_playbook_file(path)
+    problem = err.value.problems[0]
+    assert problem.file == str(path) and "more than 1 MiB" in problem.reason
+    assert "split it" in (problem.hint or "")

@@ -16,7 +16,16 @@ from typing import Any
 
 import click
 
-from console.cli.base import CONTEXT, _config_from, config_option, load, main, parse_params
+from console.cli.base import (
+    CONTEXT,
+    _config_from,
+    config_option,
+    echo,
+    emit_json,
+    load,
+    main,
+    parse_params,
+)
 from console.core import EXIT_BAD_INPUT, EXIT_CHECK_FAILED, EXIT_OK, FixmapError
 
 
@@ -27,18 +36,16 @@ def _redact(text: str) -> str:
 
 
 def _out(text: str, *, err: bool = False) -> None:
-    click.echo(_redact(text), err=err)
+    echo(text, err=err)
 
 
 def _emit_json(payload: Any) -> None:
-    from console.core import redact_json
-
-    click.echo(redact_json(payload, indent=2))
+    emit_json(payload)
 
 
 def _fail(ctx: click.Context, exc: FixmapError, as_json: bool, action: str | None) -> None:
     text = _redact(exc.render())
-    click.echo(f"fixmap: {text}", err=True)
+    echo(f"fixmap: {text}", err=True)
     if as_json:
         _emit_json(
             {
@@ -162,9 +169,9 @@ def act(
     except click.exceptions.Exit:
         raise
     except Exception as exc:  # never a traceback that could carry a secret
-        click.echo(_redact(f"fixmap: internal error in act: {type(exc).__name__}: {exc}"), err=True)
+        echo(_redact(f"fixmap: internal error in act: {type(exc).__name__}: {exc}"), err=True)
         if os.environ.get("FIXMAP_DEBUG"):
-            click.echo(_redact(traceback.format_exc()), err=True)
+            echo(_redact(traceback.format_exc()), err=True)
         ctx.exit(EXIT_CHECK_FAILED)
         return
     finally:
@@ -232,7 +239,7 @@ def _act(
             confirmed, refusal = _ask(plan)
 
     def stream(line: str) -> None:
-        click.echo(f"  │ {line}", err=as_json)
+        echo(f"  │ {line}", err=as_json)
 
     outcome = run_action(
         site, plan, confirmed, break_glass_reason=break_glass, on_output=stream, retry=retry

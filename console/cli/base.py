@@ -1,29 +1,55 @@
 """fixmap's command line: the console, and the same engine headless.
 
 Exit codes everywhere: 0 ok, 1 a check failed, 2 bad usage/config/input, 3 refused by a guard.
---json output goes to stdout, messages to stderr.
+--json output goes to stdout, messages to stderr. Everything a command prints goes out through
+`echo`, `warn` or `emit_json` (and errors through FixmapGroup): the one way out, redacted.
 """
 
 from __future__ import annotations
 
-import json
 import sys
 from pathlib import Path
 from typing import Any
 
 import click
 
-from console.core import FixmapError, Problem
+from console.core import EXIT_CHECK_FAILED, EXIT_REFUSED, FixmapError, Problem
 
 CONTEXT = {"help_option_names": ["-h", "--help"], "max_content_width": 100}
 
 
+def echo(text: Any = "", *, err: bool = False, nl: bool = True) -> None:
+    """Print one message or result line (stderr with `err`), with every secret masked."""
+    from console.core import redact
+
+    click.echo(redact(text if isinstance(text, str) else str(text)), err=err, nl=nl)
+
+
 def emit_json(payload: Any) -> None:
-    click.echo(json.dumps(payload, indent=2, ensure_ascii=False, default=str))
+    """The --json document on stdout; string values are masked before serialisation."""
+    from console.core import redact_json
+
+    click.echo(redact_json(payload, indent=2))
 
 
 def warn(text: str) -> None:
-    click.echo(text, err=True)
+    echo(text, err=True)
+
+
+def _storage_error(exc: OSError) -> FixmapError:
+    """An OSError while reading or writing fixmap's files, as a sentence (refused: exit 3 when
+    the disk or the folder will not take the write)."""
+    import errno
+
+    where = f" {exc.filename}" if exc.filename else ""
+    what = exc.strerror or type(exc).__name__
+    if exc.errno in (errno.EROFS, errno.EACCES, errno.EPERM, errno.ENOSPC, errno.EDQUOT):
+        return FixmapError(
+            f"cannot write{where}: {what}; nothing else was changed. Free some space, fix the "
+            "folder's permissions, or point FIXMAP_HOME at a writable folder",
+            exit_code=EXIT_REFUSED,
+        )
+    return FixmapError(f"cannot use{where}: {what}")
 
 
 class FixmapGroup(click.Group):
@@ -60,6 +86,24 @@ class FixmapGroup(click.Group):
         except FixmapError as exc:
             warn(f"fixmap: {exc.render()}")
             ctx.exit(exc.exit_code)
+        except BrokenPipeError:
+            raise  # click's main() handles a closed pipe (`fixmap ... | head`)
+        except OSError as exc:
+            err = _storage_error(exc)
+            warn(f"fixmap: {err.render()}")
+            ctx.exit(err.exit_code)
+        except (click.exceptions.ClickException, click.exceptions.Exit, click.Abort):
+            raise
+        except Exception as exc:  # never a traceback: it could carry a secret
+            import os
+            import traceback
+
+            warn(f"fixmap: internal error: {type(exc).__name__}: {exc}")
+            if os.environ.get("FIXMAP_DEBUG"):
+                warn(traceback.format_exc())
+            else:
+                warn("fixmap: set FIXMAP_DEBUG=1 to see where it happened")
+            ctx.exit(EXIT_CHECK_FAILED)
 
 
 config_option = click.option(

@@ -8,7 +8,15 @@ from pathlib import Path
 
 import click
 
-from console.cli.base import CONTEXT, FixmapGroup, _config_from, config_option, load, main
+from console.cli.base import (
+    CONTEXT,
+    FixmapGroup,
+    _config_from,
+    config_option,
+    echo,
+    load,
+    main,
+)
 
 
 @main.group(cls=FixmapGroup, context_settings=CONTEXT)
@@ -25,7 +33,7 @@ def reference(ctx: click.Context, config_path: Path | None) -> None:
     from console.doctor import reference_markdown
 
     site = load(_config_from(ctx, config_path))
-    click.echo(reference_markdown(site if site.path else None), nl=False)
+    echo(reference_markdown(site if site.path else None), nl=False)
 
 
 @config.command(context_settings=CONTEXT)
@@ -33,4 +41,4 @@ def schema() -> None:
     """A JSON Schema of fixmap.toml, for editors (e.g. taplo / Even Better TOML)."""
     from console.doctor import config_schema
 
-    click.echo(json.dumps(config_schema(), indent=2, ensure_ascii=False))
+    echo(json.dumps(config_schema(), indent=2, ensure_ascii=False))

@@ -8,7 +8,15 @@ from pathlib import Path
 
 import click
 
-from console.cli.base import CONTEXT, _config_from, config_option, emit_json, load, main
+from console.cli.base import (
+    CONTEXT,
+    _config_from,
+    config_option,
+    echo,
+    emit_json,
+    load,
+    main,
+)
 from console.core import EXIT_CHECK_FAILED, ConfigError, Problem
 
 
@@ -37,7 +45,7 @@ def doctor(ctx: click.Context, as_json: bool, offline: bool, config_path: Path |
         emit_json(report.to_json())
     else:
         for line in report_lines(report):
-            click.echo(line)
+            echo(line)
     if not report.healthy:
         sys.exit(EXIT_CHECK_FAILED)
 

@@ -19,7 +19,7 @@ from typing import Any
 
 import click
 
-from console.cli.base import CONTEXT, _config_from, config_option, load, main
+from console.cli.base import CONTEXT, _config_from, config_option, echo, emit_json, load, main
 
 _STATUS_TEXT = {"pass": "PASS", "fail": "FAIL", "inconclusive": "UNSURE", "error": "ERROR"}
 _STATUS_COLOUR = {"pass": "green", "fail": "red", "inconclusive": "yellow", "error": "magenta"}
@@ -37,15 +37,11 @@ def _cut(text: str, width: int) -> str:
 
 
 def _emit_json(payload: Any) -> None:
-    from console.core import redact_json
-
-    click.echo(redact_json(payload, indent=2))
+    emit_json(payload)
 
 
 def _echo(text: str, *, err: bool = False) -> None:
-    from console.core import redact
-
-    click.echo(redact(text), err=err)
+    echo(text, err=err)
 
 
 def format_run(run, width: int = 80, colour: bool = False) -> list[str]:
@@ -88,7 +84,7 @@ def _list_sets(site, as_json: bool) -> None:
         _emit_json({"sets": [s.to_json() for s in sets.values()]})
         return
     for s in sets.values():
-        click.echo(f"{s.name}: {s.title}")
+        echo(f"{s.name}: {s.title}")
         for t in s.targets:
             flags = []
             if not t.enabled:
@@ -180,8 +176,8 @@ def gate(
         for line in format_run(run, width, _colour()):
             _echo(line)
         if items is not None:
-            click.echo("")
-            click.echo("Ship checklist:")
+            echo("")
+            echo("Ship checklist:")
             for item, _detail, status, why in items:
                 _echo(_cut(f"  {_CHECK_TEXT[status]} {item}: {why}", width))
     for note in run.notes:

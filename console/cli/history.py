@@ -15,12 +15,14 @@ from console.cli.base import (
     FixmapGroup,
     _config_from,
     config_option,
+    echo,
     emit_json,
     load,
     main,
     warn,
 )
 from console.core import FixmapError, Problem
+from console.history import QUERY_TIMEOUT_S
 
 db_option = click.option(
     "--db",
@@ -31,7 +33,32 @@ db_option = click.option(
 )
 
 
-def _open_history(ctx: click.Context, config_path: Path | None, db_path: Path | None):
+timeout_option = click.option(
+    "--timeout",
+    "timeout",
+    default=f"{QUERY_TIMEOUT_S:g}s",
+    show_default=True,
+    metavar="DURATION",
+    help="Stop the query when it runs longer than this (as the console does; 0: never).",
+)
+
+
+def _timeout(text: str) -> float | None:
+    from console.core import parse_duration
+
+    try:
+        seconds = parse_duration(text)
+    except ValueError as exc:
+        raise FixmapError("bad --timeout", [Problem(None, "--timeout", str(exc))]) from None
+    return seconds or None
+
+
+def _open_history(
+    ctx: click.Context,
+    config_path: Path | None,
+    db_path: Path | None,
+    query_timeout: float | None = None,
+):
     """The History to use, and the site config (for its default service and sources)."""
     from console.history import History, history_for
 
@@ -39,12 +66,15 @@ def _open_history(ctx: click.Context, config_path: Path | None, db_path: Path | 
     # the site's memory limit holds here too: a what-changed over a month may not take a GiB
     if db_path is not None:
         if site.path is None:  # no config file: the defaults, without validating nothing
-            return History(db_path), site
+            return History(db_path, query_timeout=query_timeout), site
         spec = site.config.history
         return History(
-            db_path, lock_timeout=spec.lock_timeout, memory_limit=spec.memory_limit
+            db_path,
+            lock_timeout=spec.lock_timeout,
+            memory_limit=spec.memory_limit,
+            query_timeout=query_timeout,
         ), site
-    return history_for(site), site
+    return history_for(site, query_timeout=query_timeout), site
 
 
 # ---------------------------------------------------------------- table output
@@ -145,14 +175,14 @@ def _width() -> int:
 
 def _print_result(result: Any) -> None:
     if result.title and result.name:
-        click.echo(result.title)
+        echo(result.title)
     if result.columns:
-        click.echo(format_table(result.columns, result.rows, _width()))
+        echo(format_table(result.columns, result.rows, _width()))
     if result.note:
         warn(f"note: {result.note}")
     if result.measures:
         shown = ", ".join(f"{k}={_cell(v)}" for k, v in result.measures.items())
-        click.echo(f"measures: {shown}")
+        echo(f"measures: {shown}")
     more = " (more rows exist: raise --limit or narrow the query)" if result.truncated else ""
     warn(
         f"{len(result.rows)} row{'s' if len(result.rows) != 1 else ''} in {result.elapsed_ms:.1f} ms{more}"
@@ -198,7 +228,12 @@ def history_group() -> None:
     metavar="NAME",
     help="Ingest this metric source of the site config (repeatable; default: all of them).",
 )
-@click.option("--force", is_flag=True, help="Ingest files again even if they were ingested before.")
+@click.option(
+    "--force",
+    is_flag=True,
+    help="Ingest files again even if they were ingested before, replacing the rows they cover "
+    "(their series, within each one's time range in the file).",
+)
 @click.option("--json", "as_json", is_flag=True, help="JSON on stdout.")
 @config_option
 @db_option
@@ -285,9 +320,9 @@ def history_ingest(
             warn(f"skipped {src.source}: {src.skipped}")
         else:
             extra = f", {src.series} series" if src.series else ""
-            click.echo(f"  {src.rows:>10,} rows{extra}  {src.source}")
+            echo(f"  {src.rows:>10,} rows{extra}  {src.source}")
     replaced = f" (replacing {report.replaced:,} overlapping rows)" if report.replaced else ""
-    click.echo(
+    echo(
         f"ingested {report.rows:,} rows in {report.elapsed_s:.2f} s "
         f"({report.rows_per_s:,.0f} rows/s){replaced} into {history.path}"
     )
@@ -336,6 +371,7 @@ def _parse_params(items: tuple[str, ...]) -> dict[str, str]:
 @click.option(
     "--json", "as_json", is_flag=True, help='JSON on stdout: {"columns": [...], "rows": [[...]]}.'
 )
+@timeout_option
 @config_option
 @db_option
 @click.pass_context
@@ -346,6 +382,7 @@ def history_query(
     params: tuple[str, ...],
     limit: int,
     as_json: bool,
+    timeout: str,
     config_path: Path | None,
     db_path: Path | None,
 ) -> None:
@@ -370,7 +407,7 @@ def history_query(
         )
     if params and not named_name:
         raise FixmapError("--param goes with --named NAME")
-    history, _ = _open_history(ctx, config_path, db_path)
+    history, _ = _open_history(ctx, config_path, db_path, _timeout(timeout))
     history.max_rows = limit
     if named_name:
         result = history.named(named_name, **_parse_params(params))
@@ -409,6 +446,7 @@ def history_query(
     help="At most this many series.",
 )
 @click.option("--json", "as_json", is_flag=True, help="JSON on stdout.")
+@timeout_option
 @config_option
 @db_option
 @click.pass_context
@@ -420,11 +458,12 @@ def history_changed(
     until: str | None,
     limit: int,
     as_json: bool,
+    timeout: str,
     config_path: Path | None,
     db_path: Path | None,
 ) -> None:
     """What changed: series whose recent window left their baseline, ranked, with when it began."""
-    history, _ = _open_history(ctx, config_path, db_path)
+    history, _ = _open_history(ctx, config_path, db_path, _timeout(timeout))
     changes = history.what_changed(service, window, baseline, until=until, limit=limit)
     if as_json:
         from console.history import jsonable
@@ -438,11 +477,11 @@ def history_changed(
         )
         return
     if not changes:
-        click.echo(
+        echo(
             f"nothing left its baseline in the last {window} (compared with the {baseline} before)"
         )
         return
-    click.echo(f"last {window} vs the {baseline} before (times UTC):")
+    echo(f"last {window} vs the {baseline} before (times UTC):")
     rows = [
         [
             i,
@@ -456,7 +495,7 @@ def history_changed(
         ]
         for i, c in enumerate(changes, 1)
     ]
-    click.echo(
+    echo(
         format_table(
             ["#", "series", "dir", "score", "started", "ended", "change", "baseline → peak"],
             rows,
@@ -491,4 +530,4 @@ def history_events(
         emit_json([jsonable(e.__dict__) for e in events])
         return
     rows = [[e.ts, e.kind, e.service or "", e.title] for e in events]
-    click.echo(format_table(["ts", "kind", "service", "title"], rows, _width()))
+    echo(format_table(["ts", "kind", "service", "title"], rows, _width()))

@@ -12,20 +12,24 @@ from typing import Any
 
 import click
 
-from console.cli.base import CONTEXT, FixmapGroup, _config_from, config_option, main
+from console.cli.base import (
+    CONTEXT,
+    FixmapGroup,
+    _config_from,
+    config_option,
+    echo,
+    emit_json,
+    main,
+)
 from console.core import ConfigError
 
 
 def _echo(text: str, *, err: bool = False) -> None:
-    from console.core import redact
-
-    click.echo(redact(text), err=err)
+    echo(text, err=err)
 
 
 def _emit_json(payload: Any) -> None:
-    from console.core import redact_json
-
-    click.echo(redact_json(payload, indent=2))
+    emit_json(payload)
 
 
 def _loaded(ctx: click.Context, config_path: Path | None):
@@ -276,19 +280,19 @@ def incident_export(
     config_path: Path | None,
 ) -> None:
     """The postmortem draft (Markdown) or the full record (JSON) of an incident, offline."""
-    from console.exports import export_incident
+    from console.exports import check_output, export_incident, write_export
     from console.incident import load_incident
 
+    if output is not None:
+        check_output(output)  # before any work: a typo in the folder is said at once
     inc = load_incident(_pick(incident_id))
     site = _loaded(ctx, config_path)
     text = export_incident(inc, fmt, site=site)
     if output is not None:
-        from console.core import atomic_write
-
-        atomic_write(output.expanduser(), text + "\n")
-        _echo(f"wrote {output}", err=True)
+        written = write_export(output, text + "\n")
+        _echo(f"wrote {written}", err=True)
     else:
-        click.echo(text)
+        echo(text)
     _done([])
 
 

@@ -12,6 +12,7 @@ from console.cli.base import (
     FixmapGroup,
     _config_from,
     config_option,
+    echo,
     emit_json,
     load,
     main,
@@ -48,7 +49,7 @@ def playbooks_list(ctx: click.Context, as_json: bool, config_path: Path | None) 
         return
     width = max((len(r["id"]) for r in rows), default=0)
     for r in rows:
-        click.echo(f"{r['id']:<{width}}  {r['title']}")
+        echo(f"{r['id']:<{width}}  {r['title']}")
 
 
 @playbooks.command("show", context_settings=CONTEXT)
@@ -67,7 +68,7 @@ def playbooks_show(
     if as_json:
         emit_json(pb.model_dump(by_alias=True))
         return
-    click.echo(playbook_text(pb))
+    echo(playbook_text(pb))
 
 
 @playbooks.command("validate", context_settings=CONTEXT)
@@ -99,9 +100,7 @@ def playbooks_validate(
     for p in problems:
         warn(p.render())
     bad = {p.file for p in problems}
-    click.echo(
-        f"{len(files) - len(bad & {str(f) for f in files})} of {len(files)} playbook files valid"
-    )
+    echo(f"{len(files) - len(bad & {str(f) for f in files})} of {len(files)} playbook files valid")
     findings = _site_findings(site, loaded) if site_path is not None else []
     if problems or findings:
         sys.exit(EXIT_CHECK_FAILED)
@@ -120,5 +119,5 @@ def _site_findings(site, loaded) -> list:
         warn("\n\n".join(blocks))
     steps = sum(len(pb.steps) for pb, _f in loaded)
     verdict = f"{len(findings)} findings" if findings else "no finding"
-    click.echo(f"{site.path}: {steps} steps of {len(loaded)} playbooks checked, {verdict}")
+    echo(f"{site.path}: {steps} steps of {len(loaded)} playbooks checked, {verdict}")
     return findings

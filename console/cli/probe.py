@@ -10,7 +10,16 @@ from pathlib import Path
 
 import click
 
-from console.cli.base import CONTEXT, _config_from, config_option, emit_json, load, main, warn
+from console.cli.base import (
+    CONTEXT,
+    _config_from,
+    config_option,
+    echo,
+    emit_json,
+    load,
+    main,
+    warn,
+)
 from console.core import EXIT_BAD_INPUT, EXIT_CHECK_FAILED, ConfigError, FixmapError
 
 _JSON_KEYS = ("name", "kind", "status", "value", "threshold", "reason", "duration_ms")
@@ -110,9 +119,9 @@ def probe(
     else:
         width = min(shutil.get_terminal_size((80, 24)).columns, 160)
         for line in format_results(results, width, _colour()):
-            click.echo(line)
+            echo(line)
         verdict = "all pass" if not failed else f"{len(failed)} not passing"
-        click.echo(f"{len(results)} probes in {wall_ms / 1000:.2f}s: {verdict}", err=True)
+        echo(f"{len(results)} probes in {wall_ms / 1000:.2f}s: {verdict}", err=True)
     from console.incident import recorder
 
     for problem in recorder.probes(site, results, context="fixmap probe"):

@@ -11,6 +11,7 @@ from console.cli.base import (
     CONTEXT,
     _config_from,
     config_option,
+    echo,
     emit_json,
     load,
     main,
@@ -65,9 +66,9 @@ def route(
         warn(ranking.nothing_text())
     else:
         if alert is not None:
-            click.echo(f"alert: {alert.title} ({alert.source}, {alert.severity}, {alert.status})")
+            echo(f"alert: {alert.title} ({alert.source}, {alert.severity}, {alert.status})")
         for i, r in enumerate(ranking.results, 1):
-            click.echo(f"{i}. {r.id}  ({r.score:.2f})  {r.title}")
-            click.echo(f"     why: {r.why}")
+            echo(f"{i}. {r.id}  ({r.score:.2f})  {r.title}")
+            echo(f"     why: {r.why}")
     if not ranking.matched:
         ctx.exit(EXIT_CHECK_FAILED)

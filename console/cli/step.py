@@ -20,6 +20,7 @@ from console.cli.base import (
     CONTEXT,
     _config_from,
     config_option,
+    echo,
     emit_json,
     load,
     main,
@@ -53,7 +54,7 @@ def _next_line(w) -> str | None:
 
 
 def _say(text: str, as_json: bool) -> None:
-    click.echo(redact(text), err=as_json)
+    echo(redact(text), err=as_json)
 
 
 # ---------------------------------------------------------------- walk
@@ -87,17 +88,17 @@ def walk(ctx: click.Context, playbook_id: str, as_json: bool, config_path: Path 
         head += f" · {counts['failed']} FAILED"
     if counts["skipped"]:
         head += f" · {counts['skipped']} skipped"
-    click.echo(f"{w.playbook.title} [{w.playbook.id}]  {head}")
+    echo(f"{w.playbook.title} [{w.playbook.id}]  {head}")
     for v in views:
         mark = "FAILED " if v.status == "failed" else ""
-        click.echo(f"{v.index:>3} {_GLYPH[v.status]} {v.kind:<6} {v.id}: {mark}{v.title}")
+        echo(f"{v.index:>3} {_GLYPH[v.status]} {v.kind:<6} {v.id}: {mark}{v.title}")
         if v.last:
-            click.echo(f"          last: {redact(v.last[0])}")
+            echo(f"          last: {redact(v.last[0])}")
         if v.blocked:
-            click.echo(f"          {v.blocked.replace('`', '')}")
+            echo(f"          {v.blocked.replace('`', '')}")
     line = _next_line(w)
     if line:
-        click.echo(line)
+        echo(line)
 
 
 # ---------------------------------------------------------------- step
@@ -228,7 +229,7 @@ def _action(w, s, params, dry_run, yes, typed_target, break_glass, retry, as_jso
     confirmed, why = _confirmed(plan, yes, typed_target)
 
     def stream(line: str) -> None:
-        click.echo(f"  │ {line}", err=as_json)
+        echo(f"  │ {line}", err=as_json)
 
     outcome = run_action(w.site, plan, confirmed, break_glass, stream, retry=retry)
     if outcome.status == "refused" and outcome.guard == "confirm" and why:

@@ -7,7 +7,16 @@ from pathlib import Path
 
 import click
 
-from console.cli.base import CONTEXT, _config_from, config_option, emit_json, load, main, warn
+from console.cli.base import (
+    CONTEXT,
+    _config_from,
+    config_option,
+    echo,
+    emit_json,
+    load,
+    main,
+    warn,
+)
 from console.core import EXIT_CHECK_FAILED
 
 
@@ -69,23 +78,23 @@ def _print(result) -> None:
     ev = result.evidence
     if ev is not None:
         looked = "; ".join(ev.checked) or "nothing to look at"
-        click.echo(f"Evidence ({looked}, {ev.duration_s:.1f} s)")
+        echo(f"Evidence ({looked}, {ev.duration_s:.1f} s)")
         shown = ev.findings
         for f in shown:
             to = result.pointers.get(f.text)
-            click.echo(f"  {f.text}" + (f" \u2192 {to[0]}" if to else ""))
+            echo(f"  {f.text}" + (f" \u2192 {to[0]}" if to else ""))
         if not shown:
-            click.echo("  nothing failing, nothing changed")
+            echo("  nothing failing, nothing changed")
         for p in ev.problems:
             warn(f"fixmap: {p}")
     if not result.matched:
         warn(result.nothing_text())
         return
-    click.echo("Routes")
+    echo("Routes")
     for i, r in enumerate(result.routes, 1):
-        click.echo(f"{i}. {r.id}  ({r.score:.2f})  {r.title}")
+        echo(f"{i}. {r.id}  ({r.score:.2f})  {r.title}")
         for reason in r.reasons[:3]:
-            click.echo(f"     why: {reason}")
+            echo(f"     why: {reason}")
 
 
 def _close_history() -> None:
@@ -112,7 +121,7 @@ def open_alert_incident(
     inc, ranked = open_from_alert(alert, site, title=title, severity=severity, service=service)
     _close_history()
     if as_json:
-        click.echo(
+        echo(
             redact_json(
                 {
                     "incident": inc.summary_json(),
@@ -124,18 +133,18 @@ def open_alert_incident(
         )
         return
     line = f"{inc.id}  {inc.severity}  {inc.title}"
-    click.echo(redact(f"opened {line}"))
-    click.echo(
+    echo(redact(f"opened {line}"))
+    echo(
         redact(
             f"  from {alert.source}: {alert.status}, {len(alert.labels)} labels, {len(alert.links)} links on the timeline"
         )
     )
-    click.echo(f"  {next_update_due(inc).text()}")
+    echo(f"  {next_update_due(inc).text()}")
     if ranked.matched:
-        click.echo("Routes")
+        echo("Routes")
         for i, r in enumerate(ranked.routes[:5], 1):
-            click.echo(redact(f"{i}. {r.id}  ({r.score:.2f})  {r.title}"))
+            echo(redact(f"{i}. {r.id}  ({r.score:.2f})  {r.title}"))
             for reason in r.reasons[:2]:
-                click.echo(redact(f"     why: {reason}"))
+                echo(redact(f"     why: {reason}"))
     else:
         warn(ranked.nothing_text())

@@ -14,7 +14,14 @@ from pathlib import Path
 
 import click
 
-from console.cli.base import CONTEXT, _config_from, config_option, load, main
+from console.cli.base import (
+    CONTEXT,
+    _config_from,
+    config_option,
+    echo,
+    load,
+    main,
+)
 
 
 def _duration(_ctx: click.Context, _param: click.Parameter, value: str | None) -> float | None:
@@ -76,9 +83,9 @@ def watch(
 
     def on_round(rnd) -> None:
         if as_json:
-            click.echo(redact_json(rnd.to_json()))
+            echo(redact_json(rnd.to_json()))
         else:
-            click.echo(redact(rnd.line()))
+            echo(redact(rnd.line()))
 
     def on_signal(_signum: int, _frame: object) -> None:
         stop.set()
@@ -95,7 +102,7 @@ def watch(
         threading.Thread(target=parent_gone, name="parent-watch", daemon=True).start()
     sampler = Sampler(site, on_round=on_round)
     spec = site.config.history.sampling
-    click.echo(
+    echo(
         f"fixmap watch: sampling {', '.join(spec.sources)} every {spec.interval:g}s into "
         f"{sampler.history.path}",
         err=True,
@@ -107,4 +114,4 @@ def watch(
         sampler.stop()
         for sig, handler in previous.items():
             signal.signal(sig, handler)
-    click.echo(f"fixmap watch: stopped after {sampler.rounds} rounds", err=True)
+    echo(f"fixmap watch: stopped after {sampler.rounds} rounds", err=True)

@@ -36,7 +36,7 @@ from console.core.errors import (
 from console.core.identity import host, now_iso, parse_ts, who
 from console.core.jsonpath import JsonPathError, lookup
 from console.core.paths import data_dir
-from console.core.redact import redact, redact_json, redact_obj, register_secret
+from console.core.redact import public_url, redact, redact_json, redact_obj, register_secret
 from console.core.secrets import SecretError, env_var, resolve
 
 __all__ = [
@@ -71,6 +71,7 @@ __all__ = [
     "parse_duration",
     "parse_ts",
     "paths",
+    "public_url",
     "redact",
     "redact_json",
     "redact_obj",

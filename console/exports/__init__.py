@@ -5,11 +5,13 @@ next-update reminder and the 60-second ship checklist. Offline, and redacted lik
 - postmortem: `postmortem_markdown`, `incident_json`, `export_incident` (md or json);
 - checklist: `checklist_status(site, gate_run)` -> (item, detail, ticked | open | unknown, why);
 - evidence: `incident_actions` (timeline + journal), probe results and pins the drafts draw on;
-- render: UTC times and Markdown cells, written one way in every draft.
+- render: UTC times and Markdown cells, written one way in every draft;
+- output: `write_export` into an existing, writable folder (`check_output` first).
 """
 
 from console.exports.checklist import checklist_status
 from console.exports.evidence import incident_actions
+from console.exports.output import ExportError, check_output, write_export
 from console.exports.postmortem import (
     ROOT_CAUSE_CLASSES,
     export_incident,
@@ -27,8 +29,10 @@ from console.exports.status import (
 
 __all__ = [
     "ROOT_CAUSE_CLASSES",
+    "ExportError",
     "StatusDraft",
     "UpdateDue",
+    "check_output",
     "checklist_status",
     "export_incident",
     "incident_actions",
@@ -38,4 +42,5 @@ __all__ = [
     "postmortem_markdown",
     "status_draft",
     "status_drafts",
+    "write_export",
 ]

@@ -11,7 +11,7 @@ from console.history.config import (
     ingest_sources,
     run_in_worker_process,
 )
-from console.history.history import History
+from console.history.history import QUERY_TIMEOUT_S, History
 from console.history.prometheus import fetch_prometheus, query_instant
 from console.history.queries import NAMED_QUERIES, named_queries
 from console.history.results import (
@@ -23,6 +23,7 @@ from console.history.results import (
     NamedQuery,
     QueryCancelled,
     QueryResult,
+    QueryTimedOut,
     jsonable,
 )
 from console.history.sampler import Sampler, SamplingRound, sampling_sources
@@ -36,6 +37,7 @@ __all__ = [
     "EVENT_KINDS",
     "KNOWN_METRICS",
     "NAMED_QUERIES",
+    "QUERY_TIMEOUT_S",
     "Change",
     "DemoIncident",
     "Event",
@@ -46,6 +48,7 @@ __all__ = [
     "NamedQuery",
     "QueryCancelled",
     "QueryResult",
+    "QueryTimedOut",
     "Sampler",
     "SamplingRound",
     "WorkerHistory",

@@ -32,6 +32,8 @@ from console.history.results import (
     IngestReport,
     QueryCancelled,
     QueryResult,
+    QueryTimedOut,
+    storage_error,
 )
 from console.history.rows import Fetched, chart_shape, db_error, fetch, run, sql_hint
 from console.history.schema import SCHEMA, SCHEMA_VERSION, TABLES
@@ -39,6 +41,8 @@ from console.history.store import store_for
 from console.history.times import parse_time, utcnow
 
 MAX_ROWS = 10_000
+QUERY_TIMEOUT_S = 30.0
+"""How long a query may run before it is stopped, in the console and on the command line."""
 
 
 class History:
@@ -95,12 +99,33 @@ class History:
                 raise QueryCancelled("the query was cancelled")
             self._active.add(conn)
         timer = None
+        fired = threading.Event()
         if self.query_timeout:
-            timer = threading.Timer(self.query_timeout, conn.interrupt)
+
+            def stop() -> None:
+                fired.set()
+                conn.interrupt()
+
+            timer = threading.Timer(self.query_timeout, stop)
             timer.daemon = True
             timer.start()
         try:
             yield conn
+        except QueryCancelled:
+            if fired.is_set():
+                raise QueryTimedOut(
+                    f"the query ran past its {self.query_timeout:g} s timeout and was stopped",
+                    [
+                        Problem(
+                            None,
+                            "timeout",
+                            f"{self.query_timeout:g} s",
+                            hint="narrow it (a shorter time range, fewer series), or give "
+                            "--timeout a longer duration",
+                        )
+                    ],
+                ) from None
+            raise
         finally:
             if timer is not None:
                 timer.cancel()
@@ -133,11 +158,14 @@ class History:
             conn.execute("BEGIN TRANSACTION")
             try:
                 yield conn
-            except BaseException:
+                conn.execute("COMMIT")
+            except BaseException as exc:
                 with contextlib.suppress(Exception):
                     conn.execute("ROLLBACK")
+                refused = storage_error(exc, self.path)
+                if refused is not None:
+                    raise refused from None
                 raise
-            conn.execute("COMMIT")
 
     def run(
         self,
@@ -200,8 +228,9 @@ class History:
 
         Columns are found by name (ts/timestamp/time, service, metric/name, value, labels);
         other columns become labels. `service` names the service for files without a service
-        column. A file ingested before (same size and content fingerprint) is skipped unless
-        `force`. Any bad file: nothing from any of them is kept.
+        column. A file ingested before (same content) is skipped unless `force`; one loaded
+        again (`force`, or new content at the same path) replaces the rows it covers. Any bad
+        file: nothing from any of them is kept.
         """
         t0 = time.perf_counter()
         files = ingest.expand_paths(paths)

@@ -5,7 +5,8 @@ spellings are COLUMN_SPELLINGS); any other column becomes a label. Times may be 
 timestamp type or epoch seconds/milliseconds/microseconds/nanoseconds (told apart by size).
 A load is all or nothing: a file that cannot be mapped, or a row that cannot be stored, names
 the file, the column, the first bad line and what to do, and nothing from any file is kept.
-A file loaded before (same size and content fingerprint) is skipped unless forced.
+A file loaded before (same content: a SHA-256 of the whole file) is skipped unless forced; a
+file loaded again replaces the rows it covers (load_files).
 """
 
 from __future__ import annotations
@@ -24,6 +25,7 @@ from console.history.results import (
     QueryCancelled,
     SourceReport,
     first_line,
+    storage_error,
 )
 from console.history.rows import NUMERIC_TYPES, ident, sql_str
 from console.history.times import utcnow
@@ -43,41 +45,76 @@ def load_files(
     conn: Any, fingerprints: Mapping[Path, str], *, service: str | None, force: bool
 ) -> IngestReport:
     """Insert the files (each with its fingerprint) into samples on `conn`, inside the caller's
-    transaction; any bad file raises before a row is inserted, any bad row before the commit."""
+    transaction; any bad file raises before a row is inserted, any bad row before the commit.
+
+    A file seen before with the same content is skipped unless `force`. A file loaded again
+    (`force`, or changed content at a path ingested before) replaces the rows it covers: those
+    of its series (service and metric) within each one's time range in the file, so a corrected
+    or grown file never leaves duplicates."""
     report = IngestReport(rows=0, elapsed_s=0.0)
-    plans: list[tuple[Path, tuple[str, dict[str, tuple[str, str]]], SourceReport]] = []
+    plans: list[tuple[Path, tuple[str, dict[str, tuple[str, str]]], SourceReport, bool]] = []
     problems: list[Problem] = []
-    seen = {
-        fp
-        for (fp,) in conn.execute(
-            "SELECT fingerprint FROM ingests WHERE fingerprint IS NOT NULL"
-        ).fetchall()
-    }
+    seen: set[str] = set()
+    known_paths: set[str] = set()
+    for fp, source in conn.execute(
+        "SELECT fingerprint, source FROM ingests WHERE fingerprint IS NOT NULL"
+    ).fetchall():
+        seen.add(fp)
+        known_paths.add(source)
     for f, fp in fingerprints.items():
         kind = "parquet" if f.name.lower().endswith((".parquet", ".pq")) else "csv"
         src = SourceReport(str(f), kind)
         report.sources.append(src)
         if not force and fp in seen:
-            src.skipped = "ingested before (same size and content); use --force to load it again"
+            src.skipped = "ingested before (same content); use --force to load it again"
             continue
         seen.add(fp)
+        again = force or str(f) in known_paths or source_name(f) in known_paths
         try:
-            plans.append((f, _file_select(conn, f, kind, service), src))
+            plans.append((f, _file_select(conn, f, kind, service), src, again))
         except HistoryError as exc:
             problems.extend(exc.problems)
     if problems:
         raise HistoryError("nothing was ingested: fix these files and run again", problems)
-    for f, (select, chosen), src in plans:
+    # every file's old rows go before any file's new ones: two files of one load never
+    # replace each other
+    for f, (select, chosen), src, again in plans:
+        if not again:
+            continue
+        try:
+            row = conn.execute(_replace_covered(select)).fetchone()
+        except Exception as exc:
+            raise _insert_error(exc, f, src.kind, chosen) from None
+        report.replaced += int(row[0]) if row else 0
+    for f, (select, chosen), src, _again in plans:
         try:
             src.rows = int(conn.execute(f"INSERT INTO samples {select}").fetchone()[0])
         except Exception as exc:
             raise _insert_error(exc, f, src.kind, chosen) from None
         conn.execute(
             "INSERT INTO ingests VALUES (?, ?, ?, ?, ?)",
-            [utcnow(), str(f), src.kind, fingerprints[f], src.rows],
+            [utcnow(), source_name(f), src.kind, fingerprints[f], src.rows],
         )
         report.rows += src.rows
     return report
+
+
+def _replace_covered(select: str) -> str:
+    """DELETE of the samples a file's rows cover: per series, within its first and last time.
+
+    `select` is `_file_select`'s "(COLUMNS) SELECT ...": the columns name its outputs."""
+    columns, body = select.split(") SELECT ", 1)
+    return (
+        "DELETE FROM samples USING (SELECT service, metric, min(ts) AS lo, max(ts) AS hi "
+        f"FROM (SELECT {body}) AS f({columns.lstrip('(')}) GROUP BY service, metric) AS r "
+        "WHERE samples.service = r.service AND samples.metric = r.metric "
+        "AND samples.ts >= r.lo AND samples.ts <= r.hi"
+    )
+
+
+def source_name(path: Path) -> str:
+    """How a file is named in the ingests table: its absolute path."""
+    return str(path.resolve())
 
 
 def expand_paths(paths: Iterable[str | os.PathLike[str]]) -> list[Path]:
@@ -130,15 +167,47 @@ def expand_paths(paths: Iterable[str | os.PathLike[str]]) -> list[Path]:
 
 
 def fingerprint(path: Path) -> str:
-    """Size plus a hash of the first and last MiB: cheap, and enough to spot a re-ingest."""
-    size = path.stat().st_size
-    h = hashlib.sha1(str(size).encode())
+    """Size and SHA-256 of the whole file (read in a stream): any change of content is seen."""
     with open(path, "rb") as fh:
-        h.update(fh.read(1 << 20))
-        if size > 2 << 20:
-            fh.seek(-(1 << 20), os.SEEK_END)
-            h.update(fh.read(1 << 20))
-    return f"{size}:{h.hexdigest()}"
+        digest = hashlib.file_digest(fh, "sha256").hexdigest()
+        size = fh.tell()
+    return f"{size}:sha256:{digest}"
+
+
+_DELIMITERS = (",", "\t", ";", "|")
+
+
+def _ragged_row(path: Path) -> Problem | None:
+    """The first line of a CSV file whose number of fields differs from its header's (a scan of
+    the file, on the error path only), or None when every line has as many as the header."""
+    import csv
+    import gzip
+    import io
+
+    opener = gzip.open if path.name.lower().endswith(".gz") else open
+    try:
+        with opener(path, "rb") as raw:
+            text = io.TextIOWrapper(raw, encoding="utf-8", errors="replace", newline="")
+            header_line = text.readline()
+            delim = max(_DELIMITERS, key=header_line.count)
+            if not header_line.count(delim):
+                return None
+            width = len(next(csv.reader([header_line], delimiter=delim)))
+            reader = csv.reader(text, delimiter=delim)
+            for row in reader:
+                if row and len(row) != width:
+                    shown = delim.join(row)
+                    shown = shown if len(shown) <= 60 else shown[:59] + "…"
+                    return Problem(
+                        str(path),
+                        None,
+                        f"line {reader.line_num + 1}: {len(row)} field{'s' if len(row) != 1 else ''} "
+                        f"where the header has {width} ({shown!r})",
+                        hint="fix or delete that line",
+                    )
+    except (OSError, EOFError, csv.Error):
+        return None
+    return None
 
 
 def _reader(path: Path, kind: str, types: dict[str, str] | None = None) -> str:
@@ -162,10 +231,12 @@ def _file_select(
     try:
         described = conn.execute(f"DESCRIBE SELECT * FROM {_reader(path, kind)}").fetchall()
     except Exception as exc:
+        ragged = _ragged_row(path) if kind == "csv" else None
         raise HistoryError(
             f"cannot read {file}",
             [
-                Problem(
+                ragged
+                or Problem(
                     file,
                     None,
                     first_line(exc),
@@ -174,6 +245,12 @@ def _file_select(
             ],
         ) from None
     cols = [(str(r[0]), str(r[1])) for r in described]
+    if kind == "csv" and len(cols) == 1 and any(d in cols[0][0] for d in _DELIMITERS):
+        # one row with the wrong number of fields makes the sniffer read the file as a single
+        # column named after the whole header: blame that row, not the columns
+        ragged = _ragged_row(path)
+        if ragged is not None:
+            raise HistoryError(f"nothing was ingested: {file} has a bad row", [ragged])
     by_low: dict[str, tuple[str, str]] = {}
     for name, typ in cols:
         by_low.setdefault(name.strip().lower(), (name, typ))
@@ -292,12 +369,14 @@ def _file_select(
 
 def _insert_error(
     exc: BaseException, path: Path, kind: str, chosen: dict[str, tuple[str, str]]
-) -> HistoryError:
+) -> BaseException:
     """What went wrong in a file that failed half-way, with the first offending row."""
     import duckdb
 
     if isinstance(exc, duckdb.InterruptException):
         return QueryCancelled(f"ingesting {path} was cancelled; nothing was kept")
+    if storage_error(exc, None) is not None:
+        return exc  # a full disk, not a bad row: History.write says so, naming the file
     text = str(exc).strip()
     low = text.lower()
     role = None
@@ -314,6 +393,12 @@ def _insert_error(
         hint = "use ISO times (2024-05-01T10:00:00Z) or epoch seconds/milliseconds"
     csv_line = re.search(r"CSV Error on Line: (\d+)", text)
     csv_column = re.search(r'Error when converting column "(.+?)"\. (.+)', text)
+    if csv_line and kind == "csv":
+        # a line with too few or too many fields is blamed on whichever column DuckDB was
+        # converting when it met it: say what is wrong with the line instead
+        ragged = _ragged_row(path)
+        if ragged is not None:
+            return HistoryError(f"nothing was ingested: {path} has a bad row", [ragged])
     if csv_line and csv_column:
         by_name = {name: r for r, (name, _t) in chosen.items()}
         role = by_name.get(csv_column.group(1), role)

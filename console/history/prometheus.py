@@ -12,11 +12,12 @@ or the config itself.
 from __future__ import annotations
 
 import json
+import time
 from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from console.core import Problem, resolve
+from console.core import Problem, public_url, redact, redact_obj, resolve
 from console.history.results import HistoryError, IngestReport, SourceReport
 from console.history.schema import METRIC_NAME
 from console.history.times import parse_time, seconds, utcnow
@@ -87,7 +88,8 @@ def fetch_samples(
     timeout: float,
 ) -> tuple[IngestReport, dict[str, Any] | None]:
     """Every query's series as one batch of sample columns (None when there are no points),
-    and the report of what each query brought."""
+    and the report of what each query brought. `timeout` bounds the whole fetch, every query
+    and chunk of it together: a server that trickles its answer costs the timeout, no more."""
     columns: dict[str, list[Any]] = {
         "ts": [],
         "service": [],
@@ -96,12 +98,16 @@ def fetch_samples(
         "labels": [],
     }
     report = IngestReport(rows=0, elapsed_s=0.0)
+    shown = public_url(url)
+    deadline = time.monotonic() + timeout
     for name, promql in named_qs:
-        series = fetch_prometheus(url, promql, start, end, step_s, headers=headers, timeout=timeout)
-        src = SourceReport(f"{url} {promql}", "prometheus")
+        series = fetch_prometheus(
+            url, promql, start, end, step_s, headers=headers, timeout=timeout, deadline=deadline
+        )
+        src = SourceReport(redact(f"{shown} {promql}"), "prometheus")
         report.sources.append(src)
         for labels, ts, values in series:
-            labels = dict(labels)
+            labels = redact_obj(dict(labels))  # a label value can carry anything the target saw
             metric_name = name or labels.get("__name__")
             if not metric_name:
                 raise HistoryError(
@@ -172,65 +178,41 @@ def fetch_prometheus(
     *,
     headers: Mapping[str, str] | None = None,
     timeout: float = 30.0,
+    deadline: float | None = None,
 ) -> list[tuple[dict[str, str], Any, Any]]:
-    """query_range over [start, end] in chunks of at most 10,000 steps.
+    """query_range over [start, end] in chunks of at most 10,000 steps, all of them within
+    `timeout` seconds (or by the monotonic `deadline` when one is given).
 
     Returns (labels, timestamps as datetime64[us], values as float64) per series.
     """
     import httpx
-    import numpy as np
 
-    base = url.rstrip("/")
-    endpoint = base + "/api/v1/query_range"
-    chunk = timedelta(seconds=step_s * 10_000)
-    parts: dict[str, tuple[dict[str, str], list[Any], list[Any]]] = {}
-    lo = start
+    from console.core import http
+
+    shown = public_url(url)
+    if deadline is None:
+        deadline = time.monotonic() + timeout
+    left = deadline - time.monotonic()
+    if left <= 0:
+        raise _too_slow(shown, promql, timeout)
     try:
-        with httpx.Client(timeout=timeout, headers=dict(headers or {})) as client:
-            while lo < end:
-                hi = min(lo + chunk, end)
-                resp = client.post(
-                    endpoint,
-                    data={
-                        "query": promql,
-                        "start": f"{lo.replace(tzinfo=UTC).timestamp():.3f}",
-                        "end": f"{hi.replace(tzinfo=UTC).timestamp():.3f}",
-                        "step": f"{step_s:g}",
-                    },
-                )
-                body = _body(resp, url, promql)
-                data = body.get("data") or {}
-                if data.get("resultType") != "matrix":
-                    raise HistoryError(
-                        f"Prometheus answered '{promql}' with a {data.get('resultType')}, not a range",
-                        [Problem(url, "query", "query_range must return a matrix")],
-                    )
-                for item in data.get("result") or []:
-                    labels = {str(k): str(v) for k, v in (item.get("metric") or {}).items()}
-                    key = json.dumps(labels, sort_keys=True)
-                    values = item.get("values") or []
-                    if not values:
-                        continue
-                    arr = np.asarray(values, dtype=object)
-                    ts = (
-                        (arr[:, 0].astype(np.float64) * 1e6)
-                        .astype(np.int64)
-                        .astype("datetime64[us]")
-                    )
-                    vals = arr[:, 1].astype(np.float64)
-                    entry = parts.setdefault(key, (labels, [], []))
-                    entry[1].append(ts)
-                    entry[2].append(vals)
-                lo = hi + timedelta(seconds=step_s)
+        parts = http.bounded_http(
+            lambda client: _query_range(client, url, promql, start, end, step_s, headers),
+            timeout=left,
+        )
+    except http.RequestAbandoned:
+        raise _too_slow(shown, promql, timeout) from None
     except httpx.HTTPError as exc:
         raise HistoryError(
-            f"cannot reach Prometheus at {url}: {exc}",
+            f"cannot reach Prometheus at {shown}: {exc}",
             [
                 Problem(
-                    url, None, type(exc).__name__, hint="check the URL and that the server is up"
+                    shown, None, type(exc).__name__, hint="check the URL and that the server is up"
                 )
             ],
         ) from None
+    import numpy as np
+
     out = []
     for labels, ts_parts, v_parts in parts.values():
         ts = np.concatenate(ts_parts)
@@ -240,27 +222,102 @@ def fetch_prometheus(
     return out
 
 
+def _too_slow(shown: str, promql: str, timeout: float) -> HistoryError:
+    return HistoryError(
+        f"Prometheus at {shown} did not answer '{promql}' within {timeout:g} s; nothing was ingested",
+        [
+            Problem(
+                shown,
+                "timeout",
+                f"{timeout:g} s for the whole ingest",
+                hint="ask for a shorter range or a coarser --step, or raise the source's timeout",
+            )
+        ],
+    )
+
+
+def _query_range(
+    client: Any,
+    url: str,
+    promql: str,
+    start: datetime,
+    end: datetime,
+    step_s: float,
+    headers: Mapping[str, str] | None,
+) -> dict[str, tuple[dict[str, str], list[Any], list[Any]]]:
+    """The chunks of one range query, per series (labels, [timestamps], [values])."""
+    import numpy as np
+
+    endpoint = url.rstrip("/") + "/api/v1/query_range"
+    chunk = timedelta(seconds=step_s * 10_000)
+    parts: dict[str, tuple[dict[str, str], list[Any], list[Any]]] = {}
+    lo = start
+    while lo < end:
+        hi = min(lo + chunk, end)
+        resp = client.post(
+            endpoint,
+            data={
+                "query": promql,
+                "start": f"{lo.replace(tzinfo=UTC).timestamp():.3f}",
+                "end": f"{hi.replace(tzinfo=UTC).timestamp():.3f}",
+                "step": f"{step_s:g}",
+            },
+            headers=dict(headers or {}),
+        )
+        body = _body(resp, url, promql)
+        data = body.get("data") or {}
+        if data.get("resultType") != "matrix":
+            raise HistoryError(
+                f"Prometheus answered '{promql}' with a {data.get('resultType')}, not a range",
+                [Problem(public_url(url), "query", "query_range must return a matrix")],
+            )
+        for item in data.get("result") or []:
+            labels = {str(k): str(v) for k, v in (item.get("metric") or {}).items()}
+            key = json.dumps(labels, sort_keys=True)
+            values = item.get("values") or []
+            if not values:
+                continue
+            arr = np.asarray(values, dtype=object)
+            ts = (arr[:, 0].astype(np.float64) * 1e6).astype(np.int64).astype("datetime64[us]")
+            vals = arr[:, 1].astype(np.float64)
+            entry = parts.setdefault(key, (labels, [], []))
+            entry[1].append(ts)
+            entry[2].append(vals)
+        lo = hi + timedelta(seconds=step_s)
+    return parts
+
+
 def _body(resp: Any, url: str, promql: str) -> dict[str, Any]:
+    shown = public_url(url)
     try:
         body = resp.json()
     except ValueError:
         body = None
     if not isinstance(body, dict):
         raise HistoryError(
-            f"{url} did not answer like a Prometheus API (HTTP {resp.status_code})",
+            f"{shown} did not answer like a Prometheus API (HTTP {resp.status_code})",
             [
                 Problem(
-                    url,
+                    shown,
                     None,
-                    resp.text[:200].strip() or "empty body",
-                    hint="give the server's base URL, e.g. http://127.0.0.1:9090",
+                    redact(resp.text[:4096]).strip()[:200] or "empty body",
+                    hint="check the token and its secret"
+                    if resp.status_code in (401, 403)
+                    else "give the server's base URL, e.g. http://127.0.0.1:9090",
                 )
             ],
         )
     if body.get("status") != "success":
         raise HistoryError(
-            f"Prometheus rejected '{promql}': {body.get('error') or resp.status_code}",
-            [Problem(url, "query", str(body.get("error") or body), hint=body.get("errorType"))],
+            redact(f"Prometheus rejected '{promql}': {body.get('error') or resp.status_code}"),
+            [
+                Problem(
+                    shown,
+                    "query",
+                    redact(str(body.get("error") or body)),
+                    hint=redact(str(body.get("errorType") or "")) or None,
+                )
+            ],
         )
     return body
 

@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from console.core import FixmapError
+from console.core import FixmapError, Problem
 
 
 @dataclass
@@ -172,6 +172,42 @@ class HistoryBusy(HistoryError):
 
 class QueryCancelled(HistoryError):
     """interrupt() stopped the operation; nothing it was writing was kept."""
+
+
+class QueryTimedOut(QueryCancelled):
+    """The query ran past the History's query_timeout and was stopped."""
+
+
+_STORAGE = {
+    "no space left on device": "the disk is full",
+    "disk quota exceeded": "the disk quota is used up",
+    "read-only file system": "it is on a read-only file system",
+    "permission denied": "permission denied",
+}
+
+
+def storage_error(exc: BaseException, path: Any) -> HistoryError | None:
+    """The history file could not be written or opened because of where it is (a full disk, a
+    read-only folder): a refusal (exit 3) saying so, or None for any other error."""
+    from console.core import EXIT_REFUSED
+
+    low = str(exc).lower()
+    for marker, why in _STORAGE.items():
+        if marker in low:
+            return HistoryError(
+                f"the history file {path} cannot be written: {why}; nothing was changed",
+                [
+                    Problem(
+                        str(path),
+                        None,
+                        first_line(exc),
+                        hint="free some space, or point [history] db or FIXMAP_HOME at a "
+                        "writable folder",
+                    )
+                ],
+                exit_code=EXIT_REFUSED,
+            )
+    return None
 
 
 def first_line(exc: BaseException) -> str:

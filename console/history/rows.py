@@ -91,6 +91,11 @@ def sql_hint(exc: BaseException, memory_limit: str | None) -> str | None:
         return "history queries run read-only; load data with 'fixmap history ingest'"
     if "does not exist" in low and "table" in low:
         return "tables: " + ", ".join(TABLES)
+    if "configuration has been locked" in low:
+        return (
+            "ad-hoc SQL cannot change the history's settings; set them in the site config's "
+            "[history] table (memory_limit)"
+        )
     if "file system operations are disabled" in low:
         return "ad-hoc SQL reads the history only; ingest files with 'fixmap history ingest'"
     if "out of memory" in low:

@@ -6,6 +6,8 @@ read-only ones included, at once and without waiting. So fixmap never holds the 
 - a write opens the file, runs one short transaction and closes it; while another process holds
   the file it retries briefly (bounded, with jitter) and announces itself in a small
   "write wanted" file next to the database, so readers elsewhere step aside;
+- every open of the file, and a write until its connection is closed, holds fixmap's own lock
+  next to it (openlock: DuckDB reads the file's headers before it takes its lock);
 - reads share one read-only connection per process (a cursor per call, so thread workers can
   run side by side and be interrupted one by one); it is closed as soon as it has been idle
   for a moment, or at once when a writer in this process or another one is waiting.
@@ -27,7 +29,14 @@ from pathlib import Path
 from typing import Any
 
 from console.core import Problem
-from console.history.results import HistoryBusy, HistoryError, QueryCancelled, first_line
+from console.history import openlock
+from console.history.results import (
+    HistoryBusy,
+    HistoryError,
+    QueryCancelled,
+    first_line,
+    storage_error,
+)
 
 _LOCK_MARKERS = ("could not set lock", "conflicting lock")
 _INTENT_FRESH_S = 1.5
@@ -128,15 +137,29 @@ class _Store:
             if cancelled():
                 raise QueryCancelled(_CANCELLED_WAITING)
             try:
-                conn = duckdb.connect(
-                    str(self.path), read_only=read_only, config=self.config(read_only)
-                )
+                if read_only:
+                    # shared, while DuckDB reads the headers and takes its own lock (openlock)
+                    with openlock.holding(
+                        self.path, exclusive=False, deadline=deadline, cancelled=cancelled
+                    ):
+                        conn = duckdb.connect(
+                            str(self.path), read_only=True, config=self.config(True)
+                        )
+                else:  # writing_conn holds the open lock
+                    conn = duckdb.connect(str(self.path), config=self.config(False))
                 conn.execute("SET GLOBAL TimeZone = 'UTC'")  # cursors inherit GLOBAL, not SESSION
                 # a query past 2 s would print a progress bar on stdout: into a --json answer
                 conn.execute("SET enable_progress_bar = false")
+                if read_only:
+                    # last: ad-hoc SQL shares this connection, and must not change its settings
+                    # (SET memory_limit, threads, lock_configuration, PRAGMA ...) for everyone
+                    conn.execute("SET lock_configuration = true")
                 return conn
             except duckdb.Error as exc:
                 if not _is_lock_error(exc):
+                    refused = storage_error(exc, self.path)
+                    if refused is not None:
+                        raise refused from None
                     raise HistoryError(
                         f"cannot open the history file {self.path}",
                         [
@@ -268,12 +291,21 @@ class _Store:
         try:
             self.path.parent.mkdir(parents=True, exist_ok=True)
             self._announce_write()
-            conn = self.open(False, deadline, cancelled)
-            try:
-                yield conn
-            finally:
-                with contextlib.suppress(Exception):
-                    conn.close()
+            # exclusive from before the open until the close: no other process may read the
+            # headers while this one commits and checkpoints (openlock)
+            with openlock.holding(
+                self.path,
+                exclusive=True,
+                deadline=deadline,
+                cancelled=cancelled,
+                waiting=self._announce_write,
+            ):
+                conn = self.open(False, deadline, cancelled)
+                try:
+                    yield conn
+                finally:
+                    with contextlib.suppress(Exception):
+                        conn.close()
         finally:
             self._withdraw_write()
             with self.cond:

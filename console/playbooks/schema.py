@@ -295,9 +295,31 @@ def parse_playbook(text: str, file: str) -> Playbook:
         raise PlaybookError(f"{file} is not a valid playbook", problems) from None
 
 
+MAX_PLAYBOOK_BYTES = 1 << 20
+"""A playbook file may be at most 1 MiB (the bundled ones are under 10 KB): a bigger one would
+take seconds and hundreds of MB to load, at every start."""
+
+
 def load_playbook_file(path: Path) -> Playbook:
     try:
-        text = path.read_text(encoding="utf-8")
+        with open(path, "rb") as fh:
+            data = fh.read(MAX_PLAYBOOK_BYTES + 1)  # bounded, even for a FIFO or /dev/zero
+        if len(data) > MAX_PLAYBOOK_BYTES:
+            raise PlaybookError(
+                f"{path} is too big to be a playbook",
+                [
+                    Problem(
+                        str(path),
+                        None,
+                        f"more than {MAX_PLAYBOOK_BYTES // (1 << 20)} MiB "
+                        f"({_size_text(path)}); playbooks are read at every start",
+                        None,
+                        "split it into several playbooks, or link long guidance instead of "
+                        "pasting it",
+                    )
+                ],
+            )
+        text = data.decode("utf-8")
     except (OSError, UnicodeDecodeError) as exc:
         raise PlaybookError(f"cannot read {path}", [Problem(str(path), None, str(exc))]) from None
     playbook = parse_playbook(text, str(path))
@@ -315,6 +337,13 @@ def load_playbook_file(path: Path) -> Playbook:
             ],
         )
     return playbook
+
+
+def _size_text(path: Path) -> str:
+    try:
+        return f"{path.stat().st_size / (1 << 20):.1f} MiB"
+    except OSError:
+        return "size unknown"
 
 
 @dataclass

@@ -24,15 +24,14 @@ _lock = threading.Lock()
 
 def append_run(run_id: str, site: Site, result: ProbeResult) -> None:
     """Record one result of run `run_id`, secrets masked."""
-    from console.core import data_dir, redact
+    from console.core import data_dir, redact_json
 
     line = {
         "run_id": run_id,
         "config": str(site.path) if site.path else None,
         **result.to_dict(),
     }
-    # registered secrets are masked in their JSON-escaped form too: one pass over the line does
-    text = redact(json.dumps(line, ensure_ascii=False, default=str))
+    text = redact_json(line)  # value by value: the line stays JSON whatever the secrets are
     try:
         with _lock, open(data_dir() / RUNS_FILE, "a", encoding="utf-8") as fh:
             fh.write(text + "\n")

@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import asyncio
 import inspect
-import json
 import time
 from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
@@ -161,18 +160,11 @@ async def _run_one(run: Run, name: str, spec: ProbeBase) -> ProbeResult:
 
 
 def _redacted_values(values: dict[str, Any]) -> dict[str, Any]:
-    """Measured values with secrets masked: one pass over their JSON text (redaction is per call
-    costly), falling back to a walk over every string if masking broke the JSON."""
-    from console.core import redact, redact_obj
+    """Measured values with secrets masked, value by value (never as JSON text: a secret
+    valued 'null' or 'pass' must not change what the values say)."""
+    from console.core import redact_obj
 
-    if not values:
-        return {}
-    try:
-        text = json.dumps(values, ensure_ascii=False, default=str)
-        masked = redact(text)
-        return values if masked == text else json.loads(masked)
-    except (TypeError, ValueError):
-        return redact_obj(values)
+    return redact_obj(values) if values else {}
 
 
 # ------------------------------------------------------------------ a run
