@@ -204,7 +204,7 @@ destructive = false
             "run as code",
         ),
         (
-            'kind = "custom"\nargv = ["ssh", "host", "restart {svc}"]\nparams.svc = { default = "a" }',
+            'kind = "custom"\nargv = ["ssh", "host", "restart {svc}"]\nparams.svc = { default = "a", free_text = true }',
             "remote shell",
         ),
         (
@@ -292,7 +292,7 @@ def test_injection_attempts_stay_one_literal_argv_word(tmp_path):
 kind = "custom"
 destructive = false
 argv = [{s(PY)}, "-c", "import json, sys; print(json.dumps(sys.argv[1:]))", "--name={{v}}", "{{v}}"]
-params.v = {{ type = "str" }}
+params.v = {{ type = "str", free_text = true }}
 """,
     )
     attempts = [
@@ -340,7 +340,7 @@ def test_url_parameters_are_encoded_into_one_path_segment(tmp_path, admin):
 kind = "flag"
 destructive = false
 http = { method = "POST", url = "/flags/{name}?from=fixmap", json = { on = "{on}", name = "{name}" } }
-params.name = { type = "str" }
+params.name = { type = "str", free_text = true }
 params.on = { type = "bool", default = true }
 """,
         admin,
@@ -989,7 +989,7 @@ def test_the_safe_shell_form_keeps_an_injection_attempt_as_data(tmp_path):
 kind = "custom"
 destructive = false
 argv = ["timeout", "30s", "sh", "-c", "printf '%s' \\"$1\\" > {marker}", "sh", "{{x}}"]
-params.x = {{ default = "hi" }}
+params.x = {{ default = "hi", free_text = true }}
 """,
     )
     attack = f"hi; touch {pwned}"
@@ -1191,7 +1191,7 @@ def test_the_plan_and_the_run_render_the_same_templates(tmp_path, admin, monkeyp
 kind = "flag"
 destructive = false
 http = { url = "/flags/{name}", headers = { Authorization = "Bearer {secret:tok}" }, json = { on = "{on}" } }
-params.name = { type = "str" }
+params.name = { type = "str", free_text = true }
 params.on = { type = "bool", default = false }
 """,
         admin,
