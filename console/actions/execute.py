@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import threading
 import uuid
+from datetime import UTC, datetime
 from typing import Any
 
 from console.actions import journal
@@ -26,12 +27,14 @@ from console.actions.plan import Plan
 from console.actions.render import Request, render
 from console.actions.result import RunResult
 from console.actions.runner import KILL_GRACE, OutputCallback, emitter, run_argv, run_http
-from console.actions.state import site_state
+from console.actions.state import SiteState, site_state
 from console.actions.verify import run_verify
 from console.core import redact
 
 LOCK_GRACE = 30.0
 """Seconds beyond a run's own timeout (and its kill) that a second run waits for the first."""
+STATE_FRESH_S = 5.0
+"""A freeze state read this recently (by the plan) is not read again for the run."""
 
 
 def run_action(
@@ -56,7 +59,7 @@ def run_action(
     emit = emitter(on_output)
     spec = plan.spec
     break_glass = check_break_glass(break_glass_reason)
-    state = site_state(site)
+    state = _state_for_run(site, plan)
     plan.state = state  # the plan as run shows the state it ran under
 
     def decision(previous: Entry | None) -> Decision:
@@ -76,7 +79,7 @@ def run_action(
     # raises SecretError naming both places to put a secret: nothing is written yet
     secret_values = {n: resolve(n) for n in spec.secret_names()}
     program = plan.argv[0] if plan.argv else None  # as resolved when planned
-    filled = render(site, spec, plan.typed, secret_values, program=program)
+    filled = render(site, spec, plan.typed, secret_values, program=program, key=plan.key)
 
     def waiting() -> None:
         e = previous_run(plan.key)
@@ -149,6 +152,22 @@ def run_action(
     for note in recorder.action(site, outcome):
         emit(note)
     return outcome
+
+
+def _state_for_run(site: Any, plan: Plan) -> SiteState:
+    """The site state a run decides with. The freeze can refuse only an action that ships
+    change: that one reads it again unless the plan read it moments ago; the others run under
+    the plan's reading (the live checks cost their timeouts when the service is on fire)."""
+    from console.core import parse_ts
+
+    st = plan.state
+    if st is not None and not plan.ships_change:
+        return st
+    if st is not None and st.checked_at:
+        age = (datetime.now(UTC) - parse_ts(st.checked_at)).total_seconds()
+        if 0 <= age < STATE_FRESH_S:
+            return st
+    return site_state(site, live=plan.ships_change)
 
 
 def _goes_on(decision: Decision) -> bool:

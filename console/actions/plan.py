@@ -201,19 +201,20 @@ def plan_action(
     """
     spec = find_spec(site, name)
     typed, program = checked_inputs(site, name, spec, dict(params or {}), incident)
-    rendered = render(site, spec, typed, program=program)
+    identity = render(site, spec, typed, program=program).identity()
     warnings: list[str] = []
-    if isinstance(rendered, Command) and names_in(spec.argv, "secret"):
+    if spec.argv and names_in(spec.argv, "secret"):
         warnings.append(
             "a secret goes into argv, where other users of this host can see it (ps); "
             "prefer passing it through 'env'"
         )
-    base = change_base(name, typed, incident, rendered.identity())
+    base = change_base(name, typed, incident, identity)
     if key is not None:
         key = check_key(key)
         basis: dict[str, Any] = {"given": key}
     else:
         key, basis = derive_key(name, typed, incident, base, journal.entries())
+    rendered = render(site, spec, typed, program=program, key=key)
     missing = missing_secrets(spec)
     state = site_state(site) if check_site else None
     if state is not None:
