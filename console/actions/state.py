@@ -26,7 +26,7 @@ from typing import Any
 from console.actions import journal
 from console.actions.render import request, service_base_url
 from console.core import lookup, redact, redact_obj
-from console.core.http import bounded_http
+from console.core.http import RequestAbandoned, bounded_http
 from console.core.identity import now_iso
 from console.core.templates import names_in
 from console.site import FREEZE_KINDS, READ_ONLY_KINDS, ActionSpec
@@ -182,7 +182,10 @@ def _ask_live(site, checks: dict[str, tuple[str, ActionSpec]]) -> dict[str, bool
         try:
             value: bool | str = _live(site, spec)
         except Exception as exc:  # the service may be the thing on fire
-            value = f"{type(exc).__name__}: {exc}"
+            if isinstance(exc, RequestAbandoned) or type(exc).__name__.endswith("Timeout"):
+                value = f"timed out after {float(spec.state.timeout):g}s"
+            else:
+                value = f"{type(exc).__name__}: {exc}"
         with lock:
             answers[dim] = value
 

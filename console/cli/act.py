@@ -161,6 +161,14 @@ def act(
         return
     except click.exceptions.Exit:
         raise
+    except KeyboardInterrupt as exc:  # Ctrl-C, or SIGHUP/SIGTERM (console/cli/signals.py)
+        why = f" ({exc.args[0]})" if exc.args else ""
+        _out(
+            f"fixmap: interrupted{why}; what was recorded is in 'fixmap journal'",
+            err=True,
+        )
+        ctx.exit(EXIT_CHECK_FAILED)
+        return
     except Exception as exc:  # never a traceback that could carry a secret
         click.echo(_redact(f"fixmap: internal error in act: {type(exc).__name__}: {exc}"), err=True)
         if os.environ.get("FIXMAP_DEBUG"):
@@ -246,6 +254,14 @@ def _act(
 def _report(outcome, as_json: bool) -> None:
     show = (lambda t: _out(t, err=True)) if as_json else _out
     o = outcome
+    if o.kept_because:
+        code = f"exited {o.exit_code}" if o.exit_code is not None else f"HTTP {o.http_status}"
+        _out(
+            f"WARNING: {o.action} RAN and {code} ({o.status}), but the journal could not take "
+            f"its outcome ({o.kept_because}); the outcome is kept in the run's reserved file "
+            "in the data dir, which 'fixmap journal' reads and the next journal write folds in",
+            err=True,
+        )
     if o.status == "done":
         bits = [f"done: {o.action}"]
         if o.exit_code is not None:
@@ -262,6 +278,8 @@ def _report(outcome, as_json: bool) -> None:
             show(o.verify.line())
     elif o.status == "already_done":
         show(f"already done: {o.reason}")
+    elif o.status == "running":
+        _out(f"left running: {o.reason}", err=True)
     elif o.status == "failed":
         show(f"failed: {o.action}: {o.reason} (key {o.key})")
     else:

@@ -104,6 +104,10 @@ def main(ctx: click.Context, config_path: Path | None) -> None:
     """
     ctx.ensure_object(dict)
     ctx.obj["config_path"] = config_path
+    if ctx.invoked_subcommand not in (None, "demo"):  # the console owns its terminal
+        from console.cli.signals import hangup_as_interrupt
+
+        hangup_as_interrupt()
     if ctx.invoked_subcommand is None:
         site = load(config_path)
         run_console(site)
