@@ -17,7 +17,6 @@ supervisor journals its own outcome, which run_argv reads back.
 from __future__ import annotations
 
 import contextlib
-import re
 import signal
 import subprocess
 import threading
@@ -28,6 +27,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from console.actions.output import TAIL_LINES, clean
 from console.actions.render import Command, Request
 from console.actions.result import RunResult
 from console.core import redact
@@ -35,23 +35,9 @@ from console.core.http import RequestAbandoned, bounded_http
 
 OutputCallback = Callable[[str], None]
 
-TAIL_LINES = 40
-LINE_MAX = 500
 BODY_MAX = 64 * 1024
 LINE_BUFFER_MAX = 1 << 20
 """Longest output line kept whole for redaction (bytes); longer ones are split there."""
-_ANSI = re.compile(r"\x1b\[[0-?]*[ -/]*[@-~]|\x1b\][^\x07\x1b]*(?:\x07|\x1b\\)?|\x1b[@-Z\\-_]")
-_CTRL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f]")
-
-
-def clean(text: str) -> str:
-    """One output line as it may be shown and kept: no escapes, redacted, bounded."""
-    text = _ANSI.sub("", text).replace("\r", "")
-    text = _CTRL.sub("", text)
-    text = redact(text)  # before cutting: a secret across the cut would leak half of itself
-    if len(text) > LINE_MAX:
-        text = text[:LINE_MAX] + "…"
-    return text
 
 
 def emitter(on_output: OutputCallback | None) -> OutputCallback:

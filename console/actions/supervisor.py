@@ -32,11 +32,11 @@ from pathlib import Path
 from typing import Any
 
 from console.actions import journal, runs
+from console.actions.output import TAIL_LINES, clean
 from console.actions.result import RunResult
 
 KILL_GRACE = 2.0
 """Seconds a killed process group gets per signal."""
-TAIL_LINES = 40
 TAIL_BYTES = 256 * 1024
 """How much of the end of the log the outcome's output tail is read from."""
 MODULE = "console.actions.supervisor"
@@ -91,9 +91,7 @@ def _group_alive(pgid: int) -> bool:
 
 
 def tail(log: Path) -> list[str]:
-    """The last lines of the log, cleaned and redacted (runner.clean)."""
-    from console.actions.runner import clean
-
+    """The last lines of the log, cleaned and redacted (output.clean)."""
     try:
         with open(log, "rb") as fh:
             size = os.fstat(fh.fileno()).st_size
