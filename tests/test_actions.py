@@ -1394,3 +1394,103 @@ argv = [{s(PY)}, "-c", {s(code)}, {s(str(out))}]
     assert torn == 0
     again = run_action(site, plan_action(site, "mark", check_site=False), confirmed=True)
     assert again.status == "already_done"  # read back as done: no --retry would run it again
+
+
+# ---------------------------------------------------------------- what the action was for
+
+
+@pytest.fixture
+def demo_site(tmp_path, monkeypatch):
+    from console.demo.service import DemoService
+    from console.demo.site import write_site_config
+
+    token = "demo-token-" + "r" * 20
+    monkeypatch.setenv("FIXMAP_SECRET_DEMO_ADMIN_TOKEN", token)
+    with DemoService(faults=[], admin_token=token) as svc:
+        base = svc.url if isinstance(svc.url, str) else svc.url()
+        yield svc, load_config(write_site_config(tmp_path, base))
+
+
+def _probe(site, name):
+    from console.probes import run_probes_sync
+
+    (result,) = run_probes_sync(site, [name])
+    return result
+
+
+def test_a_relapse_after_a_rollback_gets_a_new_key_and_a_second_rollback(demo_site):
+    svc, site = demo_site
+    svc.set_fault("stale-index", True)
+    assert _probe(site, "index").status == "fail"  # the symptom the engineer came with
+    plan = plan_action(site, "rollback")
+    assert [x.label for x in plan.symptoms] == ["index"]
+    first = run_action(site, plan, confirmed=True)
+    assert first.status == "done" and first.cli_exit == 0, first.reason
+    assert first.verify.labels("cleared") == ["index"] and first.verify["status"] == "pass"
+    assert _probe(site, "index").status == "pass"
+
+    again = plan_action(site, "rollback")
+    assert again.key == first.key and again.already_done  # nothing failed since: one change
+
+    svc.set_fault("stale-index", True)  # it comes back; nobody has probed yet
+    second_plan = plan_action(site, "rollback")  # the rollback's own check is asked now
+    assert second_plan.key != first.key and not second_plan.already_done
+    assert second_plan.key_reason.startswith("rollback at ")
+    assert "index failed again at" in second_plan.key_reason
+    assert "index failed again" in second_plan.text()
+    second = run_action(site, second_plan, confirmed=True)
+    assert second.status == "done" and second.verify.labels("cleared") == ["index"]
+    assert not svc.has_fault("stale-index") and _probe(site, "index").status == "pass"
+    assert plan_action(site, "rollback").key == second.key  # and that one stands now
+    entries = journal.read_journal()
+    assert [e.status for e in entries[:2]] == ["done", "done"]
+    assert "index failed again" in entries[0].plan["key_reason"]
+
+
+def test_a_rollback_that_cleared_nothing_says_what_still_fails(demo_site):
+    svc, site = demo_site
+    svc.set_fault("rate-limit", True)  # not something a rollback clears
+    assert _probe(site, "rate_limit").status == "fail"
+    outcome = run_action(site, plan_action(site, "rollback"), confirmed=True)
+    assert outcome.status == "done"
+    assert outcome.reason == "done — still failing: rate_limit"
+    assert outcome.verify.labels("still_failing") == ["rate_limit"]
+    assert outcome.verify["status"] == "fail" and outcome.verify_ok is False
+    assert outcome.cli_exit == 1
+    from console.walkthrough import steps
+
+    assert steps.action_status(outcome) == "fail"  # the recovery step is not ticked
+    again = run_action(site, plan_action(site, "rollback"), confirmed=True)
+    assert again.status == "already_done" and again.cli_exit == 1  # still not fixed
+
+
+def test_a_derived_key_expires(tmp_path):
+    marker = tmp_path / "marker"
+    site = config(
+        tmp_path,
+        f"""
+[site]
+key_ttl = "2s"
+
+[actions.mark]
+kind = "custom"
+destructive = false
+{append_cmd(marker)}
+""",
+    )
+    first = run_action(site, plan_action(site, "mark", check_site=False), confirmed=True)
+    assert plan_action(site, "mark", check_site=False).already_done
+
+    from datetime import UTC, datetime, timedelta
+
+    from console.actions.keys import derive_key
+
+    plan = plan_action(site, "mark", check_site=False)
+    later = datetime.now(UTC) + timedelta(seconds=5)
+    key, _basis, why = derive_key(
+        "mark", plan.typed, None, plan.base, journal.entries(), ttl=2.0, now=later
+    )
+    assert key != first.key and why.startswith("mark at ") and "a derived key lasts 2s" in why
+    wait_for(lambda: not plan_action(site, "mark", check_site=False).already_done, what="expiry")
+    second = run_action(site, plan_action(site, "mark", check_site=False), confirmed=True)
+    assert second.status == "done" and lines(marker) == ["x", "x"]

@@ -30,7 +30,7 @@ from console.actions.result import RunResult
 from console.actions.runner import OutputCallback, Supervised, emitter, run_argv, run_http, started
 from console.actions.state import SiteState, site_state
 from console.actions.supervisor import KILL_GRACE
-from console.actions.verify import run_verify
+from console.actions.verify import recheck, verdict_reason
 from console.core import data_dir, redact
 
 LOCK_GRACE = 30.0
@@ -134,15 +134,12 @@ def run_action(
     outcome.kept_because = ran.kept_because
     outcome.supervisor = ran.supervisor
     outcome.log = str(ran.log) if ran.log else None
-    if outcome.status == "done" and plan.verify:
-        emit(f"verifying with probe '{plan.verify}'")
-        outcome.verify = run_verify(site, plan.verify)
-        journal.write_verify(plan, outcome.run, outcome.verify)
-        if outcome.verify.ok is False:
-            outcome.reason = (
-                f"done, but verify probe '{plan.verify}' says {outcome.verify.status}: "
-                f"{outcome.verify.reason}".rstrip(": ")
-            )
+    if outcome.status == "done":
+        outcome.verify = recheck(site, plan.verify, plan.symptoms, emit)
+        if outcome.verify is not None:
+            with contextlib.suppress(OSError):  # the outcome is recorded; this is its epilogue
+                journal.write_verify(plan, outcome.run, outcome.verify)
+            outcome.reason = verdict_reason(plan.verify, outcome.verify)
     for note in recorder.action(site, outcome):
         emit(note)
     return outcome

@@ -472,6 +472,8 @@ def describe(entry: Entry) -> str:
     text = "  ".join(bits)
     if entry.break_glass:
         text += f"\n    break-glass: {entry.break_glass}"
+    if entry.plan.get("key_reason"):
+        text += f"\n    new key: {entry.plan['key_reason']}"
     if entry.verify:
         text += f"\n    {entry.verify.line()}"
     if entry.kept_because:

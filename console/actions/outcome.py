@@ -113,14 +113,14 @@ class Outcome(ResultFields):
 
     @property
     def cli_exit(self) -> int:
-        """0 done or already done, 1 failed (or verify failed, or not followed to its end),
-        3 refused."""
+        """0 done or already done, 1 failed (or its re-check failed, or not followed to its
+        end), 3 refused."""
         if self.status == "refused":
             return EXIT_REFUSED
         if self.status in ("failed", "running"):
             return EXIT_CHECK_FAILED
-        if self.status == "done" and self.verify_ok is False:
-            return EXIT_CHECK_FAILED
+        if self.status in ("done", "already_done") and self.verify_ok is False:
+            return EXIT_CHECK_FAILED  # done, but what it was for is not fixed (or not known)
         return EXIT_OK
 
     def to_json(self) -> dict[str, Any]:

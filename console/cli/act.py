@@ -17,7 +17,7 @@ from typing import Any
 import click
 
 from console.cli.base import CONTEXT, _config_from, config_option, load, main, parse_params
-from console.core import EXIT_BAD_INPUT, EXIT_CHECK_FAILED, EXIT_OK, FixmapError
+from console.core import EXIT_BAD_INPUT, EXIT_CHECK_FAILED, EXIT_OK, FixmapError, Problem
 
 
 def _redact(text: str) -> str:
@@ -123,6 +123,13 @@ def _list_actions(site, as_json: bool) -> None:
     "(check the target first). A key that succeeded never runs again.",
 )
 @click.option(
+    "--new-key",
+    "new_key",
+    default=None,
+    metavar="REASON",
+    help="Run again under a new idempotency key (after 'already done'); the reason is recorded.",
+)
+@click.option(
     "--incident", default=None, envvar="FIXMAP_INCIDENT", help="Incident id (part of the key)."
 )
 @click.option("--json", "as_json", is_flag=True, help="One JSON object on stdout.")
@@ -137,6 +144,7 @@ def act(
     key: str | None,
     break_glass: str | None,
     retry: bool,
+    new_key: str | None,
     incident: str | None,
     as_json: bool,
     config_path: Path | None,
@@ -152,6 +160,7 @@ def act(
             key,
             break_glass,
             retry,
+            new_key,
             incident,
             as_json,
             config_path,
@@ -189,7 +198,18 @@ def _close_history() -> None:
 
 
 def _act(
-    ctx, action, param_pairs, dry_run, yes, key, break_glass, retry, incident, as_json, config_path
+    ctx,
+    action,
+    param_pairs,
+    dry_run,
+    yes,
+    key,
+    break_glass,
+    retry,
+    new_key,
+    incident,
+    as_json,
+    config_path,
 ) -> int:
     from console.actions import plan_action, run_action
 
@@ -201,7 +221,14 @@ def _act(
     from console.incident import current_id
 
     incident = incident or current_id()  # actions belong to the open incident (and key on it)
+    if key is not None and new_key is not None:
+        raise FixmapError(
+            "--key and --new-key cannot go together",
+            [Problem(None, "--new-key", "a new key is derived for you", None, "drop --key")],
+        )
     plan = plan_action(site, action, params, key=key, incident=incident)
+    if new_key is not None:
+        plan.rekey(new_key)
     show = (lambda t: _out(t, err=True)) if as_json else _out
     show(plan.text())
 
@@ -276,8 +303,17 @@ def _report(outcome, as_json: bool) -> None:
             show(f"break-glass recorded: {o.break_glass}")
         if o.verify:
             show(o.verify.line())
+        if o.reason:
+            show(o.reason)
     elif o.status == "already_done":
         show(f"already done: {o.reason}")
+        if o.verify:
+            show(f"  then: {o.verify.line()}")
+        _out(
+            f'to run it again under a new key: fixmap act {o.action} ... --new-key "why it must '
+            'run again"',
+            err=True,
+        )
     elif o.status == "running":
         _out(f"left running: {o.reason}", err=True)
     elif o.status == "failed":
