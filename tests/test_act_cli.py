@@ -584,3 +584,22 @@ argv = [{s(PY)}, "-c", {s(TICK)}, {s(str(own))}]
     assert lines(own) == ["line 1", "line 2", "line 3"]  # no half-done change
     log = Path(entry["output"])
     assert log.read_text().splitlines() == ["line 1", "line 2", "line 3"]
+
+
+def test_a_rollback_that_cleared_nothing_exits_1_naming_what_still_fails(tmp_path):
+    from console.demo.service import DemoService
+    from console.demo.site import write_site_config
+
+    token = "demo-token-" + "c" * 20
+    env = {"FIXMAP_SECRET_DEMO_ADMIN_TOKEN": token}
+    with DemoService(faults=["rate-limit"], admin_token=token) as svc:
+        base = svc.url if isinstance(svc.url, str) else svc.url()
+        cfg = str(write_site_config(tmp_path, base))
+        probe = fixmap("probe", "rate_limit", "--config", cfg, env=env)
+        assert probe.returncode == 1, probe.stdout + probe.stderr
+        dry = fixmap("act", "rollback", "--config", cfg, "--dry-run", env=env)
+        assert "for:      rate_limit failing" in dry.stdout, dry.stdout
+        ran = fixmap("act", "rollback", "--config", cfg, "--yes", env=env)
+        assert ran.returncode == 1, ran.stdout + ran.stderr
+        assert "done — still failing: rate_limit" in ran.stdout
+        assert "still failing: rate_limit" in fixmap("journal").stdout

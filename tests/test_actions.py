@@ -1494,3 +1494,18 @@ destructive = false
     wait_for(lambda: not plan_action(site, "mark", check_site=False).already_done, what="expiry")
     second = run_action(site, plan_action(site, "mark", check_site=False), confirmed=True)
     assert second.status == "done" and lines(marker) == ["x", "x"]
+
+
+def test_a_failing_gate_target_is_what_the_action_is_for(demo_site):
+    from console.gates import run_gate_set
+
+    svc, site = demo_site
+    svc.set_fault("stale-index", True)
+    run = run_gate_set(site, "readiness")  # recorded in the history, as the console does
+    assert run.verdict == "no-go"
+    plan = plan_action(site, "rollback")
+    labels = {x.label: x for x in plan.symptoms}
+    assert "readiness.index" in labels and labels["readiness.index"].source == "probe index"
+    outcome = run_action(site, plan, confirmed=True)
+    assert outcome.status == "done" and outcome.cli_exit == 0, outcome.reason
+    assert "readiness.index" in outcome.verify.labels("cleared"), outcome.verify
