@@ -132,8 +132,8 @@ async def test_an_already_done_action_runs_again_under_a_new_key_with_a_reason(t
     async with app.run_test(size=(80, 24)) as pilot:
         await pilot.pause()
         dialog = app.screen
-        assert "n runs it again" in str(dialog.query_one("#confirm-already", Label).content)
-        await pilot.press("n")
+        assert "Ctrl+N runs it again" in str(dialog.query_one("#confirm-already", Label).content)
+        await pilot.press("ctrl+n")
         field = dialog.query_one("#new-key-reason", Input)
         assert field.display and dialog.focused is field
         await pilot.press(*"again", "enter")

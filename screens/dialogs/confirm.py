@@ -31,7 +31,7 @@ class ConfirmActionDialog(ModalScreen[Confirmation]):
     typed; others a 'y'. A freeze asks for a written break-glass reason; a key whose last run
     broke asks for 'r' (retry on purpose); a refusal nothing passes (a missing secret, a reused
     key) is shown and nothing can run. An action already done under its key can be run again
-    under a new key ('n', then a written reason, recorded with the run). Esc always cancels and
+    under a new key (Ctrl+N, then a written reason, recorded with the run). Esc always cancels and
     nothing runs.
     """
 
@@ -39,7 +39,7 @@ class ConfirmActionDialog(ModalScreen[Confirmation]):
         Binding("escape", "cancel", "Cancel", id="confirm.cancel"),
         Binding("y", "yes", "Yes, run it", id="confirm.yes"),
         Binding("r", "retry", "Retry on purpose", show=False, id="confirm.retry"),
-        Binding("n", "new_key", "Run again, new key", show=False, id="confirm.new_key"),
+        Binding("ctrl+n", "new_key", "Run again, new key", show=False, id="confirm.new_key"),
     ]
 
     def __init__(self, plan: Any) -> None:
@@ -67,7 +67,7 @@ class ConfirmActionDialog(ModalScreen[Confirmation]):
             if self.asked.already_done:
                 yield Label(
                     "Already done under this key: running it reports that outcome. "
-                    "n runs it again under a new key (with a written reason, recorded)",
+                    "Ctrl+N runs it again under a new key (with a written reason, recorded)",
                     id="confirm-already",
                 )
                 reason = Input(placeholder="why it must run again", id="new-key-reason")
@@ -178,7 +178,7 @@ class ConfirmActionDialog(ModalScreen[Confirmation]):
         )
 
     def action_new_key(self) -> None:
-        if isinstance(self.focused, Input) or not self.asked.already_done:
+        if not self.asked.already_done:
             return
         field = self.query_one("#new-key-reason", Input)
         field.display = True
