@@ -353,11 +353,13 @@ def _steps(site: Site, report: Report, catalog: Any) -> None:
             if need.what == "probe":
                 toml = stubs.probe_toml(need.name)
             elif need.what == "action":
-                toml = stubs.action_toml(need.name, sorted(uses.get(need.name, _no_use()).params))
+                toml = stubs.action_toml(need.name, uses.get(need.name, _no_use()).params)
             elif need.what == "param":
-                wanted = sorted(uses.get(need.name, _no_use()).params)
+                wanted = uses.get(need.name, _no_use()).params
                 known = site.config.actions[need.name].params
-                toml = stubs.params_toml(need.name, [p for p in wanted if p not in known])
+                toml = stubs.params_toml(
+                    need.name, {p: v for p, v in wanted.items() if p not in known}
+                )
             else:
                 toml = ""
             subject = f"{need.what}s.{need.name}" if need.name else need.what
