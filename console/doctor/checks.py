@@ -119,8 +119,7 @@ def diagnose(site: Site, *, live: bool = True) -> Report:
 
 
 def _services(site: Site, report: Report) -> None:
-    from console.core.http import RequestAbandoned, bounded_http
-    from console.probes import ssl_context
+    from console.core.http import RequestAbandoned, bounded_http, ssl_context
 
     for name, svc in site.config.services.items():
         try:
