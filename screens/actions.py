@@ -35,7 +35,13 @@ journal. **Enter** plans the selected action and opens the confirm dialog:
 - destructive actions need the target's name typed; others a **y**;
 - during a change freeze, actions that ship change need a written break-glass reason;
   rollback, freeze and read-only are never blocked by a freeze;
-- the same key never runs twice: a second run reports the first outcome.
+- the same key never runs twice: a second run reports the first outcome; after a relapse
+  (what it was for failed again) or key_ttl, the plan gets a new key and says why, and
+  **Ctrl+N** in the dialog runs an already-done action again under a new key (a written reason);
+- afterwards fixmap re-checks what the action was for (the probes and gate targets failing
+  when it was planned, and its verify probe): "done — still failing: rate_limit" is red;
+- a command runs under its own supervisor: closing the console does not stop it, and its
+  outcome reaches the journal.
 
 `INTERRUPTED` means a run started and never recorded an outcome (a crash, a kill):
 **check the target before retrying**. **j** shows the journal · **Esc** back.
@@ -115,15 +121,22 @@ journal. **Enter** plans the selected action and opens the confirm dialog:
             if outcome is None:
                 log.write(Text(f"— {name}: {error}", style="yellow"))
             else:
-                style = "bold green" if outcome.status in ("done", "already_done") else "bold red"
+                fine = outcome.cli_exit == 0  # done, and what it was for passes now
+                style = "bold green" if fine else "bold red"
                 for i, line in enumerate(outcome_lines(outcome)):
                     log.write(Text(line, style=style if i == 0 else ""))
+                if outcome.kept_because:
+                    warning = (
+                        f"{name} RAN, but the journal could not take its outcome "
+                        f"({outcome.kept_because}): it is kept in the run's reserved file, "
+                        "which the journal reads"
+                    )
+                    log.write(Text(warning, style="bold red reverse"))
+                    self.notify(warning, title="Journal", severity="error", timeout=30)
                 self.notify(
-                    outcome_lines(outcome)[0],
+                    outcome.reason or outcome_lines(outcome)[0],
                     title="Action",
-                    severity=(
-                        "information" if outcome.status in ("done", "already_done") else "error"
-                    ),
+                    severity="information" if fine else "error",
                 )
             self.refresh_table()
 

@@ -255,24 +255,50 @@ def test_two_processes_with_one_key_execute_once(tmp_path, marker):
     assert lines(marker) == ["x"]
 
 
-def test_kill_9_mid_action_leaves_an_interrupted_record(tmp_path, marker, fixmap_home):
-    cfg, _gate, hold = _blocking_config(tmp_path, marker)
+def _journal_entry(predicate, timeout: float = 20) -> dict:
+    """The newest journal entry once it satisfies `predicate` (polled, with a deadline)."""
+    deadline = time.monotonic() + timeout
+    while True:
+        entry = json.loads(fixmap("journal", "--json").stdout)["entries"][0]
+        if predicate(entry):
+            return entry
+        if time.monotonic() > deadline:
+            raise AssertionError(f"journal entry never got there: {entry}")
+        threading.Event().wait(0.1)
+
+
+def test_kill_9_of_fixmap_leaves_the_change_to_its_supervisor(tmp_path, marker, fixmap_home):
+    cfg, gate, _hold = _blocking_config(tmp_path, marker)
     proc = start("act", "block", "--config", str(cfg), "--yes")
-    seen = read_until(proc.stdout, "│ started ")
-    while "\n" not in seen.split("│ started ", 1)[1]:
-        seen += read_until(proc.stdout, "\n")
-    child = int(seen.split("│ started ", 1)[1].split()[0])
+    read_until(proc.stdout, "│ started ")
     proc.send_signal(signal.SIGKILL)
     proc.wait(10)
-    # the orphaned command lives on; the target is what the interrupted note warns about
-    with contextlib.suppress(ProcessLookupError):
-        os.kill(child, signal.SIGKILL)
-    raw = (fixmap_home / "journal.jsonl").read_text().splitlines()
-    assert [json.loads(line)["type"] for line in raw] == ["intent"]
+    entry = _journal_entry(lambda e: e["supervisor"] is not None)
+    assert entry["status"] == "running", entry
+    assert f"pid {entry['pid']}" in entry["note"] and str(entry["supervisor"]) in entry["note"]
+    with open(gate, "w") as fh:
+        fh.write("go")  # the command finishes; its supervisor records how
+    entry = _journal_entry(lambda e: e["status"] != "running")
+    assert entry["status"] == "done" and entry["exit_code"] == 0, entry
+    assert "started" in entry["output_tail"][0]
+    again = fixmap("act", "block", "--config", str(cfg), "--yes", "--json")
+    assert again.returncode == 0 and json.loads(again.stdout)["status"] == "already_done"
+    assert lines(marker) == ["x"]
 
-    listing = fixmap("journal", "--json")
-    assert listing.returncode == 0
-    entry = json.loads(listing.stdout)["entries"][0]
+
+def test_kill_9_of_everything_leaves_an_interrupted_record(tmp_path, marker, fixmap_home):
+    cfg, _gate, hold = _blocking_config(tmp_path, marker)
+    proc = start("act", "block", "--config", str(cfg), "--yes")
+    read_until(proc.stdout, "│ started ")
+    entry = _journal_entry(lambda e: e["supervisor"] is not None)
+    for pid in (proc.pid, entry["supervisor"], entry["pid"]):  # the machine went down, say
+        with contextlib.suppress(ProcessLookupError):
+            os.kill(pid, signal.SIGKILL)
+    proc.wait(10)
+    raw = (fixmap_home / "journal.jsonl").read_text().splitlines()
+    assert [json.loads(line)["type"] for line in raw] == ["intent", "started"]
+
+    entry = _journal_entry(lambda e: e["status"] != "running")
     assert entry["status"] == "interrupted" and entry["interrupted"] is True
     assert "check the target before retrying" in entry["note"]
     human = fixmap("journal")
@@ -296,8 +322,9 @@ def test_kill_9_mid_action_leaves_an_interrupted_record(tmp_path, marker, fixmap
 
 
 def test_a_command_outliving_a_killed_fixmap_keeps_its_key_locked(tmp_path, marker, fixmap_home):
-    """A dropped SSH session kills fixmap, not the command: no retry may start a second copy."""
-    cfg, gate, hold = _blocking_config(tmp_path, marker)
+    """A dropped SSH session kills fixmap, not the command: no retry may start a second copy,
+    and the retry, once the command is done, reports that outcome."""
+    cfg, gate, _hold = _blocking_config(tmp_path, marker)
     proc = start("act", "block", "--config", str(cfg), "--yes")
     read_until(proc.stdout, "│ started ")
     proc.send_signal(signal.SIGKILL)
@@ -307,13 +334,12 @@ def test_a_command_outliving_a_killed_fixmap_keeps_its_key_locked(tmp_path, mark
     retry = start("act", "block", "--config", str(cfg), "--yes", "--retry", "--json")
     read_until(retry.stderr, "waiting for the run already in progress")
     assert lines(marker) == ["x"]  # the retry waits; it did not start a second copy
-    hold.unlink()  # the retried run will not block
     with open(gate, "w") as fh:
-        fh.write("go")  # the orphaned command finishes; only then may the retry run
+        fh.write("go")  # the orphaned command finishes: its supervisor records it done
     out, err = retry.communicate(timeout=60)
     assert retry.returncode == 0, err
-    assert json.loads(out)["status"] == "done"
-    assert lines(marker) == ["x", "x"]
+    assert json.loads(out)["status"] == "already_done"
+    assert lines(marker) == ["x"]
 
 
 def test_timeout_is_exit_1_and_recorded(tmp_path):
@@ -516,3 +542,64 @@ def test_a_dry_run_with_a_reused_key_says_it_would_be_refused(cfg, marker):
     real = fixmap("act", "rollback", "--config", str(cfg), "--key", "k-9", "--yes")
     assert real.returncode == 3 and "key k-9 was used for mark" in real.stderr
     assert lines(marker) == ["x"]
+
+
+# ---------------------------------------------------------------- a change outlives its console
+
+TICK = (
+    "import sys, time\n"
+    "for n in range(1, 4):\n"
+    "    print('line', n, flush=True)\n"
+    "    open(sys.argv[1], 'a').write('line %d' % n + chr(10))\n"
+    "    time.sleep(1) if n < 3 else None\n"
+)
+
+
+@pytest.mark.parametrize(
+    "sig", [signal.SIGHUP, signal.SIGTERM, signal.SIGKILL], ids=lambda s: s.name
+)
+def test_the_action_finishes_and_is_recorded_whatever_happens_to_fixmap(tmp_path, sig):
+    own = tmp_path / "own-lines"
+    cfg = write_config(
+        tmp_path,
+        f"""
+[actions.tick]
+kind = "custom"
+destructive = false
+timeout = "30s"
+argv = [{s(PY)}, "-c", {s(TICK)}, {s(str(own))}]
+""",
+    )
+    proc = start("act", "tick", "--config", str(cfg), "--yes")
+    read_until(proc.stdout, "│ line 1")
+    proc.send_signal(sig)
+    _out, err = proc.communicate(timeout=15)
+    if sig != signal.SIGKILL:  # handled like Ctrl-C: no traceback, and a sentence
+        assert proc.returncode == 1, err
+        assert b"Traceback" not in err
+        assert b"left running" in err and b"records the outcome" in err, err
+    entry = _journal_entry(lambda e: e["status"] != "running", timeout=30)
+    assert entry["status"] == "done" and entry["exit_code"] == 0, entry
+    assert entry["output_tail"] == ["line 1", "line 2", "line 3"]
+    assert lines(own) == ["line 1", "line 2", "line 3"]  # no half-done change
+    log = Path(entry["output"])
+    assert log.read_text().splitlines() == ["line 1", "line 2", "line 3"]
+
+
+def test_a_rollback_that_cleared_nothing_exits_1_naming_what_still_fails(tmp_path):
+    from console.demo.service import DemoService
+    from console.demo.site import write_site_config
+
+    token = "demo-token-" + "c" * 20
+    env = {"FIXMAP_SECRET_DEMO_ADMIN_TOKEN": token}
+    with DemoService(faults=["rate-limit"], admin_token=token) as svc:
+        base = svc.url if isinstance(svc.url, str) else svc.url()
+        cfg = str(write_site_config(tmp_path, base))
+        probe = fixmap("probe", "rate_limit", "--config", cfg, env=env)
+        assert probe.returncode == 1, probe.stdout + probe.stderr
+        dry = fixmap("act", "rollback", "--config", cfg, "--dry-run", env=env)
+        assert "for:      rate_limit failing" in dry.stdout, dry.stdout
+        ran = fixmap("act", "rollback", "--config", cfg, "--yes", env=env)
+        assert ran.returncode == 1, ran.stdout + ran.stderr
+        assert "done — still failing: rate_limit" in ran.stdout
+        assert "still failing: rate_limit" in fixmap("journal").stdout

@@ -118,3 +118,41 @@ async def test_an_already_done_key_asks_for_no_break_glass_during_a_freeze(tmp_p
         await pilot.press("y")
         await pilot.pause()
     assert app.choice == Confirmation(True, None, False)
+
+
+async def test_an_already_done_action_runs_again_under_a_new_key_with_a_reason(tmp_path):
+    from console.actions import journal
+
+    site = _site(tmp_path)
+    first = run_action(site, plan_action(site, "unfreeze", check_site=False), True)
+    assert first.status == "done"
+    plan = plan_action(site, "unfreeze", check_site=False)
+    assert plan.already_done and plan.key == first.key
+    app = Host(plan)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.pause()
+        dialog = app.screen
+        assert "Ctrl+N runs it again" in str(dialog.query_one("#confirm-already", Label).content)
+        await pilot.press("ctrl+n")
+        field = dialog.query_one("#new-key-reason", Input)
+        assert field.display and dialog.focused is field
+        await pilot.press(*"again", "enter")
+        assert "at least 10 characters" in _error(dialog)
+        assert plan.key == first.key  # nothing re-keyed on a reason that will not do
+        field.value = "the freeze came back from the calendar sync"
+        await pilot.press("enter")
+        assert plan.key != first.key and not plan.already_done
+        assert "run again on purpose: the freeze came back" in plan.text()
+        await pilot.press("y")
+        await pilot.pause()
+    assert app.choice == Confirmation(
+        True, None, False, "the freeze came back from the calendar sync"
+    )
+    again = run_action(site, plan, True)
+    assert again.status == "done" and again.key == plan.key
+    assert (tmp_path / "marker").read_text().splitlines() == ["unfreeze", "unfreeze"]
+    newest = journal.read_journal()[0]
+    assert (
+        newest.plan["key_basis"]["new_key_reason"] == "the freeze came back from the calendar sync"
+    )
+    assert "new key: run again on purpose" in journal.describe(newest)

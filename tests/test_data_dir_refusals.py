@@ -113,3 +113,13 @@ def test_export_output_checks_its_folder_and_creates_none(tmp_path):
     ok = fixmap("incident", "export", "-o", str(target), home=home)
     _check(ok, 0)
     assert "drill" in target.read_text(encoding="utf-8")
+
+
+def test_routing_works_on_a_read_only_data_dir_with_no_cache(small_fs):
+    home = small_fs / "home"  # never created: the file system is read-only before it exists
+    subprocess.run(["mount", "-o", "remount,ro", str(small_fs)], check=True)
+    routed = fixmap("route", "p95 doubled after deploy", "--top", "1", home=home)
+    _check(routed, 0)
+    assert "rollback_and_fast_recovery" in routed.stdout
+    _check(fixmap("playbooks", "list", home=home), 0)
+    _check(fixmap("walk", "rollback_and_fast_recovery", home=home), 0)

@@ -75,7 +75,9 @@ def test_an_unconfigured_action_and_probe_are_findings_with_toml_to_paste(demo, 
     assert "page_the_owner/page" in result.output and "[actions.page_oncall]" in result.output
     assert "FIX   playbooks probes.speed" in result.output
     toml = result.output.split("# Add to the site config (then change every CHANGE-ME):", 1)[1]
-    assert 'params.note = { type = "str" }' in toml and 'params.urgency = { type = "str" }' in toml
+    # the values the playbook passes, as an enum: the step runs, and nothing else goes through
+    assert 'params.note = { enum = ["fixmap says hi"] }' in toml
+    assert 'params.urgency = { enum = ["high"] }' in toml
     assert "[probes.speed]" in toml and 'url = "CHANGE-ME"' in toml
     # pasted as printed, the config still loads, and the step can run
     demo.write_text(demo.read_text() + "\n" + toml)

@@ -298,30 +298,43 @@ def _idempotency(plan: Planned, prev: Entry) -> Guard:
 
 def break_glass_problem(reason: str) -> str | None:
     """Why a break-glass reason will not do (None: it will)."""
+    return reason_problem(reason, "why the freeze must be broken")
+
+
+def reason_problem(reason: str, saying: str) -> str | None:
+    """Why a written reason (break glass, a new key) will not do (None: it will)."""
     why = bad_characters(reason.replace("\n", " "))
     if why:
         return f"the reason {why}"
     if len(" ".join(reason.split())) < MIN_BREAK_GLASS:
-        return f"give at least {MIN_BREAK_GLASS} characters saying why the freeze must be broken"
+        return f"give at least {MIN_BREAK_GLASS} characters saying {saying}"
     return None
+
+
+_REASONS = {
+    "break-glass": (
+        "why the freeze must be broken",
+        'e.g. --break-glass "kill switch for the 5xx storm, approved by the IC"',
+    ),
+    "new-key": (
+        "why it must run again",
+        'e.g. --new-key "index went stale again after the 09:20 rebuild"',
+    ),
+}
+
+
+def check_reason(reason: str, what: str) -> str:
+    """The reason as it is recorded (one line, redacted); ActionError (exit 2) if it will not do."""
+    saying, example = _REASONS[what]
+    problem = reason_problem(reason, saying)
+    if problem:
+        raise ActionError(
+            f"a {what} reason is a sentence for the postmortem",
+            [Problem(None, what, problem, None, example)],
+        )
+    return redact(" ".join(reason.split()))
 
 
 def check_break_glass(reason: str | None) -> str | None:
     """The reason as it is recorded (one line, redacted); ActionError (exit 2) if it will not do."""
-    if reason is None:
-        return None
-    problem = break_glass_problem(reason)
-    if problem:
-        raise ActionError(
-            "a break-glass reason is a sentence for the postmortem",
-            [
-                Problem(
-                    None,
-                    "break-glass",
-                    problem,
-                    None,
-                    'e.g. --break-glass "kill switch for the 5xx storm, approved by the IC"',
-                )
-            ],
-        )
-    return redact(" ".join(reason.split()))
+    return None if reason is None else check_reason(reason, "break-glass")

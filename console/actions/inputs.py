@@ -170,6 +170,7 @@ def _placement_problems(spec: ActionSpec, typed: dict[str, Any]) -> list[Problem
             if (
                 isinstance(ph, Placeholder)
                 and ph.kind == "param"
+                and ph.name in typed
                 and as_text(typed[ph.name]) in (".", "..")
             ):
                 problems.append(
@@ -181,7 +182,12 @@ def _placement_problems(spec: ActionSpec, typed: dict[str, Any]) -> list[Problem
                 )
     for i, word in enumerate((spec.argv or [])[1:], start=1):
         parts = parse_template(word)
-        if parts and isinstance(parts[0], Placeholder) and parts[0].kind == "param":
+        if (
+            parts
+            and isinstance(parts[0], Placeholder)
+            and parts[0].kind == "param"
+            and parts[0].name in spec.params
+        ):
             pname = parts[0].name
             value = as_text(typed.get(pname, ""))
             if (

@@ -6,6 +6,8 @@ module owns the format: the records are built here (`write_*`) and read back her
     {"v": 1, "type": "intent",  "run": R, "key": K, "base": B, "action": A, "kind": ..., "ts": ...,
      "who": ..., "host": ..., "pid": ..., "incident": ..., "params": {...}, "plan": {...},
      "break_glass": "reason" | null, "retry_of": R0 | null, "site": {"frozen": b, "read_only": b}}
+    {"v": 1, "type": "started", "run": R, "key": K, "action": A, "ts": ..., "pid": P,
+     "supervisor": S, "output": "runs/R.log"}
     {"v": 1, "type": "outcome", "run": R, "key": K, "action": A, "ts": ..., "status": "done"|"failed",
      "exit_code": int|null, "http_status": int|null, "duration_s": f, "timed_out": b,
      "cancelled": b, "output_tail": [lines], "reason": "..."}
@@ -17,10 +19,14 @@ module owns the format: the records are built here (`write_*`) and read back her
 `base` is the hash of what makes two runs the same change (keys.py): a key reused for another
 change is refused. The outcome's fields are a RunResult (result.py), the verify's a Verify.
 
-The intent is on disk (written, fsynced) before the command starts; the outcome after it ends;
-the verify record after the probe. An intent with no outcome whose key lock nobody holds is
-*interrupted*: the process died mid-action (kill -9, a dropped SSH session, a crash), and the
-target may or may not have changed. The key locks are locks.py's (single flight).
+The intent is on disk (written, fsynced) before the command starts; `started` when an argv
+action's supervisor (supervisor.py) has started it; the outcome after it ends, written by the
+supervisor itself, whether or not the console is still there; the verify record after the
+probe. An outcome the journal could not take (a full disk) is kept in its run's reserved file
+(runs.py): reading picks it up as the outcome line, and the next write folds it in. An intent
+with no outcome whose key lock nobody holds is *interrupted*: everything that held the run died
+(kill -9 of the supervisor, a crash of the machine), and the target may or may not have
+changed. The key locks are locks.py's (single flight).
 
 Reading is forgiving: unreadable (torn) lines are counted and skipped, missing fields read as
 'not said', so journals written by older versions still read.
@@ -28,6 +34,7 @@ Reading is forgiving: unreadable (torn) lines are counted and skipped, missing f
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 from collections.abc import Callable
@@ -35,6 +42,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Protocol
 
+from console.actions import runs
 from console.actions.locks import KeyLockTimeout, is_running, key_lock, lock_path
 from console.actions.result import ResultFields, RunResult, Verify
 from console.core import append_record, data_dir, redact, redact_json
@@ -52,18 +60,20 @@ __all__ = [
     "key_history",
     "key_lock",
     "lock_path",
+    "outcome_record",
     "read_journal",
     "records",
     "write_intent",
     "write_outcome",
     "write_refused",
+    "write_started",
     "write_verify",
 ]
 
 JOURNAL_NAME = "journal.jsonl"
 VERSION = 1
 INTERRUPTED_NOTE = "interrupted — check the target before retrying"
-RECORD_TYPES = ("intent", "outcome", "verify", "refused")
+RECORD_TYPES = ("intent", "started", "outcome", "verify", "refused")
 
 
 def journal_path() -> Path:
@@ -86,8 +96,30 @@ class Planned(Protocol):
 
 
 def append(record: dict[str, Any], path: Path | None = None) -> dict[str, Any]:
-    """Append one record as one redacted JSON line, fsynced before returning (core.durable)."""
-    return append_record(path or journal_path(), {"v": VERSION, **record})
+    """Append one record as one redacted JSON line, fsynced before returning (core.durable);
+    outcomes kept in their runs' reservations (runs.py) are folded in first. OSError when the
+    journal cannot take it (read-only, full): then no line, not even part of one, was added."""
+    path = path or journal_path()
+    _fold_fallbacks(path)
+    return append_record(path, {"v": VERSION, **record})
+
+
+def _fold_fallbacks(path: Path) -> None:
+    """Move outcomes kept in reservations into the journal (each claimed by a rename, so two
+    writers never fold one twice); one that still cannot be written stays where it was."""
+    for kept, rec in runs.fallback_outcomes():
+        claimed = kept.with_name(kept.name + ".folding")
+        try:
+            os.rename(kept, claimed)
+        except OSError:
+            continue
+        try:
+            append_record(path, {"v": VERSION, **rec})
+        except OSError:
+            with contextlib.suppress(OSError):
+                os.rename(claimed, kept)
+            return
+        runs.discard(claimed)
 
 
 def write_intent(
@@ -123,18 +155,38 @@ def write_intent(
     )
 
 
-def write_outcome(plan: Planned, run: str, result: RunResult) -> dict[str, Any]:
-    """How the run ended."""
-    return append(
+def write_started(spec: dict[str, Any], *, pid: int, supervisor: int, path: str) -> None:
+    """The supervisor has started the command (supervisor.py)."""
+    append(
         {
-            "type": "outcome",
-            "run": run,
-            "key": plan.key,
-            "action": plan.action,
+            "type": "started",
+            "run": spec["run"],
+            "key": spec["key"],
+            "action": spec["action"],
             "ts": now_iso(),
-            **result.to_record(),
-        }
+            "pid": pid,
+            "supervisor": supervisor,
+            "output": spec["log"],
+        },
+        Path(path),
     )
+
+
+def outcome_record(key: str, action: str, run: str, result: RunResult) -> dict[str, Any]:
+    """The outcome line of a run."""
+    return {
+        "type": "outcome",
+        "run": run,
+        "key": key,
+        "action": action,
+        "ts": now_iso(),
+        **result.to_record(),
+    }
+
+
+def write_outcome(plan: Planned, run: str, result: RunResult) -> dict[str, Any]:
+    """How the run ended (an HTTP action, or a run whose supervisor never started)."""
+    return append(outcome_record(plan.key, plan.action, run, result))
 
 
 def write_verify(plan: Planned, run: str | None, verify: Verify) -> dict[str, Any]:
@@ -174,12 +226,14 @@ def write_refused(plan: Planned, guard: str, reason: str) -> dict[str, Any]:
 
 
 def records(path: Path | None = None) -> tuple[list[dict[str, Any]], int]:
-    """Every well-formed record in file order, and how many lines were unreadable (torn)."""
+    """Every well-formed record in file order, and how many lines were unreadable (torn); an
+    outcome kept in a reservation counts as written after them."""
+    default = path is None
     path = path or journal_path()
     try:
         raw = path.read_bytes()
     except FileNotFoundError:
-        return [], 0
+        raw = b""
     out: list[dict[str, Any]] = []
     bad = 0
     for line in raw.split(b"\n"):
@@ -194,6 +248,9 @@ def records(path: Path | None = None) -> tuple[list[dict[str, Any]], int]:
             out.append(rec)
         else:
             bad += 1
+    if default:
+        have = {r.get("run") for r in out if r.get("type") == "outcome"}
+        out += [rec for _p, rec in runs.fallback_outcomes() if rec.get("run") not in have]
     return out, bad
 
 
@@ -223,6 +280,12 @@ class Entry(ResultFields):
     verify: Verify | None = None
     guard: str | None = None
     base: str | None = None
+    supervisor: int | None = None
+    """The pid of the supervisor that owns the command (argv actions)."""
+    output: str | None = None
+    """The run's output log (runs/<run>.log)."""
+    kept_because: str | None = None
+    """Why the outcome is in the run's reservation, not the journal (a full disk)."""
 
     @property
     def interrupted(self) -> bool:
@@ -233,7 +296,13 @@ class Entry(ResultFields):
         if self.status == "interrupted":
             return INTERRUPTED_NOTE
         if self.status == "running":
-            return f"running now (pid {self.pid} on {self.host})"
+            by = (
+                f"; its supervisor (pid {self.supervisor}) records the outcome"
+                if self.supervisor
+                else ""
+            )
+            out = f"; output: {self.output}" if self.output else ""
+            return f"running now (pid {self.pid} on {self.host}{by}{out})"
         return self.reason
 
     def to_json(self, *, brief: bool = False) -> dict[str, Any]:
@@ -272,6 +341,9 @@ class Entry(ResultFields):
                 "verify": self.verify,
                 "guard": self.guard,
                 "base": self.base,
+                "supervisor": self.supervisor,
+                "output": self.output,
+                "kept_because": self.kept_because,
                 "interrupted": self.interrupted,
                 "note": self.note,
             }
@@ -305,14 +377,21 @@ def _entries(recs: list[dict[str, Any]], running: Callable[[str], bool]) -> list
             entries.append(e)
             if e.run:
                 by_run[e.run] = e
+        elif t == "started":
+            e = by_run.get(str(rec.get("run")))
+            if e is not None:
+                e.pid = rec.get("pid", e.pid)
+                e.supervisor = rec.get("supervisor")
+                e.output = rec.get("output")
         elif t == "outcome":
             e = by_run.get(str(rec.get("run")))
-            if e is None:
-                continue
+            if e is None or e.result is not None:
+                continue  # one outcome per run: a folded-in copy says nothing new
             e.result = RunResult.from_record(rec)
             e.status = e.result.status
             e.finished_at = rec.get("ts")
             e.reason = e.result.reason
+            e.kept_because = rec.get("kept_because")
         elif t == "verify":
             e = by_run.get(str(rec.get("run")))
             if e is not None:
@@ -393,8 +472,12 @@ def describe(entry: Entry) -> str:
     text = "  ".join(bits)
     if entry.break_glass:
         text += f"\n    break-glass: {entry.break_glass}"
+    if entry.plan.get("key_reason"):
+        text += f"\n    new key: {entry.plan['key_reason']}"
     if entry.verify:
         text += f"\n    {entry.verify.line()}"
+    if entry.kept_because:
+        text += f"\n    outcome kept in its run's reserved file ({entry.kept_because})"
     note = entry.note
     if note and entry.status in ("interrupted", "failed", "refused", "running"):
         text += f"\n    {note}"

@@ -25,18 +25,22 @@ from console.core import data_dir
 _TAKEN = (errno.EWOULDBLOCK, errno.EAGAIN, errno.EACCES)
 
 
-def lock_path(key: str) -> Path:
+def lock_path(key: str, *, create: bool = True) -> Path:
+    """The key's lock file (`create`: make sure its folder exists; readers don't, so reading
+    the journal works on a read-only data dir)."""
     folder = data_dir() / "locks"
-    folder.mkdir(parents=True, exist_ok=True)
+    if create:
+        folder.mkdir(parents=True, exist_ok=True)
     return folder / (hashlib.sha256(key.encode("utf-8")).hexdigest()[:40] + ".lock")
 
 
 def is_running(key: str) -> bool:
-    """Whether some thread or process holds this key's run lock right now."""
-    path = lock_path(key)
-    if not path.exists():
+    """Whether some thread or process holds this key's run lock right now (creates nothing)."""
+    path = lock_path(key, create=False)
+    try:
+        fd = os.open(path, os.O_RDONLY)
+    except FileNotFoundError:
         return False
-    fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o600)
     try:
         fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
     except OSError as exc:

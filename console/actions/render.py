@@ -9,7 +9,11 @@ values, the moment before it starts. The live state check of a freeze or read-on
 
 Rules kept here: a relative URL goes to the action's service; a value in a URL is quoted as one
 segment; a header value (a secret, say) may not break a line; a placeholder fills one argv
-word and never adds one.
+word and never adds one. The run's idempotency key reaches the target: `{key}` in a template,
+`FIXMAP_IDEMPOTENCY_KEY` in an argv action's environment, the `Idempotency-Key` header of an
+HTTP action (unless the site sets that header itself), so a target several bastions share can
+dedupe too. Without a key yet (the idempotency key is made of the rendering) `{key}` stays as
+written.
 """
 
 from __future__ import annotations
@@ -23,6 +27,9 @@ from typing import TYPE_CHECKING, Any
 
 from console.actions.errors import ActionError
 from console.core.templates import render_json, render_text, url_quote
+
+KEY_ENV = "FIXMAP_IDEMPOTENCY_KEY"
+KEY_HEADER = "Idempotency-Key"
 
 if TYPE_CHECKING:
     from console.site import ActionSpec, Site
@@ -90,12 +97,16 @@ def request(
     *,
     base_url: str,
     verify_tls: bool = True,
+    key: str | None = None,
 ) -> Request:
-    """Fill a request's templates; a relative URL goes to `base_url`."""
+    """Fill a request's templates; a relative URL goes to `base_url`; `key` goes in the
+    Idempotency-Key header unless the site sets one."""
     full = render_text(url, values, secret_values, encode=url_quote)
     if full.startswith("/"):
         full = base_url + full
     filled = {k: render_text(v, values, secret_values) for k, v in headers.items()}
+    if key and KEY_HEADER.lower() not in {k.lower() for k in filled}:
+        filled[KEY_HEADER] = key
     for k, v in filled.items():
         if "\r" in v or "\n" in v:
             raise ActionError(f"header {k}: a value (secret?) contains a line break")
@@ -110,13 +121,18 @@ def render(
     secret_values: Mapping[str, str] | None = None,
     *,
     program: str | None = None,
+    key: str | None = None,
 ) -> Command | Request:
     """The action's command or request with its typed parameters; secrets masked when
-    `secret_values` is None. `program`: the resolved argv[0] (default: as written)."""
+    `secret_values` is None. `program`: the resolved argv[0] (default: as written); `key`: the
+    run's idempotency key (None: `{key}` stays as written, as the key is made of this)."""
+    values = {**typed, "key": key or "{key}"}
     if spec.argv:
         argv = [program or spec.argv[0]]
-        argv += [render_text(w, typed, secret_values) for w in spec.argv[1:]]
-        env = {k: render_text(v, typed, secret_values) for k, v in spec.env.items()}
+        argv += [render_text(w, values, secret_values) for w in spec.argv[1:]]
+        env = {k: render_text(v, values, secret_values) for k, v in spec.env.items()}
+        if key:
+            env[KEY_ENV] = key
         return Command(argv, env, str(site.resolve(spec.cwd)) if spec.cwd else None)
     http = spec.http
     assert http is not None  # the config has exactly one of argv and http
@@ -125,8 +141,9 @@ def render(
         http.url,
         http.headers,
         http.json_body,
-        typed,
+        values,
         secret_values,
         base_url=service_base_url(site, spec),
         verify_tls=http.verify_tls,
+        key=key,
     )

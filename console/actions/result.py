@@ -6,9 +6,11 @@ finished a minute ago and one that finished last week read the same. `to_record(
 `from_record()` are the outcome line's fields; reading is forgiving, because journals written by
 older versions (or cut off by a crash) must still read.
 
-A `Verify` is what the verify probe said afterwards. It is a dict on purpose: the timeline, the
-metric history and the exports store it as the JSON object ({"probe", "status", "reason"}) it
-has always been; the engine reads it through its properties.
+A `Verify` is what the re-check said afterwards (verify.py): the action's own verify probe and
+the probes and gate targets that were failing when it was planned. It is a dict on purpose: the
+timeline, the metric history and the exports store it as the JSON object it has always been
+({"probe", "status", "reason"}, now with "checks", "failing", "still_failing", "cleared",
+"pending", "unmeasured" and "checked_at"); the engine reads it through its properties.
 """
 
 from __future__ import annotations
@@ -107,16 +109,33 @@ class ResultFields:
 
 
 class Verify(dict[str, Any]):
-    """The verify probe's verdict after a run: {"probe": P, "status": S, "reason": R}."""
+    """The re-check after a run: {"probe": P, "status": S, "reason": R, ...}.
+
+    status: pass (the own probe and every symptom pass), fail (something fails now), error
+    (something could not be measured again), skipped.
+    """
+
+    KEYS = (
+        "probe",
+        "status",
+        "reason",
+        "checks",
+        "failing",
+        "still_failing",
+        "cleared",
+        "pending",
+        "unmeasured",
+        "checked_at",
+    )
 
     @classmethod
-    def of(cls, probe: str, status: str, reason: str = "") -> Verify:
-        return cls(probe=probe, status=status, reason=reason)
+    def of(cls, probe: str | None, status: str, reason: str = "", **more: Any) -> Verify:
+        return cls(probe=probe, status=status, reason=reason, **more)
 
     @classmethod
     def from_record(cls, rec: dict[str, Any]) -> Verify:
-        """The verify line's fields (as written; an old line may lack some)."""
-        return cls({k: rec.get(k) for k in ("probe", "status", "reason")})
+        """The verify line's fields (as written; an old line has only probe, status, reason)."""
+        return cls({k: rec.get(k) for k in cls.KEYS if k in rec or k in cls.KEYS[:3]})
 
     @property
     def probe(self) -> str:
@@ -130,6 +149,10 @@ class Verify(dict[str, Any]):
     def reason(self) -> str:
         return str(self.get("reason") or "")
 
+    def labels(self, what: str) -> list[str]:
+        """The labels of one group: failing, still_failing, cleared, pending, unmeasured."""
+        return [str(x) for x in self.get(what) or []]
+
     @property
     def ok(self) -> bool | None:
         """True passed, False failed or errored, None when it did not judge (skipped)."""
@@ -138,5 +161,23 @@ class Verify(dict[str, Any]):
         return str(self.status).lower() in PASSING
 
     def line(self) -> str:
-        """'verify PROBE: STATUS REASON', as the journal listing and the CLI show it."""
-        return f"verify {self.get('probe')}: {self.status} {self.reason}".rstrip()
+        """'verify PROBE: STATUS REASON', then what the action was for: still failing, now
+        passing, not re-judged yet; as the journal listing, the CLI and the walkthrough show it."""
+        checks = self.get("checks")
+        if checks is None:  # a record from before the re-check
+            return f"verify {self.get('probe')}: {self.status} {self.reason}".rstrip()
+        own = next((c for c in checks if c.get("own")), None)
+        if own is not None:
+            head = f"verify {own['name']}: {own['status']} {own.get('reason') or ''}".rstrip()
+        else:
+            head = f"verify: {self.status}"
+        parts = [head]
+        for what, words in (
+            ("still_failing", "still failing"),
+            ("cleared", "now passing"),
+            ("pending", "not re-judged yet (history window spans the action)"),
+            ("unmeasured", "could not re-check"),
+        ):
+            if self.labels(what):
+                parts.append(f"{words}: {', '.join(self.labels(what))}")
+        return "; ".join(parts)

@@ -1,30 +1,33 @@
 """Running a filled command or request, bounded, with its output cleaned on the way out.
 
-- argv: no shell; the command leads its own process group, so a timeout or a cancel kills
-  everything it started (TERM, then KILL); the child inherits the key's lock descriptor (a key
-  stays 'running' while its command lives, even if fixmap dies) and none of fixmap's secret
-  variables beyond the env the action declares.
+- argv: under its supervisor (supervisor.py), detached from fixmap: no shell; the command leads
+  its own process group, so a timeout or a cancel kills everything it started (TERM, then
+  KILL); it writes its output to a file that fixmap tails; the supervisor and the command hold
+  the key's lock (a key stays 'running' while its command lives, even if fixmap dies); none of
+  fixmap's secret variables reach it beyond the env the action declares.
 - HTTP: one overall deadline (console/core/http.py): a server that trickles its answer is
   abandoned at the timeout, its socket shut, and the run recorded as timed out.
 - Output: ANSI and control characters stripped, every whole line redacted before it is cut to
   LINE_MAX (a secret split by the cut would leak half of itself), the last TAIL_LINES kept.
 
-Each runner returns a RunResult (result.py); nothing here writes the journal.
+The HTTP runner returns a RunResult (result.py) and writes nothing; the argv runner's
+supervisor journals its own outcome, which run_argv reads back.
 """
 
 from __future__ import annotations
 
 import contextlib
-import os
-import re
 import signal
 import subprocess
 import threading
 import time
 from collections import deque
 from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
+from console.actions.output import TAIL_LINES, clean
 from console.actions.render import Command, Request
 from console.actions.result import RunResult
 from console.core import redact
@@ -32,25 +35,9 @@ from console.core.http import RequestAbandoned, bounded_http
 
 OutputCallback = Callable[[str], None]
 
-TAIL_LINES = 40
-LINE_MAX = 500
 BODY_MAX = 64 * 1024
-KILL_GRACE = 2.0
-"""Seconds a killed process group gets per signal."""
 LINE_BUFFER_MAX = 1 << 20
 """Longest output line kept whole for redaction (bytes); longer ones are split there."""
-_ANSI = re.compile(r"\x1b\[[0-?]*[ -/]*[@-~]|\x1b\][^\x07\x1b]*(?:\x07|\x1b\\)?|\x1b[@-Z\\-_]")
-_CTRL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f]")
-
-
-def clean(text: str) -> str:
-    """One output line as it may be shown and kept: no escapes, redacted, bounded."""
-    text = _ANSI.sub("", text).replace("\r", "")
-    text = _CTRL.sub("", text)
-    text = redact(text)  # before cutting: a secret across the cut would leak half of itself
-    if len(text) > LINE_MAX:
-        text = text[:LINE_MAX] + "…"
-    return text
 
 
 def emitter(on_output: OutputCallback | None) -> OutputCallback:
@@ -81,18 +68,20 @@ def _stopped(
     return None
 
 
-def _kill_group(proc: subprocess.Popen[bytes]) -> None:
-    for sig, grace in ((signal.SIGTERM, KILL_GRACE), (signal.SIGKILL, KILL_GRACE)):
-        with contextlib.suppress(ProcessLookupError, PermissionError):
-            os.killpg(proc.pid, sig)
-        try:
-            proc.wait(timeout=grace)
-            # the leader is gone; make sure nothing it started lives on in its group
-            with contextlib.suppress(ProcessLookupError, PermissionError):
-                os.killpg(proc.pid, signal.SIGKILL)
-            return
-        except subprocess.TimeoutExpired:
-            continue
+@dataclass
+class Supervised:
+    """How following a supervised argv run ended, as fixmap saw it."""
+
+    result: RunResult | None
+    """The outcome the supervisor recorded; None when fixmap stopped following (`detached`)
+    or nothing was recorded."""
+    supervisor: int | None = None
+    log: Path | None = None
+    detached: bool = False
+    """fixmap stopped following (Ctrl-C, SIGHUP, SIGTERM): the command goes on under its
+    supervisor, which records the outcome."""
+    kept_because: str | None = None
+    """Set when the outcome is in the run's reservation, not the journal (why)."""
 
 
 def run_argv(
@@ -100,112 +89,108 @@ def run_argv(
     timeout: float,
     emit: OutputCallback,
     cancel: threading.Event | None,
-    lock_fd: int | None = None,
-) -> RunResult:
-    """Run the command in its own process group; kill the group at `timeout` or on `cancel`."""
-    argv = command.argv
-    child_env = {k: v for k, v in os.environ.items() if not k.startswith("FIXMAP_SECRET_")}
-    child_env.update(command.env)
-    tail: deque[str] = deque(maxlen=TAIL_LINES)
-    start = time.monotonic()
+    lock_fd: int | None,
+    *,
+    run: str,
+    key: str,
+    action: str,
+    secrets: list[str],
+) -> Supervised:
+    """Start the command under its supervisor (supervisor.py), tail its output file, and read
+    back the outcome the supervisor journaled. `cancel` asks the supervisor to kill the
+    command's process group; an interrupt (KeyboardInterrupt: Ctrl-C, or SIGHUP/SIGTERM as
+    fixmap turns them) stops only the following."""
+    from console.actions import journal, runs, supervisor
+
+    log = runs.log_path(run)
+    spec = {
+        "run": run,
+        "key": key,
+        "action": action,
+        "argv": command.argv,
+        "env": command.env,
+        "cwd": command.cwd,
+        "timeout": timeout,
+        "log": str(log),
+        "fallback": str(runs.fallback_path(run)),
+        "journal": str(journal.journal_path()),
+        "secrets": secrets,
+    }
     try:
-        proc = subprocess.Popen(
-            argv,
-            stdin=subprocess.DEVNULL,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.STDOUT,
-            cwd=command.cwd,
-            env=child_env,
-            start_new_session=True,
-            close_fds=True,
-            # the child holds the key's lock too: if fixmap dies mid-run, the key stays
-            # 'running' while the command lives, and a --retry cannot start a second copy
-            pass_fds=(lock_fd,) if lock_fd is not None else (),
-        )
+        proc = supervisor.start(spec, lock_fd)
     except OSError as exc:
-        return RunResult(
-            False,
-            reason=redact(f"could not start {argv[0]}: {exc.strerror or exc}"),
-            duration_s=time.monotonic() - start,
+        return Supervised(
+            RunResult(
+                False, reason=redact(f"could not start the supervisor: {exc.strerror or exc}")
+            )
         )
-
-    followed = threading.Event()
-    followed.set()
-
-    def pump() -> None:
-        stream = proc.stdout
-        assert stream is not None
-        try:
-            pending = b""
-            for raw in iter(lambda: stream.readline(65536), b""):
-                if not followed.is_set():
-                    continue  # the run is over; drain so the writer never blocks
-                # whole lines are redacted: a secret split across two reads would slip through
-                pending += raw
-                if not pending.endswith(b"\n") and len(pending) < LINE_BUFFER_MAX:
-                    continue
-                line = clean(pending.decode("utf-8", errors="replace").rstrip("\n"))
-                pending = b""
-                tail.append(line)
-                emit(line)
-            if pending and followed.is_set():
-                line = clean(pending.decode("utf-8", errors="replace"))
-                tail.append(line)
-                emit(line)
-        finally:
-            # closed here, by the only reader: closing it from another thread would wait on
-            # this thread's read, forever if a process the command left behind holds the pipe
-            with contextlib.suppress(Exception):
-                stream.close()
-
-    reader = threading.Thread(target=pump, name=f"fixmap-output-{proc.pid}", daemon=True)
-    reader.start()
-    deadline = start + timeout
-    timed_out = cancelled = False
+    follow = _Tail(log, emit)
+    asked_to_stop = False
     try:
-        while True:
-            try:
-                proc.wait(timeout=max(0.0, min(0.1, deadline - time.monotonic())))
-                break
-            except subprocess.TimeoutExpired:
-                pass
-            if cancel is not None and cancel.is_set():
-                cancelled = True
-            elif time.monotonic() >= deadline:
-                timed_out = True
-            if timed_out or cancelled:
-                _kill_group(proc)
-                break
+        while proc.poll() is None:
+            follow.read()
+            if cancel is not None and cancel.is_set() and not asked_to_stop:
+                with contextlib.suppress(ProcessLookupError):
+                    proc.send_signal(signal.SIGTERM)
+                asked_to_stop = True
+            with contextlib.suppress(subprocess.TimeoutExpired):
+                proc.wait(timeout=0.1)
+        follow.read(final=True)
     except KeyboardInterrupt:
-        cancelled = True
-        _kill_group(proc)
-    reader.join(timeout=KILL_GRACE)
-    if reader.is_alive():
-        followed.clear()
-        tail.append(
-            "(output no longer followed: a process the command started still holds it open)"
-        )
-    duration = time.monotonic() - start
-    rc = proc.poll()
-    stopped = _stopped(
-        timed_out,
-        cancelled,
-        timeout,
-        "the process group was killed",
-        exit_code=rc,
-        duration_s=duration,
-        output_tail=list(tail),
+        return Supervised(None, proc.pid, log, detached=True)
+    recorded = _recorded(run)
+    if recorded is None:
+        return Supervised(None, proc.pid, log)
+    return Supervised(
+        RunResult.from_record(recorded), proc.pid, log, kept_because=recorded.get("kept_because")
     )
-    if stopped is not None:
-        return stopped
-    ok = rc == 0
-    return RunResult(
-        ok,
-        exit_code=rc,
-        duration_s=duration,
-        output_tail=list(tail),
-        reason="" if ok else f"exited with status {rc}",
-    )
+
+
+def _recorded(run: str) -> dict[str, Any] | None:
+    """The outcome the supervisor wrote for `run` (journal, else its reservation)."""
+    from console.actions import journal
+
+    recs, _ = journal.records()
+    return next((r for r in recs if r.get("type") == "outcome" and r.get("run") == run), None)
+
+
+def started(run: str) -> bool:
+    """Whether the supervisor journaled that it started the command of `run`."""
+    from console.actions import journal
+
+    recs, _ = journal.records()
+    return any(r.get("type") == "started" and r.get("run") == run for r in recs)
+
+
+class _Tail:
+    """Follows a run's output file: each whole line, cleaned, to `emit`."""
+
+    def __init__(self, path: Path, emit: OutputCallback) -> None:
+        self.path = path
+        self.emit = emit
+        self.pos = 0
+        self.pending = b""
+
+    def read(self, *, final: bool = False) -> None:
+        try:
+            with open(self.path, "rb") as fh:
+                fh.seek(self.pos)
+                chunk = fh.read(LINE_BUFFER_MAX)
+                self.pos = fh.tell()
+        except OSError:
+            return
+        self.pending += chunk
+        *whole, self.pending = self.pending.split(b"\n")
+        if len(self.pending) >= LINE_BUFFER_MAX:  # a line that never ends is shown in pieces
+            whole.append(self.pending)
+            self.pending = b""
+        for raw in whole:
+            self.emit(clean(raw.decode("utf-8", errors="replace")))
+        if final and self.pending:
+            self.emit(clean(self.pending.decode("utf-8", errors="replace")))
+            self.pending = b""
+        if final and chunk and len(chunk) == LINE_BUFFER_MAX:
+            self.read(final=True)
 
 
 def run_http(

@@ -12,17 +12,21 @@ Where the answer comes from, per dimension (frozen; read-only), first that works
 
 A live check that fails (the service is down, mid-incident) falls back to the last known state and
 says "live check failed"; it never blocks rollback, freeze or read-only, which no freeze blocks.
+The live checks run at the same time, under one deadline (the longest of their timeouts): two
+hanging state endpoints cost one timeout, not two.
 """
 
 from __future__ import annotations
 
+import threading
+import time
 from dataclasses import dataclass, field
 from typing import Any
 
 from console.actions import journal
 from console.actions.render import request, service_base_url
 from console.core import lookup, redact, redact_obj
-from console.core.http import bounded_http
+from console.core.http import RequestAbandoned, bounded_http
 from console.core.identity import now_iso
 from console.core.templates import names_in
 from console.site import FREEZE_KINDS, READ_ONLY_KINDS, ActionSpec
@@ -123,13 +127,19 @@ def _live(site, spec: ActionSpec) -> bool:
 def site_state(site, *, live: bool = True) -> SiteState:
     """Change freeze and read-only mode: live where the site says how, else last known here."""
     history = journal.entries()
+    actions: dict[str, ActionSpec] = site.config.actions if site is not None else {}
+    dims = (("frozen", FREEZE_KINDS, "freeze"), ("read_only", READ_ONLY_KINDS, "read_only"))
+    checks = {
+        dim: next(
+            ((n, spec) for n, spec in actions.items() if spec.kind in kinds and spec.state),
+            None,
+        )
+        for dim, kinds, _on in dims
+    }
+    answers = _ask_live(site, {d: c for d, c in checks.items() if c}) if live else {}
     errors: list[str] = []
     result: dict[str, tuple[bool, str]] = {}
-    actions: dict[str, ActionSpec] = site.config.actions if site is not None else {}
-    for dim, kinds, on_kind in (
-        ("frozen", FREEZE_KINDS, "freeze"),
-        ("read_only", READ_ONLY_KINDS, "read_only"),
-    ):
+    for dim, kinds, on_kind in dims:
         known = next((e for e in reversed(history) if e.kind in kinds and e.status == "done"), None)
         if known is not None:
             when = known.finished_at or known.started_at
@@ -140,20 +150,18 @@ def site_state(site, *, live: bool = True) -> SiteState:
         else:
             fallback = (False, "unknown: no live state configured or recorded")
         result[dim] = fallback
-        if not live:
+        if dim not in answers:
             continue
-        for name, spec in actions.items():
-            if spec.kind not in kinds or spec.state is None:
-                continue
-            try:
-                result[dim] = (_live(site, spec), f"live: GET {spec.state.url} of actions.{name}")
-            except Exception as exc:  # the service may be the thing on fire
-                errors.append(redact(f"{name} state: {type(exc).__name__}: {exc}"))
-                if known is not None:
-                    result[dim] = (fallback[0], fallback[1] + " (live check failed)")
-                else:
-                    result[dim] = (False, "unknown: the live check failed and nothing is recorded")
-            break
+        name, spec = checks[dim]  # type: ignore[misc]
+        answer = answers[dim]
+        if isinstance(answer, bool):
+            result[dim] = (answer, f"live: GET {spec.state.url} of actions.{name}")
+            continue
+        errors.append(redact(f"{name} state: {answer}"))
+        if known is not None:
+            result[dim] = (fallback[0], fallback[1] + " (live check failed)")
+        else:
+            result[dim] = (False, "unknown: the live check failed and nothing is recorded")
     return SiteState(
         frozen=result["frozen"][0],
         read_only=result["read_only"][0],
@@ -162,3 +170,38 @@ def site_state(site, *, live: bool = True) -> SiteState:
         errors=errors,
         checked_at=now_iso(),
     )
+
+
+def _ask_live(site, checks: dict[str, tuple[str, ActionSpec]]) -> dict[str, bool | str]:
+    """Each dimension's live answer (True/False) or what went wrong, all asked at once and
+    given up together at the longest of their timeouts."""
+    answers: dict[str, bool | str] = {}
+    lock = threading.Lock()
+
+    def ask(dim: str, spec: ActionSpec) -> None:
+        try:
+            value: bool | str = _live(site, spec)
+        except Exception as exc:  # the service may be the thing on fire
+            if isinstance(exc, RequestAbandoned) or type(exc).__name__.endswith("Timeout"):
+                value = f"timed out after {float(spec.state.timeout):g}s"
+            else:
+                value = f"{type(exc).__name__}: {exc}"
+        with lock:
+            answers[dim] = value
+
+    threads = []
+    for dim, (_name, spec) in checks.items():
+        t = threading.Thread(target=ask, args=(dim, spec), name=f"fixmap-state-{dim}", daemon=True)
+        t.start()
+        threads.append(t)
+    timeout = max(
+        (float(spec.state.timeout) for _n, spec in checks.values() if spec.state), default=0
+    )
+    deadline = time.monotonic() + timeout + 0.5  # bounded_http gives up at its timeout itself
+    for t in threads:
+        t.join(max(0.0, deadline - time.monotonic()))
+    with lock:
+        out = dict(answers)
+    for dim in checks:
+        out.setdefault(dim, f"no answer within {timeout:g}s")
+    return out

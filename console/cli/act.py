@@ -26,7 +26,7 @@ from console.cli.base import (
     main,
     parse_params,
 )
-from console.core import EXIT_BAD_INPUT, EXIT_CHECK_FAILED, EXIT_OK, FixmapError
+from console.core import EXIT_BAD_INPUT, EXIT_CHECK_FAILED, EXIT_OK, FixmapError, Problem
 
 
 def _redact(text: str) -> str:
@@ -130,6 +130,13 @@ def _list_actions(site, as_json: bool) -> None:
     "(check the target first). A key that succeeded never runs again.",
 )
 @click.option(
+    "--new-key",
+    "new_key",
+    default=None,
+    metavar="REASON",
+    help="Run again under a new idempotency key (after 'already done'); the reason is recorded.",
+)
+@click.option(
     "--incident", default=None, envvar="FIXMAP_INCIDENT", help="Incident id (part of the key)."
 )
 @click.option("--json", "as_json", is_flag=True, help="One JSON object on stdout.")
@@ -144,6 +151,7 @@ def act(
     key: str | None,
     break_glass: str | None,
     retry: bool,
+    new_key: str | None,
     incident: str | None,
     as_json: bool,
     config_path: Path | None,
@@ -159,6 +167,7 @@ def act(
             key,
             break_glass,
             retry,
+            new_key,
             incident,
             as_json,
             config_path,
@@ -167,6 +176,16 @@ def act(
         _fail(ctx, exc, as_json, action)
         return
     except click.exceptions.Exit:
+        raise
+    except KeyboardInterrupt as exc:  # Ctrl-C, or SIGHUP/SIGTERM (console/cli/signals.py)
+        why = f" ({exc.args[0]})" if exc.args else ""
+        _out(
+            f"fixmap: interrupted{why}; what was recorded is in 'fixmap journal'",
+            err=True,
+        )
+        ctx.exit(EXIT_CHECK_FAILED)
+        return
+    except BrokenPipeError:  # `fixmap act ... | head -1`: the reader left; what ran is journaled
         raise
     except Exception as exc:  # never a traceback that could carry a secret
         echo(_redact(f"fixmap: internal error in act: {type(exc).__name__}: {exc}"), err=True)
@@ -188,7 +207,18 @@ def _close_history() -> None:
 
 
 def _act(
-    ctx, action, param_pairs, dry_run, yes, key, break_glass, retry, incident, as_json, config_path
+    ctx,
+    action,
+    param_pairs,
+    dry_run,
+    yes,
+    key,
+    break_glass,
+    retry,
+    new_key,
+    incident,
+    as_json,
+    config_path,
 ) -> int:
     from console.actions import plan_action, run_action
 
@@ -200,7 +230,14 @@ def _act(
     from console.incident import current_id
 
     incident = incident or current_id()  # actions belong to the open incident (and key on it)
+    if key is not None and new_key is not None:
+        raise FixmapError(
+            "--key and --new-key cannot go together",
+            [Problem(None, "--new-key", "a new key is derived for you", None, "drop --key")],
+        )
     plan = plan_action(site, action, params, key=key, incident=incident)
+    if new_key is not None:
+        plan.rekey(new_key)
     show = (lambda t: _out(t, err=True)) if as_json else _out
     show(plan.text())
 
@@ -253,6 +290,14 @@ def _act(
 def _report(outcome, as_json: bool) -> None:
     show = (lambda t: _out(t, err=True)) if as_json else _out
     o = outcome
+    if o.kept_because:
+        code = f"exited {o.exit_code}" if o.exit_code is not None else f"HTTP {o.http_status}"
+        _out(
+            f"WARNING: {o.action} RAN and {code} ({o.status}), but the journal could not take "
+            f"its outcome ({o.kept_because}); the outcome is kept in the run's reserved file "
+            "in the data dir, which 'fixmap journal' reads and the next journal write folds in",
+            err=True,
+        )
     if o.status == "done":
         bits = [f"done: {o.action}"]
         if o.exit_code is not None:
@@ -267,8 +312,19 @@ def _report(outcome, as_json: bool) -> None:
             show(f"break-glass recorded: {o.break_glass}")
         if o.verify:
             show(o.verify.line())
+        if o.reason:
+            show(o.reason)
     elif o.status == "already_done":
         show(f"already done: {o.reason}")
+        if o.verify:
+            show(f"  then: {o.verify.line()}")
+        _out(
+            f'to run it again under a new key: fixmap act {o.action} ... --new-key "why it must '
+            'run again"',
+            err=True,
+        )
+    elif o.status == "running":
+        _out(f"left running: {o.reason}", err=True)
     elif o.status == "failed":
         show(f"failed: {o.action}: {o.reason} (key {o.key})")
     else:

@@ -187,6 +187,10 @@ def main(ctx: click.Context, config_path: Path | None) -> None:
     problem = use_data_dir_of(config_path)  # every command: the same data dir for one config
     if problem and ctx.invoked_subcommand is not None:
         warn(f"fixmap: {problem}")
+    if ctx.invoked_subcommand not in (None, "demo"):  # the console owns its terminal
+        from console.cli.signals import hangup_as_interrupt
+
+        hangup_as_interrupt()
     if ctx.invoked_subcommand is None:
         site = load(config_path)
         run_console(site)

@@ -51,7 +51,8 @@ def append_record(path: Path, record: dict[str, Any]) -> dict[str, Any]:
     """Append one record as one redacted JSON line and fsync it before returning.
 
     A torn last line (a writer killed mid-write) is closed with a newline first, so it spoils
-    only itself. Returns the record as written (redacted).
+    only itself. A write that fails (a full disk, a remount) is cut back off before the OSError
+    is raised: no part of the line stays. Returns the record as written (redacted).
     """
     line = redact_json(record, separators=(",", ":")) + "\n"
     data = line.encode("utf-8")
@@ -63,11 +64,16 @@ def append_record(path: Path, record: dict[str, Any]) -> dict[str, Any]:
             size = os.fstat(fd).st_size
             if size and os.pread(fd, 1, size - 1) != b"\n":
                 data = b"\n" + data
-            view = memoryview(data)
-            while view:
-                n = os.write(fd, view)
-                view = view[n:]
-            os.fsync(fd)
+            try:
+                view = memoryview(data)
+                while view:
+                    n = os.write(fd, view)
+                    view = view[n:]
+                os.fsync(fd)
+            except OSError:
+                with contextlib.suppress(OSError):
+                    os.ftruncate(fd, size)
+                raise
         finally:
             os.close(fd)  # closing drops the flock
     if created:

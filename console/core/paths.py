@@ -19,8 +19,9 @@ def use_site_data_dir(path: Path | None) -> None:
     _site_data_dir = path
 
 
-def data_dir() -> Path:
-    """FIXMAP_HOME, else the site config's data_dir, else the user data dir; created on first use."""
+def data_dir(*, create: bool = True) -> Path:
+    """FIXMAP_HOME, else the site config's data_dir, else the user data dir; created on first use
+    (`create=False`: only where it would be, for readers on a read-only file system)."""
     home = os.environ.get("FIXMAP_HOME")
     if home:
         path = Path(home).expanduser()
@@ -30,7 +31,8 @@ def data_dir() -> Path:
         import platformdirs
 
         path = Path(platformdirs.user_data_dir(APP, appauthor=False))
-    path.mkdir(parents=True, exist_ok=True)
+    if create:
+        path.mkdir(parents=True, exist_ok=True)
     return path
 
 

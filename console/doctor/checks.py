@@ -119,8 +119,7 @@ def diagnose(site: Site, *, live: bool = True) -> Report:
 
 
 def _services(site: Site, report: Report) -> None:
-    from console.core.http import RequestAbandoned, bounded_http
-    from console.probes import ssl_context
+    from console.core.http import RequestAbandoned, bounded_http, ssl_context
 
     for name, svc in site.config.services.items():
         try:
@@ -385,12 +384,12 @@ def missing_toml(site: Site, need: Any, uses: dict[str, Any] | None = None) -> s
     use = (uses or {}).get(need.name) or _no_use()
     if need.what == "probe":
         return stubs.probe_toml(need.name)
+    wanted = {**{p: [] for p in need.params}, **use.params}
     if need.what == "action":
-        return stubs.action_toml(need.name, sorted(set(use.params) | set(need.params)))
+        return stubs.action_toml(need.name, wanted)
     if need.what == "param":
         known = site.config.actions[need.name].params
-        wanted = sorted(set(use.params) | set(need.params))
-        return stubs.params_toml(need.name, [p for p in wanted if p not in known])
+        return stubs.params_toml(need.name, {p: v for p, v in wanted.items() if p not in known})
     return ""
 
 

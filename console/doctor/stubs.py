@@ -56,7 +56,25 @@ def _kind_of(model: type) -> str:
     return typing.get_args(model.model_fields["kind"].annotation)[0]
 
 
-def action_toml(name: str, params: list[str]) -> str:
+def param_toml(name: str, uses: list[str]) -> str:
+    """A parameter's line that takes the values the playbooks pass (`uses`: 'pb/step = value'):
+    an enum of them when they are few, else a str (free text only where a value needs it)."""
+    import ast
+
+    from console.site import SAFE_VALUE
+
+    values = sorted({str(ast.literal_eval(u.split(" = ", 1)[1])) for u in uses if " = " in u})
+    if values and len(values) <= 6:
+        return f"params.{name} = {{ enum = {_toml(values)} }}"
+    if all(SAFE_VALUE.match(v) for v in values):
+        return f'params.{name} = {{ type = "str" }}'
+    return (
+        f'params.{name} = {{ type = "str", free_text = true }}  '
+        "# CHANGE-ME: free text only if it reaches no shell or interpreter"
+    )
+
+
+def action_toml(name: str, params: dict[str, list[str]]) -> str:
     """An [actions.NAME] table taking `params` (argv to change; each parameter one word)."""
     from console.site import ACTION_KINDS
 
@@ -67,15 +85,15 @@ def action_toml(name: str, params: list[str]) -> str:
     lines.append(
         "argv = " + _toml([_CHANGE_ME, *(f"--{p.replace('_', '-')}={{{p}}}" for p in params)])
     )
-    lines += [f'params.{p} = {{ type = "str" }}' for p in params]
+    lines += [param_toml(p, params[p]) for p in sorted(params)]
     lines.append('# or http = { method = "POST", url = "/...", json = { ... } } instead of argv')
     return "\n".join(lines)
 
 
-def params_toml(action: str, params: list[str]) -> str:
+def params_toml(action: str, params: dict[str, list[str]]) -> str:
     """The parameter lines to add inside an existing [actions.NAME] table."""
     lines = [
         f"# inside [actions.{action}], and use each as {{name}} in its argv or http request:",
-        *(f'params.{p} = {{ type = "str" }}' for p in params),
+        *(param_toml(p, params[p]) for p in sorted(params)),
     ]
     return "\n".join(lines)

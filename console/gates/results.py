@@ -74,16 +74,22 @@ class TargetResult:
             "dry_run": self.dry_run,
             "samples": self.samples,
             "newest": self.newest.isoformat(timespec="seconds") + "Z" if self.newest else None,
-            "age_s": None if self.age_s is None else round(self.age_s, 1),
+            "age_s": age_json(self.age_s),
             **({"measurements": self.measurements} if self.measurements else {}),
         }
 
 
+def age_json(seconds: float | None) -> float | None:
+    """An age to one decimal, rounded up: a sample 5.04 s old is never shown as 5.0 s."""
+    return None if seconds is None else math.ceil(max(0.0, float(seconds)) * 10) / 10
+
+
 def age_text(seconds: float) -> str:
-    """An age as an engineer says it: '5.4 s', '40 s', '13 min', '5 h', '3 d'."""
+    """An age as an engineer says it: '5.4 s', '40 s', '13 min', '5 h', '3 d' (rounded up
+    below 10 s, so a stale sample never reads as exactly its max_age)."""
     s = max(0.0, float(seconds))
     if s < 10:
-        return f"{s:.1f} s"
+        return f"{age_json(s):.1f} s"
     if s < 90:
         return f"{s:.0f} s"
     if s < 90 * 60:

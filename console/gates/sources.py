@@ -425,7 +425,7 @@ def _prometheus_source(site: Any, t: TargetSpec) -> Any:
 
 def from_prometheus(t: TargetSpec, site: Any) -> Source:
     """The target's value from an instant query at decision time; one sample per series."""
-    from console.history import HistoryError, query_instant, utcnow
+    from console.history import HistoryError, query_instant, source_verify, utcnow
 
     src = _prometheus_source(site, t)
     now = utcnow()
@@ -436,6 +436,7 @@ def from_prometheus(t: TargetSpec, site: Any) -> Source:
             headers=dict(src.headers),
             token_secret=src.token_secret,
             timeout=min(float(src.timeout), 30.0),
+            verify=source_verify(site, src),
         )
     except HistoryError as exc:
         raise Broken(_history_text(exc)) from None

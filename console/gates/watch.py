@@ -27,7 +27,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from console.gates.judge import result_fields
-from console.gates.results import GateRun, TargetResult, overall
+from console.gates.results import GateRun, TargetResult, age_json, overall
 from console.gates.run import measure_targets
 from console.gates.spec import DEFAULT_SET, TargetSpec, get_set, require_site
 
@@ -70,7 +70,7 @@ class _Watch:
             "status": own,
             "value": r.to_json()["value"],
             "reason": r.reason,
-            "age_s": None if r.age_s is None else round(r.age_s, 1),
+            "age_s": age_json(r.age_s),
         }
         self.measurements.append(m)
         self.results.append(r)

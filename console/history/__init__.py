@@ -12,7 +12,7 @@ from console.history.config import (
     run_in_worker_process,
 )
 from console.history.history import QUERY_TIMEOUT_S, History
-from console.history.prometheus import fetch_prometheus, query_instant
+from console.history.prometheus import fetch_prometheus, query_instant, source_verify
 from console.history.queries import NAMED_QUERIES, named_queries
 from console.history.results import (
     Change,
@@ -65,6 +65,7 @@ __all__ = [
     "sampling_sources",
     "seconds",
     "seed_demo_history",
+    "source_verify",
     "stop_worker",
     "utcnow",
     "worker_pid",

@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from console.core import Problem, closest, data_dir
+from console.history import prometheus
 from console.history.history import History
 from console.history.results import HistoryError, IngestReport
 from console.history.schema import DB_NAME
@@ -120,6 +121,7 @@ def ingest_sources(history: History, site: Any, names: Sequence[str] | None = No
                 headers=dict(src.headers),
                 token_secret=src.token_secret,
                 timeout=src.timeout,
+                verify=prometheus.source_verify(site, src),
             )
         else:
             rep = history.ingest_files(

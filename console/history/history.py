@@ -253,6 +253,7 @@ class History:
         headers: Mapping[str, str] | None = None,
         token_secret: str | None = None,
         timeout: float = 30.0,
+        verify: Any = True,
     ) -> IngestReport:
         """query_range each PromQL query and store the series (replacing what the range covers).
 
@@ -266,7 +267,15 @@ class History:
         start, end, step_s = prometheus.time_range(since, step, until)
         named_qs = prometheus.promql_queries(queries, metric)
         report, batch = prometheus.fetch_samples(
-            url, named_qs, start, end, step_s, service=service, headers=headers, timeout=timeout
+            url,
+            named_qs,
+            start,
+            end,
+            step_s,
+            service=service,
+            headers=headers,
+            timeout=timeout,
+            verify=verify,
         )
         if batch is not None:
             with self.write() as conn:

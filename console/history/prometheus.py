@@ -27,11 +27,28 @@ Queries = str | Sequence[str] | Mapping[str, str]
 
 
 def auth_headers(headers: Mapping[str, str] | None, token_secret: str | None) -> dict[str, str]:
-    """The request headers, with 'Authorization: Bearer …' from the named secret if one is given."""
+    """The request headers: `{secret:NAME}` in a value resolved (an unset secret is an error
+    naming it), and 'Authorization: Bearer …' from `token_secret` if one is given."""
+    from console.core.templates import names_in, render_text
+
     out = dict(headers or {})
+    wanted = names_in(list(out.values()), "secret")
+    if wanted:
+        values = {name: resolve(name) for name in wanted}
+        out = {k: render_text(v, {}, values) for k, v in out.items()}
     if token_secret:
         out["Authorization"] = f"Bearer {resolve(token_secret)}"
     return out
+
+
+def source_verify(site: Any, src: Any) -> Any:
+    """How to verify a source's TLS: the system's CAs, plus its `ca_file` (a private CA)."""
+    ca = getattr(src, "ca_file", None)
+    if not ca:
+        return True
+    from console.core.http import ssl_context
+
+    return ssl_context((str(site.resolve(ca) if site is not None else ca),))
 
 
 def time_range(since: Any, step: Any, until: Any) -> tuple[datetime, datetime, float]:
@@ -86,6 +103,7 @@ def fetch_samples(
     service: str | None,
     headers: Mapping[str, str],
     timeout: float,
+    verify: Any = True,
 ) -> tuple[IngestReport, dict[str, Any] | None]:
     """Every query's series as one batch of sample columns (None when there are no points),
     and the report of what each query brought. `timeout` bounds the whole fetch, every query
@@ -102,7 +120,15 @@ def fetch_samples(
     deadline = time.monotonic() + timeout
     for name, promql in named_qs:
         series = fetch_prometheus(
-            url, promql, start, end, step_s, headers=headers, timeout=timeout, deadline=deadline
+            url,
+            promql,
+            start,
+            end,
+            step_s,
+            headers=headers,
+            timeout=timeout,
+            deadline=deadline,
+            verify=verify,
         )
         src = SourceReport(redact(f"{shown} {promql}"), "prometheus")
         report.sources.append(src)
@@ -179,6 +205,7 @@ def fetch_prometheus(
     headers: Mapping[str, str] | None = None,
     timeout: float = 30.0,
     deadline: float | None = None,
+    verify: Any = True,
 ) -> list[tuple[dict[str, str], Any, Any]]:
     """query_range over [start, end] in chunks of at most 10,000 steps, all of them within
     `timeout` seconds (or by the monotonic `deadline` when one is given).
@@ -199,6 +226,7 @@ def fetch_prometheus(
         parts = http.bounded_http(
             lambda client: _query_range(client, url, promql, start, end, step_s, headers),
             timeout=left,
+            verify=verify,
         )
     except http.RequestAbandoned:
         raise _too_slow(shown, promql, timeout) from None
@@ -329,6 +357,7 @@ def query_instant(
     headers: Mapping[str, str] | None = None,
     token_secret: str | None = None,
     timeout: float = 10.0,
+    verify: Any = True,
 ) -> list[tuple[dict[str, str], float, float]]:
     """An instant query now: (labels, timestamp in epoch seconds, value) per series of a vector,
     or one unlabelled point for a scalar. NaN values are kept (the judge calls them empty)."""
@@ -337,7 +366,7 @@ def query_instant(
     headers = auth_headers(headers, token_secret)
     endpoint = url.rstrip("/") + "/api/v1/query"
     try:
-        with httpx.Client(timeout=timeout, headers=dict(headers or {})) as client:
+        with httpx.Client(timeout=timeout, headers=dict(headers or {}), verify=verify) as client:
             resp = client.post(endpoint, data={"query": promql})
     except httpx.HTTPError as exc:
         raise HistoryError(

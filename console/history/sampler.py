@@ -162,7 +162,7 @@ class Sampler:
         self._prom_since: dict[str, datetime] = {}
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
-        self._client: Any = None
+        self._clients: dict[int, Any] = {}
 
     # ------------------------------------------------------------ lifecycle
 
@@ -180,10 +180,10 @@ class Sampler:
             self._thread.join(timeout)
         self._thread = None
         self.lock.release()
-        if self._client is not None:
+        for client in self._clients.values():
             with contextlib.suppress(Exception):
-                self._client.close()
-            self._client = None
+                client.close()
+        self._clients.clear()
 
     @property
     def running(self) -> bool:
@@ -248,12 +248,18 @@ class Sampler:
         rnd.elapsed_s = time.perf_counter() - t0
         return rnd
 
-    def _http(self) -> Any:
-        if self._client is None:
+    def _http(self, src: Any = None) -> Any:
+        """One client per way of verifying TLS (the system's CAs, or with a source's ca_file)."""
+        from console.history.prometheus import source_verify
+
+        verify = source_verify(self.site, src) if src is not None else True
+        key = id(verify) if verify is not True else 0
+        clients = self._clients
+        if key not in clients:
             import httpx
 
-            self._client = httpx.Client(follow_redirects=False)
-        return self._client
+            clients[key] = httpx.Client(follow_redirects=False, verify=verify)
+        return clients[key]
 
     def _service(self, src: Any) -> str:
         return src.service or self.site.config.default_service() or "default"
@@ -273,7 +279,7 @@ class Sampler:
         from console.history.prometheus import auth_headers
 
         headers = auth_headers(dict(src.headers), src.token_secret)
-        resp = self._http().get(self._url(src), headers=headers, timeout=src.timeout)
+        resp = self._http(src).get(self._url(src), headers=headers, timeout=src.timeout)
         if resp.status_code != 200:
             raise ValueError(f"{self._url(src)} answered HTTP {resp.status_code}")
         at = time.time()
@@ -297,7 +303,12 @@ class Sampler:
     def _prometheus(self, name: str, src: Any) -> int:
         """The source's queries since the last round (else its newest stored point, at most
         `since` ago), its range replacing what it covers."""
-        from console.history.prometheus import auth_headers, fetch_samples, promql_queries
+        from console.history.prometheus import (
+            auth_headers,
+            fetch_samples,
+            promql_queries,
+            source_verify,
+        )
         from console.history.records import insert_columns, insert_ingests
 
         end = datetime.now(UTC).replace(tzinfo=None)
@@ -318,6 +329,7 @@ class Sampler:
             service=src.service,
             headers=headers,
             timeout=min(src.timeout, max(self.interval, 1.0) * 2),
+            verify=source_verify(self.site, src),
         )
         if batch is not None:
             with self.history.write() as conn:

@@ -5,8 +5,8 @@ All probes of a run share one HTTP client and a cap on requests in flight. httpx
 load when a run starts, never at import.
 """
 
+from console.core.http import ssl_context
 from console.core.lazy import lazy_names
-from console.probes.client import ssl_context
 from console.probes.embed import BUILTIN_BANDS, SEED_BANDS, HashEmbedder, delta_s, zone
 from console.probes.records import read_runs
 from console.probes.result import STATUSES, ProbeResult, UnknownProbe

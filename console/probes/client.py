@@ -25,7 +25,6 @@ from __future__ import annotations
 
 import asyncio
 import json
-import threading
 import time
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
@@ -34,6 +33,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from console.core import JsonPathError, lookup
+from console.core.http import ssl_context
 from console.core.templates import TemplateError, names_in, render_json, render_text, url_quote
 from console.probes.result import NoAnswer, Verdict, broken
 
@@ -473,35 +473,7 @@ def _remember_missing_sniffio() -> None:
         sys.modules["sniffio"] = None  # type: ignore[assignment]
 
 
-_ssl_lock = threading.Lock()
-_ssl_cached: dict[tuple[str, ...], Any] = {}
-
-
 def _ca_files(site: Site) -> tuple[str, ...]:
     return tuple(
         sorted({str(site.resolve(s.ca_file)) for s in site.config.services.values() if s.ca_file})
     )
-
-
-def ssl_context(ca_files: tuple[str, ...] = ()) -> Any:
-    """One SSL context per set of extra CA files, per process (loading the CA bundle costs
-    ~17 ms per client): the system's CAs plus every service's `ca_file`."""
-    with _ssl_lock:
-        if ca_files not in _ssl_cached:
-            import ssl
-
-            import httpx
-
-            ctx = httpx.create_ssl_context()
-            for path in ca_files:
-                try:
-                    ctx.load_verify_locations(cafile=path)
-                except (OSError, ssl.SSLError) as exc:
-                    from console.core import ConfigError, Problem
-
-                    raise ConfigError(
-                        f"ca_file {path} cannot be loaded",
-                        [Problem(path, "ca_file", str(exc), None, "give a PEM file of CAs")],
-                    ) from None
-            _ssl_cached[ca_files] = ctx
-        return _ssl_cached[ca_files]

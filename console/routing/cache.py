@@ -45,12 +45,16 @@ def cached_router(site: Site):
     """The router from the warm cache, or None when it is cold (or unreadable)."""
     from console.routing.router import Router
 
-    cache = _cache_file(site)
+    try:
+        cache = _cache_file(site)
+    except OSError:  # no data dir to keep a cache in (read-only, full): route without one
+        return None
     if cache.is_file():
         try:
             return Router.from_state(_read_state(cache))
         except Exception:  # a corrupt cache is rebuilt, never fatal
-            cache.unlink(missing_ok=True)
+            with contextlib.suppress(OSError):
+                cache.unlink(missing_ok=True)
     return None
 
 

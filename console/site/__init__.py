@@ -28,6 +28,7 @@ __getattr__ = lazy_names(
         "SHIPS_CHANGE_BY_DEFAULT": "action_spec",
         "FREEZE_KINDS": "action_spec",
         "READ_ONLY_KINDS": "action_spec",
+        "SAFE_VALUE": "action_spec",
         # [probes.NAME]
         "PROBE_KINDS": "probe_spec",
         "AnyProbe": "probe_spec",

@@ -26,7 +26,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-from console.core.argv import admits_shell_syntax, code_owners, program_name
+from console.core.argv import admits_shell_syntax, code_uses, program_name
 from console.core.templates import (
     NAME as _PARAM_NAME,
 )
@@ -69,6 +69,11 @@ FREEZE_KINDS = frozenset({"freeze", "unfreeze"})
 READ_ONLY_KINDS = frozenset({"read_only", "read_write"})
 
 _HEADER_NAME = re.compile(r"^[!#$%&'*+.^_`|~0-9A-Za-z-]+$")
+SAFE_VALUE = re.compile(r"^(?:[A-Za-z0-9._:/=@+][A-Za-z0-9._:/=@+-]*)?$")
+"""What a str parameter without enum, regex or free_text accepts: data, never syntax."""
+SAFE_SET = "letters, digits and . _ : / = @ + - (not first)"
+KEY_PLACEHOLDER = "key"
+"""`{key}` in a template is the run's idempotency key, not a parameter."""
 
 
 # ---------------------------------------------------------------- models
@@ -99,9 +104,16 @@ class ParamSpec(_Model):
     """Longest value of a str parameter."""
     description: str = ""
     """What the value means, shown in the plan and the confirm dialog."""
+    free_text: bool = False
+    """Accept any one-line text, not only the safe set (letters, digits and . _ : / = @ + -, not
+    starting with '-'). Set it only where the site vouches that the value reaches no shell or
+    interpreter (a message, a note): the value still fills one argv word, and the wrapper and
+    interpreter checks still refuse it in a word that is run as code."""
 
     @model_validator(mode="after")
     def _consistent(self) -> ParamSpec:
+        if self.free_text and (self.type != "str" or self.enum or self.regex):
+            raise ValueError("free_text applies to a str parameter without enum or regex")
         if self.regex is not None:
             try:
                 re.compile(self.regex)
@@ -163,6 +175,8 @@ class ParamSpec(_Model):
         else:
             if len(text) > self.max_length:
                 raise ValueError(f"the value is longer than {self.max_length} characters")
+            if not (self.enum or self.regex or self.free_text) and not SAFE_VALUE.match(text):
+                raise ValueError(_unsafe(text))
             value = text
         if (
             check_enum
@@ -177,12 +191,26 @@ class ParamSpec(_Model):
 
     @property
     def constrained(self) -> bool:
-        """An enum, or a regex that admits no shell syntax."""
-        if self.type != "str":
+        """Admits no shell syntax: an int or bool, an enum, a regex that admits none, or the
+        default safe set (not free_text)."""
+        if self.type != "str" or self.enum:
             return True
-        if self.enum:
-            return True
-        return self.regex is not None and not admits_shell_syntax(self.regex)
+        if self.regex is not None:
+            return not admits_shell_syntax(self.regex)
+        return not self.free_text
+
+
+def _unsafe(text: str) -> str:
+    """Why a value is outside the safe set, naming the characters (not the whole value)."""
+    if text.startswith("-"):
+        return f"{text!r} starts with '-' and would be read as an option"
+    bad = sorted({ch for ch in text if not SAFE_VALUE.match(ch)})
+    shown = " ".join(repr(ch) for ch in bad[:8])
+    return (
+        f"{text!r} holds {shown}: a parameter takes data only ({SAFE_SET}); "
+        "give it an enum or a regex, or free_text = true if the site vouches the value "
+        "reaches no shell or interpreter"
+    )
 
 
 class HttpSpec(_Model):
@@ -300,6 +328,10 @@ class ActionSpec(_Model):
                 raise ValueError(
                     f"parameter name {name!r}: use letters, digits and '_' (not first)"
                 )
+            if name == KEY_PLACEHOLDER:
+                raise ValueError(
+                    "'key' is not a parameter name: {key} is the run's idempotency key"
+                )
         if self.ships_change and self.kind in NEVER_BLOCKED_BY_FREEZE:
             raise ValueError(
                 f"a {self.kind} action is never blocked by a freeze; drop ships_change"
@@ -315,7 +347,7 @@ class ActionSpec(_Model):
         used: set[str] = set()
         for text in self.templates():
             for ph in placeholders(text):
-                if ph.kind == "param":
+                if ph.kind == "param" and ph.name != KEY_PLACEHOLDER:
                     if ph.name not in self.params:
                         from console.core import closest
 
@@ -351,22 +383,34 @@ class ActionSpec(_Model):
             raise ValueError("argv[0], the program, must be literal (no placeholders)")
         if not argv[0].strip():
             raise ValueError("argv[0], the program, is empty")
-        for i, runner in code_owners(argv).items():
+        for i, (runner, how) in code_uses(argv).items():
             params = [p for p in placeholders(argv[i]) if p.kind == "param"]
-            if params:
+            if not params:
+                continue
+            by = f"{os.path.basename(argv[runner])} (argv[{runner}])"
+            what = f"is run as code by {by}" if how == "code" else f"is the program {by} runs"
+            name = params[0].name
+            if name == KEY_PLACEHOLDER:
                 raise ValueError(
-                    f"argv[{i}] is run as code by {os.path.basename(argv[runner])} "
-                    f"(argv[{runner}]); "
-                    f"{{{params[0].name}}} would be code, not data: pass it as its own argv word "
-                    "(e.g. sh -c 'cmd \"$1\"' sh {" + params[0].name + "})"
+                    f"argv[{i}] {what}; {{key}} would be code, not data: read the key from "
+                    "$FIXMAP_IDEMPOTENCY_KEY in the command instead"
                 )
+            raise ValueError(
+                f"argv[{i}] {what}; {{{name}}} would be code, not data: pass it as its own "
+                "argv word to a program that reads it as data "
+                "(e.g. sh -c 'cmd \"$1\"' sh {" + name + "})"
+            )
         for start in [j for j, w in enumerate(argv) if program_name(w) == "ssh"][:1]:
             for word in argv[start + 1 :]:
                 for ph in placeholders(word):
-                    if ph.kind == "param" and not self.params[ph.name].constrained:
+                    if (
+                        ph.kind == "param"
+                        and ph.name != KEY_PLACEHOLDER
+                        and not self.params[ph.name].constrained
+                    ):
                         raise ValueError(
                             f"ssh runs its command through the remote shell: parameter '{ph.name}' "
-                            "needs an enum, or a regex that admits no shell syntax"
+                            "needs an enum, a regex that admits no shell syntax, or no free_text"
                         )
         for name, value in self.env.items():
             if not re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]*", name):

@@ -35,15 +35,27 @@ from __future__ import annotations
 
 import re
 from pathlib import Path
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, field_validator, model_validator
 
 from console.site.fields import Duration
 
 """Seconds; written as '30s', '5m', '24h' or a plain number of seconds."""
 
 METRIC_NAME = r"^[A-Za-z_:][A-Za-z0-9_:.\-]*$"
+
+
+def _secret_headers(v: Any) -> Any:
+    """Header values take `{secret:NAME}` only: a source has no values of its own to fill."""
+    if isinstance(v, dict):
+        from console.core.templates import check_names
+
+        check_names(list(v.values()), frozenset(), "headers")
+    return v
+
+
+SecretHeaders = Annotated[dict[str, str], BeforeValidator(_secret_headers)]
 
 
 class _Model(BaseModel):
@@ -67,8 +79,10 @@ class PrometheusSource(_Model):
     timeout: Duration = 30.0
     token_secret: str | None = None
     """Name of the secret holding a bearer token (never the token itself)."""
-    headers: dict[str, str] = Field(default_factory=dict)
-    """Extra headers that are not secret, e.g. X-Scope-OrgID for Mimir."""
+    headers: SecretHeaders = Field(default_factory=dict)
+    """Extra headers, e.g. X-Scope-OrgID for Mimir; a value may hold `{secret:NAME}`."""
+    ca_file: Path | None = None
+    """A PEM file of CAs to trust besides the system's (a private CA); relative to the config."""
 
     @field_validator("queries")
     @classmethod
@@ -160,8 +174,10 @@ class ScrapeSource(_Model):
     metrics: dict[str, ScrapeMetric] = Field(default_factory=dict)
     """History metric name -> what it is computed from (summed over the matching series)."""
     timeout: Duration = 5.0
-    headers: dict[str, str] = Field(default_factory=dict)
-    """Extra headers that are not secret."""
+    headers: SecretHeaders = Field(default_factory=dict)
+    """Extra headers; a value may hold `{secret:NAME}` (resolved when the source is read)."""
+    ca_file: Path | None = None
+    """A PEM file of CAs to trust besides the system's (a private CA); relative to the config."""
     token_secret: str | None = None
     """Name of the secret holding a bearer token (never the token itself)."""
 

@@ -28,6 +28,10 @@ class SiteInfo(_Model):
     freeze_unknown: Literal["allow", "refuse"] = "allow"
     """When the freeze state cannot be read live and nothing is recorded here: 'refuse' treats
     it as a freeze for actions that ship change (break glass still works)."""
+    key_ttl: Annotated[Duration, Field(gt=0, le=30 * 86400)] = 1800.0
+    """How long a derived idempotency key covers a completed action (default 30m): later, the
+    same action gets a new key. Also how far back a plan looks for the failing probes and gate
+    targets it is meant to fix."""
 
 
 class Service(_Model):

@@ -123,7 +123,8 @@ class ProgressStore:
     """One small JSON file per playbook under the data dir; atomic, merged writes."""
 
     def __init__(self, root: Path | None = None):
-        self.root = root or (data_dir() / "progress")
+        # found, not made: reading progress works on a read-only data dir; saving makes it
+        self.root = root or (data_dir(create=False) / "progress")
 
     def _path(self, playbook_id: str) -> Path:
         return self.root / f"{playbook_id}.json"

@@ -307,11 +307,18 @@ def action_not_run(playbook: Playbook, step: Step, why: str, *, ran: bool = Fals
 
 
 def action_status(outcome: Any) -> str:
-    """pass (done, and its verify passing or absent), fail (failed, or verify failing), refused."""
+    """pass (done, and what it was for passes now, or nothing to re-check), fail (failed, or
+    done with something still failing), inconclusive (done but not re-measurable, or left
+    running under its supervisor), refused."""
     if outcome.status in ("done", "already_done"):
-        return "fail" if outcome.verify_ok is False else "pass"
+        verify = outcome.verify
+        if verify is not None and verify.get("status") == "fail":
+            return "fail"
+        return "inconclusive" if outcome.verify_ok is False else "pass"
     if outcome.status == "failed":
         return "fail"
+    if outcome.status == "running":
+        return "inconclusive"
     return "refused"
 
 

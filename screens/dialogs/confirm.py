@@ -19,6 +19,8 @@ class Confirmation:
     confirmed: bool
     break_glass: str | None = None
     retry: bool = False
+    new_key_reason: str | None = None
+    """Set when the engineer asked to run again under a new key (the plan is re-keyed)."""
 
 
 class ConfirmActionDialog(ModalScreen[Confirmation]):
@@ -28,20 +30,29 @@ class ConfirmActionDialog(ModalScreen[Confirmation]):
     stands in the way, and the dialog asks for that. Destructive actions need the target's name
     typed; others a 'y'. A freeze asks for a written break-glass reason; a key whose last run
     broke asks for 'r' (retry on purpose); a refusal nothing passes (a missing secret, a reused
-    key) is shown and nothing can run. Esc always cancels and nothing runs.
+    key) is shown and nothing can run. An action already done under its key can be run again
+    under a new key (Ctrl+N, then a written reason, recorded with the run). Esc always cancels and
+    nothing runs.
     """
 
     BINDINGS = [
         Binding("escape", "cancel", "Cancel", id="confirm.cancel"),
         Binding("y", "yes", "Yes, run it", id="confirm.yes"),
         Binding("r", "retry", "Retry on purpose", show=False, id="confirm.retry"),
+        Binding("ctrl+n", "new_key", "Run again, new key", show=False, id="confirm.new_key"),
     ]
 
     def __init__(self, plan: Any) -> None:
         super().__init__()
         self.plan = plan
         self.retry = False
-        self.asked = plan.decide(confirmed=True)  # before the engineer offers anything
+        self.new_key_reason: str | None = None
+        self._judge()
+
+    def _judge(self) -> None:
+        """What the plan's decision asks for, before the engineer offers anything."""
+        plan = self.plan
+        self.asked = plan.decide(confirmed=True)
         self.hard_refusal = self.asked.final  # refuses whatever the engineer offers
         self.needs_break_glass = "break_glass" in self.asked.needs
         self.needs_retry = "retry" in self.asked.needs
@@ -53,6 +64,15 @@ class ConfirmActionDialog(ModalScreen[Confirmation]):
             with VerticalScroll(id="confirm-plan"):
                 yield Static(plan.text(), markup=False)
             yield Label("", id="confirm-error")
+            if self.asked.already_done:
+                yield Label(
+                    "Already done under this key: running it reports that outcome. "
+                    "Ctrl+N runs it again under a new key (with a written reason, recorded)",
+                    id="confirm-already",
+                )
+                reason = Input(placeholder="why it must run again", id="new-key-reason")
+                reason.display = False
+                yield reason
             if self.hard_refusal is not None:
                 yield Label(f"Refused: {self.hard_refusal.reason}", id="confirm-refused")
                 yield Label("Esc closes · nothing was run", classes="confirm-hint")
@@ -121,10 +141,13 @@ class ConfirmActionDialog(ModalScreen[Confirmation]):
             else:
                 self._error(f"Refused: {decision.reason}")
             return
-        self.dismiss(Confirmation(True, reason, self.retry))
+        self.dismiss(Confirmation(True, reason, self.retry, self.new_key_reason))
 
     def on_input_submitted(self, event: Input.Submitted) -> None:
         event.stop()
+        if event.input.id == "new-key-reason":
+            self._rekey(event.value)
+            return
         if event.input.id == "break-glass":
             target = self.query("#confirm-target")
             if target:
@@ -153,6 +176,39 @@ class ConfirmActionDialog(ModalScreen[Confirmation]):
         self.query_one("#confirm-retry", Label).update(
             "Retry on purpose: yes (recorded as a retry)"
         )
+
+    def action_new_key(self) -> None:
+        if not self.asked.already_done:
+            return
+        field = self.query_one("#new-key-reason", Input)
+        field.display = True
+        field.focus()
+        self._error("Write why it must run again (recorded), then Enter.")
+
+    def _rekey(self, reason: str) -> None:
+        """The engine re-keys the plan; the dialog shows the new plan and asks again."""
+        from console.core import FixmapError
+
+        try:
+            self.plan.rekey(reason)
+        except FixmapError as exc:
+            self._error(exc.render().replace("\n", " "))
+            return
+        self.new_key_reason = " ".join(reason.split())
+        self._judge()
+        self.query_one("#new-key-reason", Input).display = False
+        self.query_one("#confirm-title", Label).update(self._title())
+        self.query_one("#confirm-plan Static", Static).update(self.plan.text())
+        self.query_one("#confirm-already", Label).update(
+            f"New key {self.plan.key}: {self.plan.key_reason}"
+        )
+        target = self.query("#confirm-target")
+        if target:
+            target.first().focus()
+            self._error(f"Type '{self.plan.target}' and Enter to run it under the new key.")
+        else:
+            self.query_one("#confirm-plan").focus()
+            self._error("y runs it under the new key · Esc cancels")
 
     def action_cancel(self) -> None:
         self.dismiss(Confirmation(False))
