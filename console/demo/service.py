@@ -316,8 +316,8 @@ class DemoService:
                 st.cache_hits += 1
             else:
                 st.cache_misses += 1
-                if cached:
-                    st.cache.add(key)
+                if cached and "cold-cache" not in faults:
+                    st.cache.add(key)  # under cold-cache only the skipped warm-up fills it
         delay = delay_s(faults, n, hit)
         delay += BACKPRESSURE_WAIT_S if queued else 0.0
         delay += RERANK_S if flags["rerank"] and not hit else 0.0  # a hit is the reranked answer
