@@ -54,6 +54,9 @@ class Analysed:
     raw: list[str]
     fixes: list[str]
     """Typo corrections made, shown as "rollbakc\u2192rollback"."""
+    said: dict[str, float]
+    """The word features of the words actually written (not expansions, not concepts), with
+    their base weight: what an alert "found whole" in a text is checked against."""
 
 
 def analyse(
@@ -72,24 +75,31 @@ def analyse(
             shown = [f"{o}\u2192{f}" if o != f else o for o, f in zip(raw, fixed, strict=True)]
         raw = fixed
     triples = expand(raw, known, shown)
+    n_expanded = len(triples)
     # glue split compounds ("roll back" -> "rollback", "re-sends" -> "resends")
     if len(raw) > 1:
         lex_words = compiled_lexicon().surface_words
-        for a, b in pairwise(raw):
+        for i, (a, b) in enumerate(pairwise(raw)):
             ab = a + b
             if ab in COMPOUNDS or ab in lex_words or (glue is not None and glue(ab)):
-                triples.append((ab, f"{a} {b}", 1.0))
-    infos = [_token_info(t) for t, _, _ in triples]
-    concepts, in_phrase = compiled_lexicon().match({st for st, _ in infos})
+                triples.append((ab, f"{a} {b}", 1.0, i))
+    infos = [_token_info(t) for t, _, _, _ in triples]
+    where: dict[str, list[int]] = {}
+    for (st, _), (_, _, _, pos) in zip(infos, triples, strict=True):
+        where.setdefault(st, []).append(pos)
+    concepts, in_phrase = compiled_lexicon().match(where)
     feats: dict[str, float] = {}
     feat_surf: dict[str, set[str]] = {}
     stem_surf: dict[str, set[str]] = {}
     words: list[str] = []
-    for (_, surf, w), (st, base) in zip(triples, infos, strict=True):
+    said: dict[str, float] = {}
+    for k, ((tok, surf, w, pos), (st, base)) in enumerate(zip(triples, infos, strict=True)):
         if track:
             stem_surf.setdefault(st, set()).add(surf)
         if not base:
             continue
+        if k >= n_expanded or tok == raw[pos]:  # written, not an abbreviation's expansion
+            said["w:" + st] = base
         w *= base
         if st in in_phrase:
             w *= IN_PHRASE_WEIGHT
@@ -104,4 +114,4 @@ def analyse(
         if track:
             feat_surf[f] = {x for st in sts for x in stem_surf.get(st, ())}
     fixes = [x for x in shown if "\u2192" in x] if shown else []
-    return Analysed(feats, feat_surf, words, raw, fixes)
+    return Analysed(feats, feat_surf, words, raw, fixes, said)

@@ -330,6 +330,7 @@ doesnt isnt cant wont didnt also into out up about over under more most much man
 one lot lots really please help need needs want wants seems seem ok okay hey guys anyone
 while via per off yet even though because whether onto upon each every both other others
 exception exceptions traceback
+couldnt shouldnt wouldnt wasnt werent arent havent hasnt hadnt im ive youre theyre thats whats
 """)
 
 # Everyday English the spelling corrector must leave alone: "exists" is not a typo of
@@ -363,6 +364,7 @@ through throw time today together told tomorrow tonight took top toward tried tr
 under until upon usual very wait walk want watch water week well went were what whatever
 when where whether which while white whole whose wide will wish with within without word
 work world worse worst would write wrote year yes yet your literal render exit exists
+product became security patch lunch commander tripped spewing
 """)
 # fmt: on
 
