@@ -71,9 +71,11 @@ STATE_VERSION = 4
 
 W_UNIT, W_DOC, W_CHAR = 0.40, 0.45, 0.15
 """How a playbook's score mixes its best unit, the whole playbook and character trigrams."""
-W_ALERT, ALERT_FROM, ALERT_MIN_FEATURES = 0.35, 0.4, 2
+W_ALERT, ALERT_FROM, ALERT_MIN_FEATURES = 0.35, 0.4, 3
 """What an alert unit found (nearly) whole in the text adds: W_ALERT x ((share - FROM) / (1 -
-FROM))^2, where share is how much of the unit's TF-IDF weight the text carries."""
+FROM))^2, where share is how much of the unit's TF-IDF weight the text carries, and of its own
+written words; an alert of fewer than ALERT_MIN_FEATURES written words counts only as a name
+written whole (TargetDown)."""
 # A playbook's `alerts` weigh nothing in its whole-playbook vector (measured on the dev set: any
 # share dilutes the symptoms an engineer types). As units they count in full, so a pasted alert
 # or exception meets its own line.
@@ -82,6 +84,15 @@ MATCHED_AT = 0.45
 
 
 _STATUS = re.compile(r"[1-5]\d\d|[1-5]xx")
+_IDENT = re.compile(r"[A-Za-z][A-Za-z0-9]*(?:[A-Z][a-z0-9]+|_[A-Za-z0-9]+)+")
+"""An alert or exception name in one word: TargetDown, HighErrorRate, rate_limit_exceeded."""
+_NOT_ALNUM = re.compile(r"[^a-z0-9]+")
+
+
+def _compact(text: str) -> str:
+    return _NOT_ALNUM.sub("", text.lower())
+
+
 _NAME = re.compile(r"[\w.-]*([a-z][A-Z]|[_.])[\w.-]*(:|\s|$)")
 """An alert or exception name: KubePodCrashLooping, openai.RateLimitError, rate_limit_exceeded."""
 
@@ -170,6 +181,13 @@ class Router:
         # cover it; only alerts of ALERT_MIN_FEATURES or more count by coverage
         nnz = np.count_nonzero(self.said_mat, axis=1) if len(unit_kind) else np.zeros(0)
         self._wordy_alerts = self._alert_units & (nnz >= ALERT_MIN_FEATURES)
+        # an alert or exception *name* (TargetDown, server_error) is found whole when it is
+        # written as such, whatever its words: by its letters, case and separators aside
+        self._names = [
+            (j, _compact(t))
+            for j, t in enumerate(unit_text)
+            if unit_kind[j] == "alert" and _IDENT.fullmatch(t) and nnz[j] >= 2
+        ]
         self._quotable = np.isin(np.array(unit_kind, dtype=str), ["symptom", "alert", "title"])
 
     # ---------------------------------------------------------------- building
@@ -425,6 +443,11 @@ class Router:
                 said = [self.fidx[f] for f in a.said if f in self.fidx]
                 cov = np.minimum(cov, self.said_mat[:, said].sum(axis=1) if said else 0.0)
                 cov = np.where(self._wordy_alerts, cov, 0.0)
+                if self._names:
+                    flat = _compact(query)
+                    for j, name in self._names:
+                        if name in flat:
+                            cov[j] = 1.0
                 alert_best = np.where(
                     self._has_units, np.maximum.reduceat(cov, self._starts), 0.0
                 ).astype(np.float32)
