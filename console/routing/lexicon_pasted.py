@@ -111,7 +111,7 @@ PASTED_LEXICON: dict[str, tuple[str, ...]] = {
     "SHADOW": ("request mirror", "mirror policies", "virtualservice mirror", "goreplay",
                "gor", "tee", "diff the answers", "candidate"),
     "STATUSPAGE": ("investigating", "identified", "degraded performance", "partial outage",
-                   "major outage", "operational", "subscribers", "component status",
+                   "major outage", "all systems operational", "fully operational", "subscribers", "component status",
                    "next update", "status update"),
     "COMMS": ("conversations", "intercom", "zendesk", "support tickets", "complaints",
               "customer reports", "customer impact", "what do we tell", "tell them"),
