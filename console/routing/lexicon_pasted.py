@@ -131,5 +131,27 @@ PASTED_LEXICON: dict[str, tuple[str, ...]] = {
                "since the release", "since deploy", "after rollout", "since the deploy"),
 }
 
+# What tickets and chat say around the paste: how people describe freshness, first requests,
+# circular waits, tests that pin a fix, and work that must keep reads up.
+PASTED_LEXICON.update({
+    "STALE": ("last month", "last months", "still quotes", "old wording", "still says",
+              "still shows", "even though", "was updated", "were updated", "old copy"),
+    "SNIPPET": ("handbook", "faq", "wiki", "knowledge base", "documentation", "confluence",
+                "help center", "help article", "policy doc"),
+    "WARM": ("first requests", "first few requests", "got fast", "then fast", "speeds up",
+             "fine after a few minutes", "until the cache fills"),
+    "ORDER": ("started before", "before it was created", "was created after", "created after",
+              "depends on", "depends_on", "service healthy", "service_healthy",
+              "before the schema", "not created yet"),
+})
+PASTED_LEXICON["DEADLOCK"] += ("wont start until", "both waiting", "both sitting",
+                               "sitting there", "neither starts", "each checks the other")
+PASTED_LEXICON["REGRESSION"] += ("fails on build", "passes on build", "test that fails",
+                                 "ci catches", "never comes back", "fails before the fix")
+PASTED_LEXICON["READ_ONLY"] += ("keep search working", "keep reads", "reads stay up",
+                                "search stays up", "serve reads", "write freeze")
+PASTED_LEXICON["SHADOW"] += ("send a copy", "a copy of every", "log both", "both answers",
+                             "compare both")
+
 PASTED_COMMON_WORDS = frozenset(["january", "february", "march", "april", "may", "june", "july", "august", "september", "october", "november", "december", "monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday", "type", "types", "title", "token", "tokens", "value", "values", "field", "fields", "process", "processed", "remote", "local", "peer", "limit", "raise", "raised", "error", "errors", "warning", "warn", "info", "debug", "details", "detail", "message", "reason"])
 # fmt: on
