@@ -153,5 +153,13 @@ PASTED_LEXICON["READ_ONLY"] += ("keep search working", "keep reads", "reads stay
 PASTED_LEXICON["SHADOW"] += ("send a copy", "a copy of every", "log both", "both answers",
                              "compare both")
 
+PASTED_LEXICON["ROLLBACK"] += ("was healthy", "was fine", "was clean", "old build",
+                               "build back", "old version back", "back to the old",
+                               "last good", "last healthy")
+PASTED_LEXICON["ORDER"] += ("listening yet", "not listening", "isnt listening",
+                            "still starting", "started consuming before")
+PASTED_LEXICON["STICKY"] = ("same session", "session flips", "flips between",
+                            "session affinity", "affinity", "consistent hash")
+
 PASTED_COMMON_WORDS = frozenset(["january", "february", "march", "april", "may", "june", "july", "august", "september", "october", "november", "december", "monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday", "type", "types", "title", "token", "tokens", "value", "values", "field", "fields", "process", "processed", "remote", "local", "peer", "limit", "raise", "raised", "error", "errors", "warning", "warn", "info", "debug", "details", "detail", "message", "reason"])
 # fmt: on
