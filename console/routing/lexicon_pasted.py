@@ -161,5 +161,7 @@ PASTED_LEXICON["ORDER"] += ("listening yet", "not listening", "isnt listening",
 PASTED_LEXICON["STICKY"] = ("same session", "session flips", "flips between",
                             "session affinity", "affinity", "consistent hash")
 
+PASTED_LEXICON["LOAD"] = ("peak hour", "peak hours", "at peak", "busy hour", "lunch peak")
+
 PASTED_COMMON_WORDS = frozenset(["january", "february", "march", "april", "may", "june", "july", "august", "september", "october", "november", "december", "monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday", "type", "types", "title", "token", "tokens", "value", "values", "field", "fields", "process", "processed", "remote", "local", "peer", "limit", "raise", "raised", "error", "errors", "warning", "warn", "info", "debug", "details", "detail", "message", "reason"])
 # fmt: on
