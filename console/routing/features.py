@@ -3,12 +3,13 @@
 One function, `analyse`, turns a playbook unit (at build time) or a query (per keystroke) into
 ``{"w:<stem>": weight, "c:<CONCEPT>": weight}``. The weights are the router's knobs for what a
 word is worth: a stopword nothing, a GENERIC word a little, a word already explained by a
-multi-word lexicon phrase half, a concept twice a word. A query can also be corrected for typos
+multi-word lexicon phrase half, a concept twice a word, and more when several words evoke it. A query can also be corrected for typos
 and can record which surface words produced each feature, for the router's `why`.
 """
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from itertools import pairwise
 from typing import Any
@@ -18,6 +19,9 @@ from console.routing.text import common_stems, compiled_lexicon, expand, raw_tok
 
 CONCEPT_WEIGHT = 2.0
 """A concept feature's weight relative to a word feature (before IDF)."""
+CONCEPT_MORE = 0.5
+"""A concept said in more words weighs more: x (1 + CONCEPT_MORE ln n) for the n words that
+evoke it ("third time ... bit us ... CI catches it" is more regression-test than one "test")."""
 GENERIC_WEIGHT = 0.35
 """Weight of a GENERIC word: it is said in every incident, so it says little about which."""
 IN_PHRASE_WEIGHT = 0.5
@@ -110,7 +114,9 @@ def analyse(
         words.append(st)
     for concept, sts in concepts.items():
         f = "c:" + concept
-        feats[f] = CONCEPT_WEIGHT
+        feats[f] = (
+            CONCEPT_WEIGHT * (1.0 + CONCEPT_MORE * math.log(len(sts))) if sts else CONCEPT_WEIGHT
+        )
         if track:
             feat_surf[f] = {x for st in sts for x in stem_surf.get(st, ())}
     fixes = [x for x in shown if "\u2192" in x] if shown else []
