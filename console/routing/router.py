@@ -103,17 +103,24 @@ def _said_matrix(
     """Per alert unit, its written words' share of its IDF mass (rows sum to 1; other units 0)."""
     import numpy as np
 
-    m = np.zeros((len(analysed), len(fidx)), dtype=np.float32)
+    rows: list[int] = []
+    cols: list[int] = []
+    vals: list[float] = []
     for i, (a, kind) in enumerate(zip(analysed, kinds, strict=True)):
         if kind != "alert":
             continue
         for f, base in a.said.items():
             j = fidx.get(f)
             if j is not None:
-                m[i, j] = base * idf[j]
-        total = float(m[i].sum())
-        if total:
-            m[i] /= total
+                rows.append(i)
+                cols.append(j)
+                vals.append(base * float(idf[j]))
+    m = np.zeros((len(analysed), len(fidx)), dtype=np.float32)
+    if vals:
+        r = np.array(rows, dtype=np.int64)
+        v = np.array(vals, dtype=np.float32)
+        total = np.bincount(r, weights=v, minlength=len(analysed))
+        m[r, np.array(cols, dtype=np.int64)] = v / total[r]
     return m
 
 

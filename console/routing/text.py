@@ -214,9 +214,10 @@ class CompiledLexicon:
         in_phrase: set[str] = set()
         phrased: dict[str, set[str]] = {}
         where = stems if isinstance(stems, dict) else None
+        present = set(stems)
         for i in sorted(candidates):
             words, c = self.multi[i]
-            if not words <= (stems.keys() if where is not None else stems):
+            if not words <= present:
                 continue
             if where is not None and not _within(
                 [where[w] for w in sorted(words)], PHRASE_WINDOW - 1
