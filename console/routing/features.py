@@ -3,12 +3,13 @@
 One function, `analyse`, turns a playbook unit (at build time) or a query (per keystroke) into
 ``{"w:<stem>": weight, "c:<CONCEPT>": weight}``. The weights are the router's knobs for what a
 word is worth: a stopword nothing, a GENERIC word a little, a word already explained by a
-multi-word lexicon phrase half, a concept twice a word. A query can also be corrected for typos
+multi-word lexicon phrase half, a concept twice a word, and more when several words evoke it. A query can also be corrected for typos
 and can record which surface words produced each feature, for the router's `why`.
 """
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from itertools import pairwise
 from typing import Any
@@ -18,6 +19,9 @@ from console.routing.text import common_stems, compiled_lexicon, expand, raw_tok
 
 CONCEPT_WEIGHT = 2.0
 """A concept feature's weight relative to a word feature (before IDF)."""
+CONCEPT_MORE = 0.5
+"""A concept said in more words weighs more: x (1 + CONCEPT_MORE ln n) for the n words that
+evoke it ("third time ... bit us ... CI catches it" is more regression-test than one "test")."""
 GENERIC_WEIGHT = 0.35
 """Weight of a GENERIC word: it is said in every incident, so it says little about which."""
 IN_PHRASE_WEIGHT = 0.5
@@ -54,6 +58,9 @@ class Analysed:
     raw: list[str]
     fixes: list[str]
     """Typo corrections made, shown as "rollbakc\u2192rollback"."""
+    said: dict[str, float]
+    """The word features of the words actually written (not expansions, not concepts), with
+    their base weight: what an alert "found whole" in a text is checked against."""
 
 
 def analyse(
@@ -72,24 +79,31 @@ def analyse(
             shown = [f"{o}\u2192{f}" if o != f else o for o, f in zip(raw, fixed, strict=True)]
         raw = fixed
     triples = expand(raw, known, shown)
+    n_expanded = len(triples)
     # glue split compounds ("roll back" -> "rollback", "re-sends" -> "resends")
     if len(raw) > 1:
         lex_words = compiled_lexicon().surface_words
-        for a, b in pairwise(raw):
+        for i, (a, b) in enumerate(pairwise(raw)):
             ab = a + b
             if ab in COMPOUNDS or ab in lex_words or (glue is not None and glue(ab)):
-                triples.append((ab, f"{a} {b}", 1.0))
-    infos = [_token_info(t) for t, _, _ in triples]
-    concepts, in_phrase = compiled_lexicon().match({st for st, _ in infos})
+                triples.append((ab, f"{a} {b}", 1.0, i))
+    infos = [_token_info(t) for t, _, _, _ in triples]
+    where: dict[str, list[int]] = {}
+    for (st, _), (_, _, _, pos) in zip(infos, triples, strict=True):
+        where.setdefault(st, []).append(pos)
+    concepts, in_phrase = compiled_lexicon().match(where)
     feats: dict[str, float] = {}
     feat_surf: dict[str, set[str]] = {}
     stem_surf: dict[str, set[str]] = {}
     words: list[str] = []
-    for (_, surf, w), (st, base) in zip(triples, infos, strict=True):
+    said: dict[str, float] = {}
+    for k, ((tok, surf, w, pos), (st, base)) in enumerate(zip(triples, infos, strict=True)):
         if track:
             stem_surf.setdefault(st, set()).add(surf)
         if not base:
             continue
+        if k >= n_expanded or tok == raw[pos]:  # written, not an abbreviation's expansion
+            said["w:" + st] = base
         w *= base
         if st in in_phrase:
             w *= IN_PHRASE_WEIGHT
@@ -100,8 +114,10 @@ def analyse(
         words.append(st)
     for concept, sts in concepts.items():
         f = "c:" + concept
-        feats[f] = CONCEPT_WEIGHT
+        feats[f] = (
+            CONCEPT_WEIGHT * (1.0 + CONCEPT_MORE * math.log(len(sts))) if sts else CONCEPT_WEIGHT
+        )
         if track:
             feat_surf[f] = {x for st in sts for x in stem_surf.get(st, ())}
     fixes = [x for x in shown if "\u2192" in x] if shown else []
-    return Analysed(feats, feat_surf, words, raw, fixes)
+    return Analysed(feats, feat_surf, words, raw, fixes, said)

@@ -242,12 +242,19 @@ LEXICON: dict[str, tuple[str, ...]] = {
     # not "exception" alone: every pasted stack trace says it
     "EXCEPTION": ("freeze exception", "emergency exception", "t0", "t1", "t2", "t3", "approval", "approve", "approver",
                   "waiver", "override", "hotfix", "emergency fix", "break glass"),
+    # not "status", "update", "message", "customers" alone: pasted logs and tickets say them
+    # in every line; comms is telling people, the status page is its page
     "COMMS": ("comms", "communication", "communicate", "announce", "announcement", "notify",
-              "notification", "tell", "message", "messaging", "customers", "stakeholders",
-              "exec", "execs", "support", "slack", "email", "tweet", "eta", "update",
-              "updates", "draft", "users asking"),
-    "STATUSPAGE": ("status page", "statuspage", "status", "banner", "degraded",
-                   "major outage", "partial outage", "in app banner", "status site"),
+              "notification", "tell", "tell customers", "tell users", "message customers",
+              "post a message", "customers asking", "customers want", "customer facing",
+              "customer update", "notify customers", "stakeholders", "execs", "exec wants",
+              "exec asking", "support team", "support queue", "slack", "email", "tweet", "eta",
+              "send an update", "post an update", "give an update", "first update",
+              "next update", "update the status", "update customers", "updates to",
+              "draft", "users asking"),
+    "STATUSPAGE": ("status page", "statuspage", "status site", "banner", "degraded service",
+                   "major outage", "partial outage", "in app banner", "status update",
+                   "status post", "public status"),
     "OUTAGE": ("outage", "incident", "down", "downtime", "severity", "s1", "s2"),
     # --- writes, maintenance, migrations
     "READ_ONLY": ("read only", "read-only", "readonly", "block writes", "disable writes",
@@ -330,6 +337,7 @@ doesnt isnt cant wont didnt also into out up about over under more most much man
 one lot lots really please help need needs want wants seems seem ok okay hey guys anyone
 while via per off yet even though because whether onto upon each every both other others
 exception exceptions traceback
+couldnt shouldnt wouldnt wasnt werent arent havent hasnt hadnt im ive youre theyre thats whats
 """)
 
 # Everyday English the spelling corrector must leave alone: "exists" is not a typo of
@@ -363,6 +371,7 @@ through throw time today together told tomorrow tonight took top toward tried tr
 under until upon usual very wait walk want watch water week well went were what whatever
 when where whether which while white whole whose wide will wish with within without word
 work world worse worst would write wrote year yes yet your literal render exit exists
+product became security patch lunch commander tripped spewing
 """)
 # fmt: on
 

@@ -111,7 +111,7 @@ PASTED_LEXICON: dict[str, tuple[str, ...]] = {
     "SHADOW": ("request mirror", "mirror policies", "virtualservice mirror", "goreplay",
                "gor", "tee", "diff the answers", "candidate"),
     "STATUSPAGE": ("investigating", "identified", "degraded performance", "partial outage",
-                   "major outage", "operational", "subscribers", "component status",
+                   "major outage", "all systems operational", "fully operational", "subscribers", "component status",
                    "next update", "status update"),
     "COMMS": ("conversations", "intercom", "zendesk", "support tickets", "complaints",
               "customer reports", "customer impact", "what do we tell", "tell them"),
@@ -130,6 +130,38 @@ PASTED_LEXICON: dict[str, tuple[str, ...]] = {
     "DEPLOY": ("release", "rolled out", "image bump", "new image", "first seen in release",
                "since the release", "since deploy", "after rollout", "since the deploy"),
 }
+
+# What tickets and chat say around the paste: how people describe freshness, first requests,
+# circular waits, tests that pin a fix, and work that must keep reads up.
+PASTED_LEXICON.update({
+    "STALE": ("last month", "last months", "still quotes", "old wording", "still says",
+              "still shows", "even though", "was updated", "were updated", "old copy"),
+    "SNIPPET": ("handbook", "faq", "wiki", "knowledge base", "documentation", "confluence",
+                "help center", "help article", "policy doc"),
+    "WARM": ("first requests", "first few requests", "got fast", "then fast", "speeds up",
+             "fine after a few minutes", "until the cache fills"),
+    "ORDER": ("started before", "before it was created", "was created after", "created after",
+              "depends on", "depends_on", "service healthy", "service_healthy",
+              "before the schema", "not created yet"),
+})
+PASTED_LEXICON["DEADLOCK"] += ("wont start until", "both waiting", "both sitting",
+                               "sitting there", "neither starts", "each checks the other")
+PASTED_LEXICON["REGRESSION"] += ("fails on build", "passes on build", "test that fails",
+                                 "ci catches", "never comes back", "fails before the fix")
+PASTED_LEXICON["READ_ONLY"] += ("keep search working", "keep reads", "reads stay up",
+                                "search stays up", "serve reads", "write freeze")
+PASTED_LEXICON["SHADOW"] += ("send a copy", "a copy of every", "log both", "both answers",
+                             "compare both")
+
+PASTED_LEXICON["ROLLBACK"] += ("was healthy", "was fine", "was clean", "old build",
+                               "build back", "old version back", "back to the old",
+                               "last good", "last healthy")
+PASTED_LEXICON["ORDER"] += ("listening yet", "not listening", "isnt listening",
+                            "still starting", "started consuming before")
+PASTED_LEXICON["STICKY"] = ("same session", "session flips", "flips between",
+                            "session affinity", "affinity", "consistent hash")
+
+PASTED_LEXICON["LOAD"] = ("peak hour", "peak hours", "at peak", "busy hour", "lunch peak")
 
 PASTED_COMMON_WORDS = frozenset(["january", "february", "march", "april", "may", "june", "july", "august", "september", "october", "november", "december", "monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday", "type", "types", "title", "token", "tokens", "value", "values", "field", "fields", "process", "processed", "remote", "local", "peer", "limit", "raise", "raised", "error", "errors", "warning", "warn", "info", "debug", "details", "detail", "message", "reason"])
 # fmt: on

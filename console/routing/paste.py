@@ -6,7 +6,7 @@ People paste what paged them: `[FIRING:1] KubePodCrashLooping namespace=rag pod=
 
 - CamelCase and acronym runs are split (`KubePodCrashLooping` -> Kube Pod Crash Looping,
   `HTTPSConnectionPool` -> HTTPS Connection Pool); snake_case splits at tokenising anyway;
-- `key=value` labels are read: identity labels (pod, instance, namespace, request_id, ...) go
+- `key=value` labels (and JSON `"key": "value"` fields) are read: identity labels (pod, instance, namespace, request_id, ...) go
   with their value, name labels (alertname, reason, code) keep their value, any other keeps both
   (`queue=embed-jobs` -> queue embed-jobs);
 - ids, hashes, UUIDs, timestamps, IP addresses, long numbers and URLs' hosts and query strings
@@ -47,13 +47,16 @@ _ID_FIELD = re.compile(
 )
 _LONG_NUMBER = re.compile(r"(?<![\w.])\d{5,}(?![\w])")
 _LABEL = re.compile(r"""(?<![\w.-])([A-Za-z_][\w.-]*)\s*=\s*("[^"]*"|'[^']*'|[^\s,;)}\]"']+)""")
+_JSON_PAIR = re.compile(r""""([A-Za-z_][\w.-]*)"\s*:\s*("[^"]*")""")
+"""A JSON string field ("severity": "page"), as an Alertmanager or PagerDuty payload carries
+its labels: read like a key=value label."""
 _CAMEL = re.compile(
     r"(?<=[a-z]{2})(?=[A-Z])|(?<=[A-Z])(?=[A-Z][a-z]{2})|(?<=[a-z])(?=[A-Z][a-z]{2})"
 )
 # what sends a text through `clean` at all; plain typed words (most keystrokes) skip it. Case
 # matters in the first two (CamelCase), so they are spelt with both cases.
 _NEEDS = re.compile(
-    r"[a-z][A-Z]|[A-Z]{2}[a-z]|=|://|\d{4}|[0-9a-fA-F]{6}|\w\.\w|\d:\d\d|[iI][dD]\s*:"
+    r"[a-z][A-Z]|[A-Z]{2}[a-z]|=|://|\d{4}|[0-9a-fA-F]{6}|\w\.\w|\d:\d\d|[iI][dD]\s*:|\"\s*:\s*\""
 )
 
 
@@ -123,6 +126,8 @@ def clean(text: str) -> str:
     t = _ID_FIELD.sub(" ", t)
     if "=" in t:
         t = _LABEL.sub(_label, t)
+    if '":' in t or '" :' in t:
+        t = _JSON_PAIR.sub(_label, t)
     t = _HEX.sub(" ", t)
     t = _MIXED_ID.sub(" ", t)
     t = _LONG_NUMBER.sub(" ", t)

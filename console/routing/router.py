@@ -18,7 +18,13 @@ mixes its best single unit (one symptom, the title, the summary or one keyword) 
 playbook, so one sharp symptom match wins, and many weak matches still count.
 
 Scores are in [0, 1]; below ~0.15 nothing really matched. Word order does not matter, except
-that two adjacent words may be read as one ("roll back" -> rollback).
+that two adjacent words may be read as one ("roll back" -> rollback) and that a lexicon phrase
+counts only when its words are near each other (console/routing/text.py, PHRASE_WINDOW).
+
+Pasted text (console/routing/paste.py) is read more literally: a typo is corrected only when it
+is one slip in a longer word, and an alert or exception string found whole in it adds to its
+playbook's score only when the text carries the alert's own written words, not just their
+expansions or concepts.
 
 This module holds the index and the scoring; `to_state` / `from_state` pack it into plain
 arrays for the cache in console/routing/cache.py.
@@ -59,7 +65,7 @@ if TYPE_CHECKING:
 
     from console.playbooks import Playbook
 
-STATE_VERSION = 3
+STATE_VERSION = 4
 """Bump when the state's layout or the features change: `from_state` refuses another version.
 (The data dir's cache also rebuilds by itself whenever a module of this package changes.)"""
 
@@ -67,7 +73,9 @@ W_UNIT, W_DOC, W_CHAR = 0.40, 0.45, 0.15
 """How a playbook's score mixes its best unit, the whole playbook and character trigrams."""
 W_ALERT, ALERT_FROM, ALERT_MIN_FEATURES = 0.35, 0.4, 3
 """What an alert unit found (nearly) whole in the text adds: W_ALERT x ((share - FROM) / (1 -
-FROM))^2, where share is how much of the unit's TF-IDF weight the text carries."""
+FROM))^2, where share is how much of the unit's TF-IDF weight the text carries, and of its own
+written words; an alert of fewer than ALERT_MIN_FEATURES written words counts only as a name
+written whole (TargetDown)."""
 # A playbook's `alerts` weigh nothing in its whole-playbook vector (measured on the dev set: any
 # share dilutes the symptoms an engineer types). As units they count in full, so a pasted alert
 # or exception meets its own line.
@@ -76,8 +84,44 @@ MATCHED_AT = 0.45
 
 
 _STATUS = re.compile(r"[1-5]\d\d|[1-5]xx")
+_IDENT = re.compile(r"[A-Za-z][A-Za-z0-9]*(?:[A-Z][a-z0-9]+|_[A-Za-z0-9]+)+")
+"""An alert or exception name in one word: TargetDown, HighErrorRate, rate_limit_exceeded."""
+_NOT_ALNUM = re.compile(r"[^a-z0-9]+")
+
+
+def _compact(text: str) -> str:
+    return _NOT_ALNUM.sub("", text.lower())
+
+
 _NAME = re.compile(r"[\w.-]*([a-z][A-Z]|[_.])[\w.-]*(:|\s|$)")
 """An alert or exception name: KubePodCrashLooping, openai.RateLimitError, rate_limit_exceeded."""
+
+
+def _said_matrix(
+    analysed: list[Analysed], kinds: list[str], fidx: dict[str, int], idf: np.ndarray
+) -> np.ndarray:
+    """Per alert unit, its written words' share of its IDF mass (rows sum to 1; other units 0)."""
+    import numpy as np
+
+    rows: list[int] = []
+    cols: list[int] = []
+    vals: list[float] = []
+    for i, (a, kind) in enumerate(zip(analysed, kinds, strict=True)):
+        if kind != "alert":
+            continue
+        for f, base in a.said.items():
+            j = fidx.get(f)
+            if j is not None:
+                rows.append(i)
+                cols.append(j)
+                vals.append(base * float(idf[j]))
+    m = np.zeros((len(analysed), len(fidx)), dtype=np.float32)
+    if vals:
+        r = np.array(rows, dtype=np.int64)
+        v = np.array(vals, dtype=np.float32)
+        total = np.bincount(r, weights=v, minlength=len(analysed))
+        m[r, np.array(cols, dtype=np.int64)] = v / total[r]
+    return m
 
 
 @dataclass(frozen=True)
@@ -108,6 +152,7 @@ class Router:
         gram_idf: np.ndarray,
         char_mat: np.ndarray,
         known: list[str],
+        said_mat: np.ndarray,
     ) -> None:
         import numpy as np
 
@@ -126,6 +171,7 @@ class Router:
         self.gram_idf = np.asarray(gram_idf, dtype=np.float32)
         self.char_mat = np.asarray(char_mat, dtype=np.float32)
         self.known = known
+        self.said_mat = np.asarray(said_mat, dtype=np.float32)
         self._known_set = frozenset(known) | STOPWORDS | compiled_lexicon().surface_words
         self._raw_vocab = frozenset(known)
         # the typo speller is built on the first unknown word: most texts have none
@@ -135,13 +181,20 @@ class Router:
         counts = np.bincount(self.unit_pb, minlength=len(ids))[: len(ids)]
         self._has_units = counts > 0
         self._starts = np.minimum(self._starts, max(len(self.unit_pb) - 1, 0))
-        self._corrections: dict[str, str] = {}
+        self._corrections: dict[tuple[str, bool], str] = {}
         # the units `why` may quote: symptoms, alerts and titles (not keywords or summaries)
         self._alert_units = np.array([k == "alert" for k in unit_kind], dtype=bool)
         # found whole, a one- or two-feature alert ("server_error") says little: generic words
         # cover it; only alerts of ALERT_MIN_FEATURES or more count by coverage
-        nnz = np.count_nonzero(self.unit_mat, axis=1) if len(unit_kind) else np.zeros(0)
+        nnz = np.count_nonzero(self.said_mat, axis=1) if len(unit_kind) else np.zeros(0)
         self._wordy_alerts = self._alert_units & (nnz >= ALERT_MIN_FEATURES)
+        # an alert or exception *name* (TargetDown, server_error) is found whole when it is
+        # written as such, whatever its words: by its letters, case and separators aside
+        self._names = [
+            (j, _compact(t))
+            for j, t in enumerate(unit_text)
+            if unit_kind[j] == "alert" and _IDENT.fullmatch(t) and nnz[j] >= 2
+        ]
         self._quotable = np.isin(np.array(unit_kind, dtype=str), ["symptom", "alert", "title"])
 
     # ---------------------------------------------------------------- building
@@ -205,6 +258,7 @@ class Router:
 
         unit_mat = tfidf_matrix([a.feats for a in analysed], fidx, idf)
         doc_mat = tfidf_matrix(doc_feats, fidx, idf)
+        said_mat = _said_matrix(analysed, unit_kind, fidx, idf)
 
         # character trigrams per distinct word, per playbook
         gdf: Counter[str] = Counter()
@@ -241,6 +295,7 @@ class Router:
             gram_idf,
             char_mat,
             known,
+            said_mat,
         )
 
     # ---------------------------------------------------------------- state
@@ -267,6 +322,7 @@ class Router:
             "gram_idf": self.gram_idf,
             **sparse_coords("char_mat", self.char_mat),
             "known": pack_strings(self.known),
+            **sparse_coords("said_mat", self.said_mat),
         }
 
     @classmethod
@@ -295,13 +351,18 @@ class Router:
             np.asarray(state["gram_idf"]),
             dense_matrix("char_mat", state),
             strs("known"),
+            dense_matrix("said_mat", state),
         )
 
     # ---------------------------------------------------------------- routing
 
-    def _correct(self, tok: str) -> str:
-        """The closest known word to an unknown token ("rollbakc" -> "rollback"), or the token."""
-        if len(tok) < 4 or not tok.isalpha() or tok in self._known_set:
+    def _correct(self, tok: str, pasted: bool = False) -> str:
+        """The closest known word to an unknown token ("rollbakc" -> "rollback"), or the token.
+
+        Machine-written text (a pasted log or exception) has few typos and many words the
+        playbooks never use ("operation", "pager"): there only a one-edit slip in a longer
+        word is corrected."""
+        if len(tok) < (6 if pasted else 5) or not tok.isalpha() or tok in self._known_set:
             return tok
         st = stem(tok)
         lex = compiled_lexicon()
@@ -309,10 +370,10 @@ class Router:
             return tok  # a real word, or another form of a known one ("tenants")
         if st in lex.multi_by_word or tok in COMMON_WORDS:
             return tok
-        hit = self._corrections.get(tok)
+        hit = self._corrections.get((tok, pasted))
         if hit is not None:
             return hit
-        limit = 1.0 if len(tok) <= 6 else 2.0
+        limit = 1.0 if len(tok) <= 6 or pasted else 2.0
         best, best_key = tok, None
         if self._speller is None:
             lex_words = compiled_lexicon().surface_words
@@ -325,24 +386,29 @@ class Router:
                 # typo of "invalidation"
                 if w[0] != tok[0] and w[:2] != tok[1::-1]:
                     continue
+                # nor is another form of a word: "pager" / "page", "operation" / "operational"
+                if w.startswith(tok) or tok.startswith(w) or w.endswith(tok) or tok.endswith(w):
+                    continue
                 d = typo_distance(tok, w, limit)
                 if d <= limit:
                     key = (d, rank, -overlap, w)
                     if best_key is None or key < best_key:
                         best, best_key = w, key
         if len(self._corrections) < 4096:
-            self._corrections[tok] = best
+            self._corrections[tok, pasted] = best
         return best
 
     def _is_feature_word(self, tok: str) -> bool:
         return ("w:" + stem(tok)) in self.fidx
 
-    def _query_vectors(self, query: str) -> tuple[Analysed, np.ndarray, np.ndarray, list[str]]:
+    def _query_vectors(
+        self, query: str, pasted: bool = False
+    ) -> tuple[Analysed, np.ndarray, np.ndarray, list[str]]:
         import numpy as np
 
         a = analyse(
             query,
-            correct=self._correct,
+            correct=(lambda t: self._correct(t, True)) if pasted else self._correct,
             known=self._is_feature_word,
             glue=self._raw_vocab.__contains__,
         )
@@ -363,7 +429,8 @@ class Router:
 
         if not query or not query.strip() or not self.ids or top <= 0:
             return []
-        a, cols, vals, kept = self._query_vectors(query)
+        pasted = looks_pasted(query)
+        a, cols, vals, kept = self._query_vectors(query, pasted)
         n = len(self.ids)
         unit_best = np.zeros(n, dtype=np.float32)
         doc_sim = np.zeros(n, dtype=np.float32)
@@ -375,10 +442,19 @@ class Router:
             q = vals / qn
             sub = self.unit_mat[:, cols]
             unit_sim = sub @ q
-            if len(unit_sim) and self._alert_units.any() and looks_pasted(query):
+            if len(unit_sim) and self._alert_units.any() and pasted:
                 # an alert or error string found whole in a long paste counts whatever else
-                # was pasted around it: the share of the unit's weight that the text carries
-                cov = np.where(self._wordy_alerts, np.einsum("ij,ij->i", sub, sub), 0.0)
+                # was pasted around it: the share of the unit's weight that the text carries,
+                # and of its own written words (an expansion or a concept alone is not it)
+                cov = np.einsum("ij,ij->i", sub, sub)
+                said = [self.fidx[f] for f in a.said if f in self.fidx]
+                cov = np.minimum(cov, self.said_mat[:, said].sum(axis=1) if said else 0.0)
+                cov = np.where(self._wordy_alerts, cov, 0.0)
+                if self._names:
+                    flat = _compact(query)
+                    for j, name in self._names:
+                        if name in flat:
+                            cov[j] = 1.0
                 alert_best = np.where(
                     self._has_units, np.maximum.reduceat(cov, self._starts), 0.0
                 ).astype(np.float32)

@@ -114,21 +114,49 @@ def raw_tokens(text: str) -> list[str]:
 
 def expand(
     tokens: Sequence[str], known: Any = None, shown: Sequence[str] | None = None
-) -> list[tuple[str, str, float]]:
-    """(token, surface, weight): each raw token, plus the words its abbreviation stands for.
+) -> list[tuple[str, str, float, int]]:
+    """(token, surface, weight, position): each raw token, plus the words its abbreviation
+    stands for (at the abbreviation's position).
 
     An expansion counts half when the abbreviation itself is a known word (the playbooks say
     "p95" too), so one token never weighs as much as two real words.
     """
-    out: list[tuple[str, str, float]] = []
+    out: list[tuple[str, str, float, int]] = []
     for i, tok in enumerate(tokens):
         surf = shown[i] if shown is not None else tok
-        out.append((tok, surf, 1.0))
+        out.append((tok, surf, 1.0, i))
         exp = EXPANSIONS.get(tok)
         if exp:
             w = 1.0 if known is not None and not known(tok) else 0.5
-            out.extend((e, surf, w) for e in exp.split() if e != tok)
+            out.extend((e, surf, w, i) for e in exp.split() if e != tok)
     return out
+
+
+PHRASE_WINDOW = 8
+"""A lexicon phrase matches when all its words, in any order, fall within this many tokens: a
+typed sentence is one bag of words, but "write ... up" a line apart in a pasted log is no
+write-up, nor "same ... request" a clause apart a replayed request."""
+
+
+def _within(positions: list[list[int]], span: int) -> bool:
+    """Whether one position from each list fits in a window of `span` tokens."""
+    if len(positions) == 1:
+        return True
+    merged = sorted((p, k) for k, ps in enumerate(positions) for p in ps)
+    need = len(positions)
+    have: dict[int, int] = {}
+    lo = 0
+    for p, k in merged:
+        have[k] = have.get(k, 0) + 1
+        while merged[lo][0] < p - span:
+            q = merged[lo][1]
+            have[q] -= 1
+            if not have[q]:
+                del have[q]
+            lo += 1
+        if len(have) == need:
+            return True
+    return False
 
 
 class CompiledLexicon:
@@ -166,8 +194,11 @@ class CompiledLexicon:
             self._speller = Speller(w for w in self.surface_words if w not in STOPWORDS)
         return self._speller
 
-    def match(self, stems: set[str]) -> tuple[dict[str, set[str]], set[str]]:
-        """(concept -> the stems that evoked it, the stems explained by a multi-word phrase)."""
+    def match(self, stems: set[str] | dict[str, list[int]]) -> tuple[dict[str, set[str]], set[str]]:
+        """(concept -> the stems that evoked it, the stems explained by a multi-word phrase).
+
+        `stems` maps each stem to the token positions it occurs at, so a phrase matches only
+        when its words are near each other (PHRASE_WINDOW); a plain set ignores distance."""
         found: dict[str, set[str]] = {}
         candidates: set[int] = set()
         # sorted, so the concepts (and the router's `why`) come out in one order whatever
@@ -182,11 +213,18 @@ class CompiledLexicon:
                 candidates.update(more)
         in_phrase: set[str] = set()
         phrased: dict[str, set[str]] = {}
+        where = stems if isinstance(stems, dict) else None
+        present = set(stems)
         for i in sorted(candidates):
             words, c = self.multi[i]
-            if words <= stems:
-                phrased.setdefault(c, set()).update(words)
-                in_phrase |= words
+            if not words <= present:
+                continue
+            if where is not None and not _within(
+                [where[w] for w in sorted(words)], PHRASE_WINDOW - 1
+            ):
+                continue
+            phrased.setdefault(c, set()).update(words)
+            in_phrase |= words
         if in_phrase:
             # a word inside a matched phrase means the phrase ("kill switch" is a FLAG, not a
             # SWAP); its single-word concepts stand only if the word is also elsewhere.
