@@ -73,7 +73,12 @@ def test_seed_symptom_rows_route_to_their_first_page(router, symptom, pages):
 
 
 def test_eval_sets_are_well_formed(catalog):
-    for name in ("router_heldout.yaml", "router_dev.yaml", "router_pasted_blind2.yaml"):
+    for name in (
+        "router_heldout.yaml",
+        "router_dev.yaml",
+        "router_pasted_blind2.yaml",
+        "router_pasted_blind3.yaml",
+    ):
         cases = _load(name)
         assert len(cases) >= 60
         for case in cases:
