@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import threading
 import time
 from pathlib import Path
 from typing import Any
@@ -42,6 +43,7 @@ class FixmapApp(App[int]):
         """History queries run in a short-lived worker process: the console's memory stays
         bounded however big the history is (console.history.worker)."""
         self._history_worker_before: bool | None = None
+        self._history_worker_lock = threading.Lock()
         self.catalog: Any = None
         self.router: Any = None
         self.site_state: Any = None
@@ -248,10 +250,19 @@ class FixmapApp(App[int]):
             router = Router.from_playbooks(catalog)
             save_router(self.site, router)
         self.post_message(CatalogReady(catalog, router))
-        if self.history_worker:  # last: importing console.history must not delay the routes
-            from console.history import run_in_worker_process
+        self.use_history_worker()
 
-            self._history_worker_before = run_in_worker_process(True)
+    def use_history_worker(self) -> None:
+        """From now on the history is asked in its worker process (with `history_worker`): every
+        thread that is about to ask it before the playbooks are loaded calls this first, so no
+        DuckDB (or numpy) ever lands in the console's own memory. Safe from any thread."""
+        if not self.history_worker:
+            return
+        with self._history_worker_lock:
+            if self._history_worker_before is None:
+                from console.history import run_in_worker_process
+
+                self._history_worker_before = run_in_worker_process(True)
 
     def on_catalog_ready(self, message: CatalogReady) -> None:
         self._first_site_state()  # a cold router cache: the poll waited for it

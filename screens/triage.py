@@ -121,9 +121,12 @@ each with the route that addresses it; evidence and text rank together.
 
     def start_evidence(self) -> None:
         """Probe the site and ask what changed, in a thread worker bounded by a deadline."""
-        site, cancel = self.app.site, self._cancel
+        site, cancel, app = self.app.site, self._cancel, self.app
 
         def work() -> None:
+            use_worker = getattr(app, "use_history_worker", None)
+            if use_worker is not None:  # the console: what changed runs in its worker process
+                use_worker()
             from console.history import default_db_path
             from console.triage import Evidence, gather_evidence
 

@@ -4,6 +4,7 @@ cache, before the playbooks are parsed), the cache built once and kept for the n
 from __future__ import annotations
 
 import threading
+import time
 from pathlib import Path
 
 from textual.widgets import Label, OptionList
@@ -97,3 +98,30 @@ def test_warm_builds_the_cache_that_routing_then_reads(fixmap_home):
         router.route("customers charged twice when clients retry", 1)[0].id
         == get_router(Site()).route("customers charged twice when clients retry", 1)[0].id
     )
+
+
+async def test_the_first_evidence_asks_the_history_in_its_worker_process(tmp_path, fixmap_home):
+    """The evidence sweep starts before the playbooks are parsed: its what-changed must already
+    go to the history's worker process, or DuckDB lands in the console's own memory."""
+    from console.history import seed_demo_history, worker_pid
+
+    db = tmp_path / "history.duckdb"
+    seed_demo_history(db, "rag")
+    cfg = tmp_path / "fixmap.toml"
+    cfg.write_text(
+        f'[site]\nname = "t"\n[services.rag]\nbase_url = "http://127.0.0.1:9"\n'
+        f'[history]\ndb = "{db}"\n',
+        encoding="utf-8",
+    )
+    app = HeldPlaybooks(load_config(cfg))
+    async with app.run_test(size=(80, 24)) as pilot:
+        screen = app.screen
+        deadline = time.monotonic() + 60
+        while screen.evidence is None:
+            assert time.monotonic() < deadline, "no evidence in time"
+            await pilot.pause(0.05)
+        assert app.catalog is None  # the playbooks are still held back ...
+        assert "what changed" in "; ".join(screen.evidence.checked)
+        assert worker_pid() is not None  # ... and the history was asked in the worker
+        app.release.set()
+        await pilot.app.workers.wait_for_complete()
