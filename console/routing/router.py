@@ -117,7 +117,8 @@ class Router:
         self.gram_idf = [float(x) for x in gram_idf]
         self.char_mat = char_mat
         self.known = known
-        self._known_set = frozenset(known) | STOPWORDS | compiled_lexicon().surface_words
+        # compiling the lexicon waits for the first query: the console's first frame does not
+        self._known_set: frozenset[str] | None = None
         self._raw_vocab = frozenset(known)
         # the typo speller is built on the first unknown word: most texts have none
         self._speller: Speller | None = None
@@ -289,6 +290,8 @@ class Router:
 
     def _correct(self, tok: str) -> str:
         """The closest known word to an unknown token ("rollbakc" -> "rollback"), or the token."""
+        if self._known_set is None:
+            self._known_set = self._raw_vocab | STOPWORDS | compiled_lexicon().surface_words
         if len(tok) < 4 or not tok.isalpha() or tok in self._known_set:
             return tok
         st = stem(tok)
