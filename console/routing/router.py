@@ -1,9 +1,8 @@
 """The symptom router: what the engineer types -> the playbooks ranked, each with a short why.
 
-No model and no download: a sparse TF-IDF over three kinds of features, built (with numpy) from
-each playbook's title, summary, symptoms and keywords (console/routing/features.py) and scored
-in pure Python over the sparse index (console/routing/tfidf.py), so routing from the warm cache
-never imports numpy.
+No model and no download: a sparse TF-IDF over three kinds of features, built from each
+playbook's title, summary, symptoms and keywords (console/routing/features.py) and scored in
+pure Python over the sparse index (console/routing/tfidf.py): routing never imports numpy.
 
 - **words**: light-stemmed tokens, after abbreviations are expanded (``k8s`` -> kubernetes,
   ``idx`` -> index, ``p95`` -> latency, ``429`` -> rate limit; see ``EXPANSIONS`` in
@@ -140,8 +139,6 @@ class Router:
 
     @classmethod
     def from_playbooks(cls, playbooks: Iterable[Playbook]) -> Router:
-        import numpy as np
-
         pbs = list(playbooks)
         ids = [p.id for p in pbs]
         titles = [p.title for p in pbs]
@@ -193,7 +190,7 @@ class Router:
             df.setdefault(f, k)
         features = sorted(df)
         fidx = {f: j for j, f in enumerate(features)}
-        idf = np.array([smoothed_idf(df[f], n) for f in features], dtype=np.float32)
+        idf = floats([smoothed_idf(df[f], n) for f in features]).tolist()
 
         unit_mat = tfidf_matrix([a.feats for a in analysed], fidx, idf)
         doc_mat = tfidf_matrix(doc_feats, fidx, idf)
@@ -215,7 +212,7 @@ class Router:
             gdf.update(g.keys())
         grams = sorted(gdf)
         gidx = {t: j for j, t in enumerate(grams)}
-        gram_idf = np.array([math.log((n + 1) / gdf[t]) for t in grams], dtype=np.float32)
+        gram_idf = floats([math.log((n + 1) / gdf[t]) for t in grams]).tolist()
         char_mat = tfidf_matrix(doc_grams, gidx, gram_idf)
 
         known = sorted({w for words in [*doc_words, alert_words] for w in words if w.isalpha()})
@@ -226,12 +223,12 @@ class Router:
             unit_kind,
             unit_pb,
             features,
-            idf.tolist(),
-            Sparse.from_dense(unit_mat),
-            Sparse.from_dense(doc_mat),
+            idf,
+            unit_mat,
+            doc_mat,
             grams,
-            gram_idf.tolist(),
-            Sparse.from_dense(char_mat),
+            gram_idf,
+            char_mat,
             known,
         )
 

@@ -1,21 +1,17 @@
 """The index's arithmetic: smoothed IDF, sublinear TF, L2-normalised TF-IDF weights, and the
-sparse matrices the router scores with.
+sparse matrices the router scores with, in pure Python (weights kept as float32).
 
-Building the index (a cold cache: the install step or a playbook edit) uses numpy; scoring does
-not. The matrices are small (~1,000 units x ~1,000 features, ~0.5 % filled) and a query touches
-a few dozen columns, so a dot product over the touched columns' postings in pure Python costs
-well under a millisecond, and the console ranks from the warm cache without importing numpy
-(its ~0.1 s import and ~15 MiB stay out of the start-up and the idle console).
+The matrices are small (~1,000 units x ~1,000 features, ~0.5 % filled) and a query touches a
+few dozen columns, so a dot product over the touched columns' postings costs well under a
+millisecond, and neither building nor routing imports numpy (its ~0.1 s import and ~20 MiB
+stay out of the console's start-up and memory, a cold cache included).
 """
 
 from __future__ import annotations
 
 import math
 from array import array
-from typing import TYPE_CHECKING, Any
-
-if TYPE_CHECKING:
-    import numpy as np
+from typing import Any
 
 
 def smoothed_idf(df: int, n: int) -> float:
@@ -28,31 +24,19 @@ def sublinear_tf(v: float) -> float:
     return 1.0 + math.log(v) if v >= 1.0 else v
 
 
-def tfidf_matrix(
-    rows: list[dict[str, float]], index: dict[str, int], idf: np.ndarray
-) -> np.ndarray:
-    """Rows of sparse counts -> a dense, L2-normalised float32 TF-IDF matrix (numpy: build only)."""
-    import numpy as np
-
+def tfidf_matrix(rows: list[dict[str, float]], index: dict[str, int], idf: list[float]) -> Sparse:
+    """Rows of sparse counts -> their L2-normalised TF-IDF weights, kept as float32."""
     r_idx: list[int] = []
     c_idx: list[int] = []
     vals: list[float] = []
     for r, row in enumerate(rows):
-        for f, v in row.items():
+        weights = [(index[f], sublinear_tf(v) * idf[index[f]]) for f, v in row.items()]
+        norm = math.sqrt(sum(w * w for _, w in weights)) or 1.0
+        for c, w in weights:
             r_idx.append(r)
-            c_idx.append(index[f])
-            vals.append(v)
-    m = np.zeros((len(rows), len(index)), dtype=np.float32)
-    if vals:
-        ri = np.array(r_idx, dtype=np.int64)
-        ci = np.array(c_idx, dtype=np.int64)
-        v = np.array(vals, dtype=np.float32)
-        tf = np.where(v >= 1.0, 1.0 + np.log(np.maximum(v, 1.0)), v).astype(np.float32)
-        w = tf * idf[ci]
-        norms = np.sqrt(np.bincount(ri, weights=w * w, minlength=len(rows))).astype(np.float32)
-        norms[norms == 0] = 1.0
-        m[ri, ci] = w / norms[ri]
-    return m
+            c_idx.append(c)
+            vals.append(w / norm)
+    return Sparse((len(rows), len(index)), r_idx, c_idx, floats(vals).tolist())
 
 
 class Sparse:
@@ -74,14 +58,6 @@ class Sparse:
                 postings.append((r, v))
         self.row = row
         self.by_col = by_col
-
-    @classmethod
-    def from_dense(cls, m: np.ndarray) -> Sparse:
-        import numpy as np
-
-        rows, cols = np.nonzero(m)
-        vals = m[rows, cols].astype(np.float32)
-        return cls(m.shape, rows.tolist(), cols.tolist(), vals.tolist())
 
     def dot(self, q: dict[int, float]) -> list[float]:
         """self @ q for a query given as {column: weight}."""
