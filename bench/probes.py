@@ -2,7 +2,8 @@
 without fixmap, in the same run (min–median–max of alternating rounds).
 
 A loopback endpoint answers after 50 ms. The config (N probes, each checking the JSON answer)
-is generated into a temp dir. Reported:
+is generated into a temp dir; its service allows 50 requests in flight, as many as the plain
+script sends (a service's default, 4, would time the cap, not fixmap). Reported:
 
 - 100 probes: the probe run's own wall time (as `fixmap probe --json` reports it) and the same
   100 requests sent one after another with one client (targets: <= 0.35 s, >= 15x faster);
@@ -75,7 +76,8 @@ class _Server(ThreadingHTTPServer):
 
 
 def _config(url: str, n: int = PROBES) -> str:
-    lines = [f'[services.bench]\nbase_url = "{url}"\ntimeout = "5s"\n']
+    # 50 in flight, as the plain script sends them (a service's default is a cautious 4)
+    lines = [f'[services.bench]\nbase_url = "{url}"\ntimeout = "5s"\nmax_in_flight = 50\n']
     for i in range(n):
         lines.append(
             f'[probes.p{i:03d}]\nkind = "http"\nurl = "/ok?i={i}"\nexpect_json = {{ status = "ok" }}\n'

@@ -6,6 +6,8 @@ redacts thousands of strings. Per call, in the same run and alternately:
 - `redact(text)` on three typical strings (a probe reason, an output line echoing a secret, a
   clean JSON body), and `redact_obj` on a probe result's values (20 strings);
 - the floor: one `str.replace` of the registered secret over the same strings;
+- every call gets a text it has not seen (masked texts are remembered: a repeat would time the
+  memo), and `redact_repeat` times the repeat of one text;
 - with `--against PATH`: the same calls with the redactor of another checkout (e.g. the main
   branch), so before and after are measured side by side.
 
@@ -66,19 +68,28 @@ r.register_secret(secret)
 values = {f"field{i}": texts[i % len(texts)] for i in range(20)}
 mask = r.MASK
 
-def per_call(fn, n):
-    fn()  # warm: the first call may build caches
+def per_call(fn, args):
+    fn(args[0])  # warm: the first call may build caches
     t0 = time.perf_counter()
-    for _ in range(n):
-        fn()
-    return (time.perf_counter() - t0) / n * 1e6
+    for a in args[1:]:
+        fn(a)
+    return (time.perf_counter() - t0) / (len(args) - 1) * 1e6
 
+def distinct(text, n):
+    # a new text every call: masked texts are remembered, and a repeat would time the memo
+    return [f"{i} {text}" for i in range(n + 1)]
+
+n20 = max(calls // 20, 50)
+objs = [{k: f"{i} {v}" for k, v in values.items()} for i in range(n20 + 1)]
 out = {
-    "redact": sum(per_call(lambda t=t: r.redact(t), calls) for t in texts) / len(texts),
-    "redact_obj_20": per_call(lambda: r.redact_obj(values), max(calls // 20, 50)),
-    "floor": sum(per_call(lambda t=t: t.replace(secret, mask), calls) for t in texts) / len(texts),
+    "redact": sum(per_call(r.redact, distinct(t, calls)) for t in texts) / len(texts),
+    "redact_obj_20": per_call(r.redact_obj, objs),
+    "floor": sum(
+        per_call(lambda t: t.replace(secret, mask), distinct(t, calls)) for t in texts
+    ) / len(texts),
 }
-out["redact_clean"] = per_call(lambda: r.redact(texts[0]), calls)
+out["redact_clean"] = per_call(r.redact, distinct(texts[0], calls))
+out["redact_repeat"] = per_call(r.redact, [texts[0]] * (calls + 1))
 out["file"] = r.__file__
 print(json.dumps(out))
 """
@@ -123,7 +134,9 @@ def main() -> None:
             runs = results[(label, nvars)]
             floor = statistics.median(r["floor"] for r in runs)
             print(f"\n{label} ({root}), {nvars} environment variables:")
-            for key in ("redact", "redact_clean", "redact_obj_20"):
+            for key in ("redact", "redact_clean", "redact_obj_20", "redact_repeat"):
+                if key not in runs[0]:  # a checkout from before the memo of masked texts
+                    continue
                 xs = [r[key] for r in runs]
                 ratio = statistics.median(xs) / floor if key != "redact_obj_20" else None
                 extra = f"   {ratio:6.1f}x the floor" if ratio else ""

@@ -14,7 +14,7 @@ from textual.binding import Binding
 
 from console.site import Site
 from screens.commands import PlaybookCommands
-from screens.messages import CatalogReady, RouterReady, SiteStateChanged
+from screens.messages import CatalogReady, SiteStateChanged
 
 STATE_POLL_SECONDS = 15.0
 
@@ -43,6 +43,7 @@ class FixmapApp(App[int]):
         """History queries run in a short-lived worker process: the console's memory stays
         bounded however big the history is (console.history.worker)."""
         self._history_worker_before: bool | None = None
+        self._history_worker_lock = threading.Lock()
         self.catalog: Any = None
         self.router: Any = None
         self.site_state: Any = None
@@ -53,7 +54,6 @@ class FixmapApp(App[int]):
         """The last run of each gate set in this session (the checklist ticks from them)."""
         self._interrupted_told = False
         self._site_state_started = False
-        self._routes_drawn = threading.Event()
         self._pending_open: str | None = None
         from console.walkthrough import ProgressStore
         from screens.steps import StepRunner
@@ -89,8 +89,12 @@ class FixmapApp(App[int]):
             stop_worker()
 
     def get_default_screen(self):
+        from console.routing import cached_router
         from screens.triage import TriageScreen
 
+        # the router from its warm cache (~10 ms, no numpy): the first frame lists the routes
+        # by title and typing ranks them; a cold cache is built after the first frame
+        self.router = cached_router(self.site)
         return TriageScreen()
 
     def on_ready(self) -> None:
@@ -99,8 +103,10 @@ class FixmapApp(App[int]):
             Path(marker).write_text(repr(time.time()), encoding="utf-8")
             self.exit()
             return
-        # after the first frame: parsing playbooks and importing numpy must not delay it; the
-        # site-state poll waits for the router (two threads importing at once slow both)
+        # after the first frame: parsing playbooks must not delay it; the site-state poll
+        # waits for the router (two threads importing at once slow both)
+        if self.router is not None:
+            self._first_site_state()
         self.run_worker(
             self._load_catalog,
             thread=True,
@@ -109,21 +115,16 @@ class FixmapApp(App[int]):
             exit_on_error=False,
             description="load playbooks and router",
         )
-        self.run_worker(
-            self._start_sampler,
-            thread=True,
-            group="sampler",
-            exit_on_error=False,
-            description="start the live sampler",
-        )
 
     def _start_sampler(self) -> None:
         """The site's [history.sampling] sources into its history, in a child `fixmap watch`
         (its own process: DuckDB stays out of the console's memory; it stops when the console
         goes, even killed). Another fixmap already sampling the history: that child only reads."""
+        if self.site.path is None:
+            return
         from console.history import sampling_sources
 
-        if self.site.path is None or not sampling_sources(self.site):
+        if not sampling_sources(self.site):
             return
         import subprocess
         import sys
@@ -237,14 +238,10 @@ class FixmapApp(App[int]):
         )
 
     def _load_catalog(self) -> None:
-        """The router first, from its warm cache (typing ranks routes), then the playbooks."""
-        from console.routing import Router, cached_router, save_router
+        """The playbooks (and the router, when its cache was cold)."""
+        from console.routing import Router, save_router
 
-        router = cached_router(self.site)
-        if router is not None:
-            self.post_message(RouterReady(router))
-            # let the routes reach the screen before parsing playbooks takes the GIL
-            self._routes_drawn.wait(0.5)
+        router = self.router
         self.site.config  # noqa: B018 - validate the (known-good) config off the first frame
         from console.playbooks import load_catalog
 
@@ -253,25 +250,22 @@ class FixmapApp(App[int]):
             router = Router.from_playbooks(catalog)
             save_router(self.site, router)
         self.post_message(CatalogReady(catalog, router))
-        if self.history_worker:  # last: importing console.history must not delay the routes
-            from console.history import run_in_worker_process
+        self.use_history_worker()
 
-            self._history_worker_before = run_in_worker_process(True)
-
-    def on_router_ready(self, message: RouterReady) -> None:
-        if self.router is not None:
+    def use_history_worker(self) -> None:
+        """From now on the history is asked in its worker process (with `history_worker`): every
+        thread that is about to ask it before the playbooks are loaded calls this first, so no
+        DuckDB (or numpy) ever lands in the console's own memory. Safe from any thread."""
+        if not self.history_worker:
             return
-        self.router = message.router
-        self._first_site_state()
-        from screens.triage import TriageScreen
+        with self._history_worker_lock:
+            if self._history_worker_before is None:
+                from console.history import run_in_worker_process
 
-        for screen in self.screen_stack:
-            if isinstance(screen, TriageScreen):
-                screen.catalog_ready()
-        self.call_after_refresh(self._routes_drawn.set)
+                self._history_worker_before = run_in_worker_process(True)
 
     def on_catalog_ready(self, message: CatalogReady) -> None:
-        self._first_site_state()  # a cold router cache: no RouterReady came first
+        self._first_site_state()  # a cold router cache: the poll waited for it
         self.catalog = message.catalog
         self.router = message.router
         for problem in self.catalog.problems[:3]:
@@ -297,6 +291,21 @@ class FixmapApp(App[int]):
         group = event.worker.group or ""
         if group == "catalog" and event.state in (WorkerState.ERROR, WorkerState.CANCELLED):
             self._first_site_state()
+        if group == "catalog" and event.state in (
+            WorkerState.SUCCESS,
+            WorkerState.ERROR,
+            WorkerState.CANCELLED,
+        ):
+            # after the playbooks, loaded or not: importing the history (to read the sampling
+            # sources) would compete with them for the interpreter
+            self.run_worker(
+                self._start_sampler,
+                thread=True,
+                group="sampler",
+                exclusive=True,
+                exit_on_error=False,
+                description="start the live sampler",
+            )
         if event.state in (WorkerState.ERROR, WorkerState.CANCELLED) and "@" in group:
             self.step_worker_failed(group, event.worker.error)
         if event.state == WorkerState.ERROR:

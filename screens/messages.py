@@ -23,14 +23,6 @@ class CatalogReady(Message):
         self.router = router
 
 
-class RouterReady(Message):
-    """The router is loaded (from its warm cache): routes rank before the playbooks are parsed."""
-
-    def __init__(self, router: Any) -> None:
-        super().__init__()
-        self.router = router
-
-
 class SiteStateChanged(Message):
     """Freeze / read-only state, interrupted journal entries and the open incident, as last polled."""
 

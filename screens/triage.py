@@ -122,9 +122,12 @@ each with the route that addresses it; evidence and text rank together.
 
     def start_evidence(self) -> None:
         """Probe the site and ask what changed, in a thread worker bounded by a deadline."""
-        site, cancel = self.app.site, self._cancel
+        site, cancel, app = self.app.site, self._cancel, self.app
 
         def work() -> None:
+            use_worker = getattr(app, "use_history_worker", None)
+            if use_worker is not None:  # the console: what changed runs in its worker process
+                use_worker()
             from console.history import default_db_path
             from console.triage import Evidence, gather_evidence
 
@@ -229,9 +232,10 @@ each with the route that addresses it; evidence and text rank together.
         )
 
     def triage(self, query: str) -> Any:
-        """Text and evidence ranked together (None until the router has loaded)."""
+        """Text and evidence ranked together (None until the router has loaded, or while
+        evidence waits for the playbooks that say which routes it points at)."""
         router, catalog = self.app.router, self.app.catalog
-        if router is None or catalog is None:
+        if router is None:
             return None
         from console.triage import Evidence, gate_findings, triage
 
@@ -241,6 +245,8 @@ each with the route that addresses it; evidence and text rank together.
             found = gate_findings(runs, self.app.site)
             if found:
                 evidence = (evidence or Evidence(checked=["gate runs this session"])).plus(found)
+        if catalog is None and evidence is not None and evidence.findings:
+            return None
         return triage(router, catalog, query, evidence, top=8)
 
     def show_results(self, query: str) -> None:

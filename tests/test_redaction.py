@@ -110,6 +110,21 @@ def test_the_environment_is_read_again_only_when_it_changes(monkeypatch):
     assert redact("second-Credential-9x") == "second-Credential-9x"
 
 
+def test_a_text_masked_before_its_secret_was_known_is_masked_after(monkeypatch):
+    """Masked texts are remembered; a new secret (registered or in the environment) must not
+    be served the answer from before it was known."""
+    text = "reason: upstream said tok-remembered-4711-abcdef"
+    assert redact(text) == text
+    assert redact_obj({"r": text}) == {"r": text}
+    register_secret("tok-remembered-4711-abcdef")
+    assert redact(text) == f"reason: upstream said {MASK}"
+    assert redact_obj({"r": text}) == {"r": f"reason: upstream said {MASK}"}
+    other = "reason: env said env-remembered-0815-xyz"
+    assert redact(other) == other
+    monkeypatch.setenv("SERVICE_API_TOKEN", "env-remembered-0815-xyz")
+    assert redact(other) == f"reason: env said {MASK}"
+
+
 def test_a_cut_secret_is_masked_from_half_of_it():
     register_secret("ghp_0123456789abcdefghijABCDEFGHIJ")
     assert "ghp_0123456789abcdef" not in redact("token ghp_0123456789abcdef… (cut)")

@@ -1,28 +1,32 @@
-"""The console's start-up path: key hints in the first frame, routes from the warm router cache
-before the playbooks are parsed, the cache built once and kept for the next process."""
+"""The console's start-up path: key hints and routes in the first frame (the router from its warm
+cache, before the playbooks are parsed), the cache built once and kept for the next process."""
 
 from __future__ import annotations
 
+import threading
+import time
 from pathlib import Path
 
-from textual.widgets import OptionList
+from textual.widgets import Label, OptionList
 from textual.widgets._footer import FooterKey
 
 import screens.app
 from console.routing import cached_router, get_router, warm
 from console.site import Site, load_config
 from screens.app import FixmapApp
-from screens.messages import CatalogReady, RouterReady
 
 
 class FirstFrame(FixmapApp):
-    """The console, noting what the footer holds when the first frame is up."""
+    """The console, noting what the footer and the route list hold when the first frame is up."""
 
     CSS_PATH = str(Path(screens.app.__file__).with_name("fixmap.tcss"))
     keys_at_first_frame: list[str] | None = None
+    routes_at_first_frame: list[str] | None = None
 
     def on_ready(self) -> None:
         self.keys_at_first_frame = [k.description for k in self.screen.query(FooterKey)]
+        routes = self.screen.query_one("#routes", OptionList)
+        self.routes_at_first_frame = [str(o.prompt) for o in routes.options]
         super().on_ready()
 
 
@@ -34,33 +38,55 @@ async def test_the_footer_has_its_key_hints_in_the_first_frame():
     assert {"Help", "History", "Gates"} <= set(app.keys_at_first_frame)
 
 
-async def test_routes_come_from_the_warm_cache_before_the_playbooks_and_the_cold_one_is_kept(
+async def test_routes_are_in_the_first_frame_from_the_warm_cache_and_the_cold_one_is_kept(
     fixmap_home,
 ):
     site = load_config(None)
     assert cached_router(site) is None  # a fresh data dir: cold
 
-    order: list[str] = []
-
-    def hook(message) -> None:
-        if isinstance(message, RouterReady | CatalogReady):
-            order.append(type(message).__name__)
-
-    app = FixmapApp(site, history_worker=False)
-    async with app.run_test(size=(80, 24), message_hook=hook) as pilot:
+    app = FirstFrame(site, history_worker=False)
+    async with app.run_test(size=(80, 24)) as pilot:
         await pilot.app.workers.wait_for_complete()
         await pilot.pause()
-    assert order == ["CatalogReady"]  # cold: built from the playbooks ...
-    assert cached_router(site) is not None  # ... and kept for the next process
-
-    order.clear()
-    app = FixmapApp(load_config(None), history_worker=False)
-    async with app.run_test(size=(80, 24), message_hook=hook) as pilot:
-        await pilot.app.workers.wait_for_complete()
-        await pilot.pause()
+        # cold: the first frame lists the quick routes by id; the router is built after it ...
+        assert (
+            app.routes_at_first_frame and "rollout_readiness_gate" in app.routes_at_first_frame[0]
+        )
         routes = app.screen.query_one("#routes", OptionList)
         assert "Rollout readiness gate" in str(routes.get_option_at_index(0).prompt)
-    assert order == ["RouterReady", "CatalogReady"]  # warm: routes first
+    assert cached_router(site) is not None  # ... and kept for the next process
+
+    app = HeldPlaybooks(load_config(None), history_worker=False)
+    async with app.run_test(size=(80, 24)) as pilot:
+        # warm: the first frame has the titles, and typing ranks before the playbooks are parsed
+        assert (
+            app.routes_at_first_frame and "Rollout readiness gate" in app.routes_at_first_frame[0]
+        )
+        await pilot.press(*"customers charged twice")
+        await pilot.pause()
+        assert app.catalog is None
+        title = str(app.screen.query_one("#results-title", Label).render())
+        assert title.startswith("Best routes for"), title
+        ranked = app.screen.query_one("#routes", OptionList)
+        assert "idempotency" in str(ranked.get_option_at_index(0).prompt).lower()
+        app.release.set()
+        await pilot.app.workers.wait_for_complete()
+        await pilot.pause()
+        assert app.catalog is not None
+        ranked = app.screen.query_one("#routes", OptionList)
+        assert "idempotency" in str(ranked.get_option_at_index(0).prompt).lower()
+
+
+class HeldPlaybooks(FirstFrame):
+    """The console with its playbooks held back until the test releases them."""
+
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.release = threading.Event()
+
+    def _load_catalog(self) -> None:
+        self.release.wait(10)
+        super()._load_catalog()
 
 
 def test_warm_builds_the_cache_that_routing_then_reads(fixmap_home):
@@ -72,3 +98,30 @@ def test_warm_builds_the_cache_that_routing_then_reads(fixmap_home):
         router.route("customers charged twice when clients retry", 1)[0].id
         == get_router(Site()).route("customers charged twice when clients retry", 1)[0].id
     )
+
+
+async def test_the_first_evidence_asks_the_history_in_its_worker_process(tmp_path, fixmap_home):
+    """The evidence sweep starts before the playbooks are parsed: its what-changed must already
+    go to the history's worker process, or DuckDB lands in the console's own memory."""
+    from console.history import seed_demo_history, worker_pid
+
+    db = tmp_path / "history.duckdb"
+    seed_demo_history(db, "rag")
+    cfg = tmp_path / "fixmap.toml"
+    cfg.write_text(
+        f'[site]\nname = "t"\n[services.rag]\nbase_url = "http://127.0.0.1:9"\n'
+        f'[history]\ndb = "{db}"\n',
+        encoding="utf-8",
+    )
+    app = HeldPlaybooks(load_config(cfg))
+    async with app.run_test(size=(80, 24)) as pilot:
+        screen = app.screen
+        deadline = time.monotonic() + 60
+        while screen.evidence is None:
+            assert time.monotonic() < deadline, "no evidence in time"
+            await pilot.pause(0.05)
+        assert app.catalog is None  # the playbooks are still held back ...
+        assert "what changed" in "; ".join(screen.evidence.checked)
+        assert worker_pid() is not None  # ... and the history was asked in the worker
+        app.release.set()
+        await pilot.app.workers.wait_for_complete()

@@ -59,7 +59,7 @@ async def test_six_faults_six_routes_found_mitigated_and_verified_in_the_console
         app = FixmapApp(load_config(config))
         async with app.run_test(size=(80, 24)) as pilot:
             triage = app.screen
-            await until(pilot, lambda: triage.evidence is not None and app.router, "triage")
+            await until(pilot, lambda: triage.evidence is not None and app.catalog, "triage")
             for fault in ORDER:
                 route = by_fault[fault]
                 svc.set_fault(fault, True)

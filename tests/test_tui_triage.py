@@ -49,7 +49,7 @@ async def test_evidence_block_and_routes_from_a_failing_probe(tmp_path, monkeypa
         app = FixmapApp(load_config(cfg))
         async with app.run_test(size=(80, 24)) as pilot:
             screen = app.screen
-            await until(pilot, lambda: screen.evidence is not None and app.router is not None)
+            await until(pilot, lambda: screen.evidence is not None and app.catalog is not None)
             await pilot.pause()
             block = str(screen.query_one("#evidence", Static).content)
             assert "index probe FAIL" in block and "\u2192 Vector index build and swap" in block
@@ -76,7 +76,7 @@ async def test_a_healthy_site_says_nothing_is_failing(tmp_path, monkeypatch):
         app = FixmapApp(load_config(write_site_config(tmp_path, svc.url)))
         async with app.run_test(size=(80, 24)) as pilot:
             screen = app.screen
-            await until(pilot, lambda: screen.evidence is not None and app.router is not None)
+            await until(pilot, lambda: screen.evidence is not None and app.catalog is not None)
             await pilot.pause()
             block = str(screen.query_one("#evidence", Static).content)
             assert "9 probes: 9 pass" in block and "nothing failing" in block

@@ -375,7 +375,35 @@ def _mask_shape(m: re.Match[str]) -> str:
     return groups[0] + MASK + (groups[2] if len(groups) > 2 else "")
 
 
+MEMO_MAX_LEN = 256
+"""Texts up to this long are remembered with their masked form (below)."""
+MEMO_SIZE = 8192
+_memo: tuple[tuple[_Matcher, _Matcher] | None, dict[str, str]] = (None, {})
+"""(the matchers, text -> masked text): a probe result's keys, kinds, statuses and service
+names recur, and each result is masked again for the JSON answer, probe_runs.jsonl and the
+history. Masking is a function of the text and the matchers, so the memo is dropped the moment
+either matcher is replaced (a secret registered, the environment changed). One tuple, read
+once per call: a thread never files an answer under matchers it did not mask with."""
+
+
 def _redact_with(text: str, known: tuple[_Matcher, _Matcher]) -> str:
+    global _memo
+    if len(text) > MEMO_MAX_LEN:
+        return _redact_text(text, known)
+    state = _memo
+    if state[0] is None or state[0][0] is not known[0] or state[0][1] is not known[1]:
+        state = _memo = (known, {})
+    memo = state[1]
+    hit = memo.get(text)
+    if hit is None:
+        hit = _redact_text(text, known)
+        if len(memo) >= MEMO_SIZE:  # full: start again (recent texts are the ones that recur)
+            memo.clear()
+        memo[text] = hit
+    return hit
+
+
+def _redact_text(text: str, known: tuple[_Matcher, _Matcher]) -> str:
     spans: list[tuple[int, int]] = []
     for matcher in known:
         if matcher:

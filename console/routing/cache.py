@@ -3,8 +3,9 @@ router's own code or lexicon changes. The install step builds it (`make` calls
 `warm()`); otherwise the first run does, and every later process, the console's
 included, reads it instead of building its own.
 
-The state is JSON in the data dir's cache/ (numpy arrays as hex), one file named by the
-fingerprint; a corrupt or unreadable cache file is rebuilt, and a cache that cannot be written
+The state is JSON in the data dir's cache/ (its int32 and float32 arrays as the hex of their
+bytes: the cache is this machine's own), one file named by the fingerprint; reading it imports
+no numpy; a corrupt or unreadable cache file is rebuilt, and a cache that cannot be written
 is skipped.
 """
 
@@ -13,12 +14,13 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import json
+from array import array
 from pathlib import Path
 
 from console.core.paths import bundled_dir, playbook_files
 from console.site import Site
 
-CACHE_VERSION = "1"
+CACHE_VERSION = "2"
 
 
 def router_sources() -> list[Path]:
@@ -99,33 +101,22 @@ def _cache_dir() -> Path:
 
 
 def _read_state(path: Path) -> dict:
-    import numpy as np
-
     raw = json.loads(path.read_text(encoding="utf-8"))
-    arrays = raw.pop("__arrays__", {})
-    for key, spec in arrays.items():
-        raw[key] = np.frombuffer(bytes.fromhex(spec["hex"]), dtype=spec["dtype"]).reshape(
-            spec["shape"]
-        )
+    for key, spec in raw.pop("__arrays__", {}).items():
+        raw[key] = array(spec["typecode"], bytes.fromhex(spec["hex"]))
     return raw
 
 
 def _write_state(path: Path, state: dict) -> None:
-    import numpy as np
-
     from console.core import atomic_write
 
     plain: dict = {}
     arrays: dict = {}
     for key, value in state.items():
-        if isinstance(value, np.ndarray) and value.dtype != object:
-            arrays[key] = {
-                "dtype": value.dtype.str,
-                "shape": list(value.shape),
-                "hex": value.tobytes().hex(),
-            }
+        if isinstance(value, array):
+            arrays[key] = {"typecode": value.typecode, "hex": value.tobytes().hex()}
         else:
-            plain[key] = value.tolist() if isinstance(value, np.ndarray) else value
+            plain[key] = value
     plain["__arrays__"] = arrays
     for old in path.parent.glob("router-*.json"):
         old.unlink(missing_ok=True)

@@ -1,7 +1,8 @@
 """The symptom router: what the engineer types -> the playbooks ranked, each with a short why.
 
-No model and no download: a sparse TF-IDF over three kinds of features, built with numpy from
-each playbook's title, summary, symptoms and keywords (console/routing/features.py).
+No model and no download: a sparse TF-IDF over three kinds of features, built from each
+playbook's title, summary, symptoms and keywords (console/routing/features.py) and scored in
+pure Python over the sparse index (console/routing/tfidf.py): routing never imports numpy.
 
 - **words**: light-stemmed tokens, after abbreviations are expanded (``k8s`` -> kubernetes,
   ``idx`` -> index, ``p95`` -> latency, ``429`` -> rate limit; see ``EXPANSIONS`` in
@@ -34,6 +35,7 @@ from __future__ import annotations
 
 import math
 import re
+from array import array
 from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -50,22 +52,12 @@ from console.routing.text import (
     trigrams,
     typo_distance,
 )
-from console.routing.tfidf import (
-    dense_matrix,
-    pack_strings,
-    smoothed_idf,
-    sparse_coords,
-    sublinear,
-    tfidf_matrix,
-    unpack_strings,
-)
+from console.routing.tfidf import Sparse, floats, plain, smoothed_idf, sublinear_tf, tfidf_matrix
 
 if TYPE_CHECKING:
-    import numpy as np
-
     from console.playbooks import Playbook
 
-STATE_VERSION = 4
+STATE_VERSION = 5
 """Bump when the state's layout or the features change: `from_state` refuses another version.
 (The data dir's cache also rebuilds by itself whenever a module of this package changes.)"""
 
@@ -84,6 +76,10 @@ MATCHED_AT = 0.45
 
 
 _STATUS = re.compile(r"[1-5]\d\d|[1-5]xx")
+_NAME = re.compile(r"[\w.-]*([a-z][A-Z]|[_.])[\w.-]*(:|\s|$)")
+"""An alert or exception name: KubePodCrashLooping, openai.RateLimitError, rate_limit_exceeded."""
+
+
 _IDENT = re.compile(r"[A-Za-z][A-Za-z0-9]*(?:[A-Z][a-z0-9]+|_[A-Za-z0-9]+)+")
 """An alert or exception name in one word: TargetDown, HighErrorRate, rate_limit_exceeded."""
 _NOT_ALNUM = re.compile(r"[^a-z0-9]+")
@@ -93,35 +89,25 @@ def _compact(text: str) -> str:
     return _NOT_ALNUM.sub("", text.lower())
 
 
-_NAME = re.compile(r"[\w.-]*([a-z][A-Z]|[_.])[\w.-]*(:|\s|$)")
-"""An alert or exception name: KubePodCrashLooping, openai.RateLimitError, rate_limit_exceeded."""
-
-
 def _said_matrix(
-    analysed: list[Analysed], kinds: list[str], fidx: dict[str, int], idf: np.ndarray
-) -> np.ndarray:
-    """Per alert unit, its written words' share of its IDF mass (rows sum to 1; other units 0)."""
-    import numpy as np
-
+    analysed: list[Analysed], kinds: list[str], fidx: dict[str, int], idf: list[float]
+) -> Sparse:
+    """Per alert unit, its written words' share of its IDF mass (rows sum to 1; other units
+    have no entries)."""
     rows: list[int] = []
     cols: list[int] = []
     vals: list[float] = []
     for i, (a, kind) in enumerate(zip(analysed, kinds, strict=True)):
         if kind != "alert":
             continue
-        for f, base in a.said.items():
-            j = fidx.get(f)
-            if j is not None:
+        mine = [(fidx[f], base * idf[fidx[f]]) for f, base in a.said.items() if f in fidx]
+        total = sum(v for _, v in mine)
+        for j, v in mine:
+            if total > 0:
                 rows.append(i)
                 cols.append(j)
-                vals.append(base * float(idf[j]))
-    m = np.zeros((len(analysed), len(fidx)), dtype=np.float32)
-    if vals:
-        r = np.array(rows, dtype=np.int64)
-        v = np.array(vals, dtype=np.float32)
-        total = np.bincount(r, weights=v, minlength=len(analysed))
-        m[r, np.array(cols, dtype=np.int64)] = v / total[r]
-    return m
+                vals.append(v / total)
+    return Sparse((len(analysed), len(fidx)), rows, cols, floats(vals).tolist())
 
 
 @dataclass(frozen=True)
@@ -143,66 +129,63 @@ class Router:
         titles: list[str],
         unit_text: list[str],
         unit_kind: list[str],
-        unit_pb: np.ndarray,
+        unit_pb: list[int],
         features: list[str],
-        idf: np.ndarray,
-        unit_mat: np.ndarray,
-        doc_mat: np.ndarray,
+        idf: list[float],
+        unit_mat: Sparse,
+        doc_mat: Sparse,
         grams: list[str],
-        gram_idf: np.ndarray,
-        char_mat: np.ndarray,
+        gram_idf: list[float],
+        char_mat: Sparse,
         known: list[str],
-        said_mat: np.ndarray,
+        said_mat: Sparse,
     ) -> None:
-        import numpy as np
-
         self.ids = ids
         self.titles = titles
         self.unit_text = unit_text
         self.unit_kind = unit_kind
-        self.unit_pb = np.asarray(unit_pb, dtype=np.int32)
+        self.unit_pb = [int(x) for x in unit_pb]
         self.features = features
         self.fidx = {f: i for i, f in enumerate(features)}
-        self.idf = np.asarray(idf, dtype=np.float32)
-        self.unit_mat = np.asarray(unit_mat, dtype=np.float32)
-        self.doc_mat = np.asarray(doc_mat, dtype=np.float32)
+        self.idf = [float(x) for x in idf]
+        self.unit_mat = unit_mat
+        self.doc_mat = doc_mat
         self.grams = grams
         self.gidx = {g: i for i, g in enumerate(grams)}
-        self.gram_idf = np.asarray(gram_idf, dtype=np.float32)
-        self.char_mat = np.asarray(char_mat, dtype=np.float32)
+        self.gram_idf = [float(x) for x in gram_idf]
+        self.char_mat = char_mat
         self.known = known
-        self.said_mat = np.asarray(said_mat, dtype=np.float32)
-        self._known_set = frozenset(known) | STOPWORDS | compiled_lexicon().surface_words
+        self.said_mat = said_mat
+        # compiling the lexicon waits for the first query: the console's first frame does not
+        self._known_set: frozenset[str] | None = None
         self._raw_vocab = frozenset(known)
         # the typo speller is built on the first unknown word: most texts have none
         self._speller: Speller | None = None
-        # units are grouped by playbook, so a reduceat over these starts gives per-playbook max
-        self._starts = np.searchsorted(self.unit_pb, np.arange(len(ids))).astype(np.int64)
-        counts = np.bincount(self.unit_pb, minlength=len(ids))[: len(ids)]
-        self._has_units = counts > 0
-        self._starts = np.minimum(self._starts, max(len(self.unit_pb) - 1, 0))
         self._corrections: dict[tuple[str, bool], str] = {}
-        # the units `why` may quote: symptoms, alerts and titles (not keywords or summaries)
-        self._alert_units = np.array([k == "alert" for k in unit_kind], dtype=bool)
+        self._units_of: list[list[int]] = [[] for _ in ids]
+        for u, pb in enumerate(self.unit_pb):
+            self._units_of[pb].append(u)
         # found whole, a one- or two-feature alert ("server_error") says little: generic words
         # cover it; only alerts of ALERT_MIN_FEATURES or more count by coverage
-        nnz = np.count_nonzero(self.said_mat, axis=1) if len(unit_kind) else np.zeros(0)
-        self._wordy_alerts = self._alert_units & (nnz >= ALERT_MIN_FEATURES)
+        said_words = [len(said_mat.row[u]) for u in range(len(unit_kind))]
+        self._wordy_alerts = [
+            k == "alert" and said_words[u] >= ALERT_MIN_FEATURES for u, k in enumerate(unit_kind)
+        ]
         # an alert or exception *name* (TargetDown, server_error) is found whole when it is
         # written as such, whatever its words: by its letters, case and separators aside
         self._names = [
             (j, _compact(t))
             for j, t in enumerate(unit_text)
-            if unit_kind[j] == "alert" and _IDENT.fullmatch(t) and nnz[j] >= 2
+            if unit_kind[j] == "alert" and _IDENT.fullmatch(t) and said_words[j] >= 2
         ]
-        self._quotable = np.isin(np.array(unit_kind, dtype=str), ["symptom", "alert", "title"])
+        self._any_alert = "alert" in unit_kind
+        # the units `why` may quote: symptoms, alerts and titles (not keywords or summaries)
+        self._quotable = [k in ("symptom", "alert", "title") for k in unit_kind]
 
     # ---------------------------------------------------------------- building
 
     @classmethod
     def from_playbooks(cls, playbooks: Iterable[Playbook]) -> Router:
-        import numpy as np
-
         pbs = list(playbooks)
         ids = [p.id for p in pbs]
         titles = [p.title for p in pbs]
@@ -254,11 +237,10 @@ class Router:
             df.setdefault(f, k)
         features = sorted(df)
         fidx = {f: j for j, f in enumerate(features)}
-        idf = np.array([smoothed_idf(df[f], n) for f in features], dtype=np.float32)
+        idf = floats([smoothed_idf(df[f], n) for f in features]).tolist()
 
         unit_mat = tfidf_matrix([a.feats for a in analysed], fidx, idf)
         doc_mat = tfidf_matrix(doc_feats, fidx, idf)
-        said_mat = _said_matrix(analysed, unit_kind, fidx, idf)
 
         # character trigrams per distinct word, per playbook
         gdf: Counter[str] = Counter()
@@ -277,16 +259,17 @@ class Router:
             gdf.update(g.keys())
         grams = sorted(gdf)
         gidx = {t: j for j, t in enumerate(grams)}
-        gram_idf = np.array([math.log((n + 1) / gdf[t]) for t in grams], dtype=np.float32)
+        gram_idf = floats([math.log((n + 1) / gdf[t]) for t in grams]).tolist()
         char_mat = tfidf_matrix(doc_grams, gidx, gram_idf)
 
         known = sorted({w for words in [*doc_words, alert_words] for w in words if w.isalpha()})
+        said_mat = _said_matrix(analysed, unit_kind, fidx, idf)
         return cls(
             ids,
             titles,
             unit_text,
             unit_kind,
-            np.array(unit_pb, dtype=np.int32),
+            unit_pb,
             features,
             idf,
             unit_mat,
@@ -301,57 +284,54 @@ class Router:
     # ---------------------------------------------------------------- state
 
     def to_state(self) -> dict[str, Any]:
-        """Plain arrays, so `np.savez(path, **router.to_state())` caches it.
+        """Plain values (lists of strings, arrays of int32 and float32), so the cache can keep
+        it as JSON and `np.savez(path, **router.to_state())` works as well.
 
-        The matrices are stored sparse (rows, columns, values, shape): they are ~98 % zeros.
+        The matrices are stored sparse (rows, columns, values, shape): they are ~99 % zeros.
         """
-        import numpy as np
-
         return {
-            "version": np.array(STATE_VERSION, dtype=np.int32),
-            "ids": pack_strings(self.ids),
-            "titles": pack_strings(self.titles),
-            "unit_text": pack_strings(self.unit_text),
-            "unit_kind": pack_strings(self.unit_kind),
-            "unit_pb": self.unit_pb,
-            "features": pack_strings(self.features),
-            "idf": self.idf,
-            **sparse_coords("unit_mat", self.unit_mat),
-            **sparse_coords("doc_mat", self.doc_mat),
-            "grams": pack_strings(self.grams),
-            "gram_idf": self.gram_idf,
-            **sparse_coords("char_mat", self.char_mat),
-            "known": pack_strings(self.known),
-            **sparse_coords("said_mat", self.said_mat),
+            "version": STATE_VERSION,
+            "ids": list(self.ids),
+            "titles": list(self.titles),
+            "unit_text": list(self.unit_text),
+            "unit_kind": list(self.unit_kind),
+            "unit_pb": array("i", self.unit_pb),
+            "features": list(self.features),
+            "idf": floats(self.idf),
+            **self.unit_mat.coords("unit_mat"),
+            **self.doc_mat.coords("doc_mat"),
+            "grams": list(self.grams),
+            "gram_idf": floats(self.gram_idf),
+            **self.char_mat.coords("char_mat"),
+            "known": list(self.known),
+            **self.said_mat.coords("said_mat"),
         }
 
     @classmethod
     def from_state(cls, state: dict[str, Any]) -> Router:
         """Rebuild from `to_state()` (or from what `np.load` gives back)."""
-        import numpy as np
-
-        version = int(np.asarray(state["version"]))
+        version = int(plain(state["version"]))
         if version != STATE_VERSION:
             raise ValueError(f"router state version {version} is not {STATE_VERSION}; rebuild it")
 
         def strs(key: str) -> list[str]:
-            return unpack_strings(state[key])
+            return [str(x) for x in plain(state[key])]
 
         return cls(
             strs("ids"),
             strs("titles"),
             strs("unit_text"),
             strs("unit_kind"),
-            np.asarray(state["unit_pb"]),
+            plain(state["unit_pb"]),
             strs("features"),
-            np.asarray(state["idf"]),
-            dense_matrix("unit_mat", state),
-            dense_matrix("doc_mat", state),
+            plain(state["idf"]),
+            Sparse.from_coords("unit_mat", state),
+            Sparse.from_coords("doc_mat", state),
             strs("grams"),
-            np.asarray(state["gram_idf"]),
-            dense_matrix("char_mat", state),
+            plain(state["gram_idf"]),
+            Sparse.from_coords("char_mat", state),
             strs("known"),
-            dense_matrix("said_mat", state),
+            Sparse.from_coords("said_mat", state),
         )
 
     # ---------------------------------------------------------------- routing
@@ -362,6 +342,8 @@ class Router:
         Machine-written text (a pasted log or exception) has few typos and many words the
         playbooks never use ("operation", "pager"): there only a one-edit slip in a longer
         word is corrected."""
+        if self._known_set is None:
+            self._known_set = self._raw_vocab | STOPWORDS | compiled_lexicon().surface_words
         if len(tok) < (6 if pasted else 5) or not tok.isalpha() or tok in self._known_set:
             return tok
         st = stem(tok)
@@ -403,9 +385,8 @@ class Router:
 
     def _query_vectors(
         self, query: str, pasted: bool = False
-    ) -> tuple[Analysed, np.ndarray, np.ndarray, list[str]]:
-        import numpy as np
-
+    ) -> tuple[Analysed, list[int], list[float], list[str]]:
+        """The query's features: its columns, L2-normalised TF-IDF weights, and feature names."""
         a = analyse(
             query,
             correct=(lambda t: self._correct(t, True)) if pasted else self._correct,
@@ -418,81 +399,73 @@ class Router:
             if j is None:
                 continue
             cols.append(j)
-            vals.append(v)
+            vals.append(sublinear_tf(v) * self.idf[j])
             kept.append(f)
-        c = np.array(cols, dtype=np.int64)
-        return a, c, sublinear(np.array(vals, dtype=np.float32)) * self.idf[c], kept
+        norm = math.sqrt(sum(v * v for v in vals)) or 1.0
+        return a, cols, [v / norm for v in vals], kept
 
     def route(self, query: str, top: int = 5) -> list[RouteResult]:
         """The `top` playbooks for `query`, best first. Empty or blank query -> []."""
-        import numpy as np
-
         if not query or not query.strip() or not self.ids or top <= 0:
             return []
         pasted = looks_pasted(query)
-        a, cols, vals, kept = self._query_vectors(query, pasted)
+        a, cols, q, kept = self._query_vectors(query, pasted)
         n = len(self.ids)
-        unit_best = np.zeros(n, dtype=np.float32)
-        doc_sim = np.zeros(n, dtype=np.float32)
+        unit_best = [0.0] * n
+        doc_sim = [0.0] * n
+        alert_best = [0.0] * n
         unit_sim = None
-        alert_best = np.zeros(n, dtype=np.float32)
-        q = vals
-        if len(cols):
-            qn = float(np.linalg.norm(vals)) or 1.0
-            q = vals / qn
-            sub = self.unit_mat[:, cols]
-            unit_sim = sub @ q
-            if len(unit_sim) and self._alert_units.any() and pasted:
+        if cols:
+            qv = dict(zip(cols, q, strict=True))
+            unit_sim = self.unit_mat.dot(qv)
+            if unit_sim and self._any_alert and pasted:
                 # an alert or error string found whole in a long paste counts whatever else
                 # was pasted around it: the share of the unit's weight that the text carries,
                 # and of its own written words (an expansion or a concept alone is not it)
-                cov = np.einsum("ij,ij->i", sub, sub)
-                said = [self.fidx[f] for f in a.said if f in self.fidx]
-                cov = np.minimum(cov, self.said_mat[:, said].sum(axis=1) if said else 0.0)
-                cov = np.where(self._wordy_alerts, cov, 0.0)
+                share = self.unit_mat.squares(cols)
+                said = {self.fidx[f]: 1.0 for f in a.said if f in self.fidx}
+                written = self.said_mat.dot(said) if said else [0.0] * len(share)
+                wordy = self._wordy_alerts
+                cov = [
+                    min(s, w) if ok else 0.0 for s, w, ok in zip(share, written, wordy, strict=True)
+                ]
                 if self._names:
                     flat = _compact(query)
                     for j, name in self._names:
                         if name in flat:
                             cov[j] = 1.0
-                alert_best = np.where(
-                    self._has_units, np.maximum.reduceat(cov, self._starts), 0.0
-                ).astype(np.float32)
-            if len(unit_sim):
-                unit_best = np.where(
-                    self._has_units, np.maximum.reduceat(unit_sim, self._starts), 0.0
-                ).astype(np.float32)
-            doc_sim = self.doc_mat[:, cols] @ q
+                alert_best = [max((cov[u] for u in units), default=0.0) for units in self._units_of]
+            unit_best = [max((unit_sim[u] for u in units), default=0.0) for units in self._units_of]
+            doc_sim = self.doc_mat.dot(qv)
         char_sim = self._char_sim(a.words)
-        score = W_UNIT * unit_best + W_DOC * doc_sim + W_CHAR * char_sim
-        score += W_ALERT * np.clip((alert_best - ALERT_FROM) / (1 - ALERT_FROM), 0.0, 1.0) ** 2
-        score = np.clip(score, 0.0, 1.0)
-        order = np.lexsort((np.arange(n), -doc_sim, -score))[: min(top, n)]
+        score = []
+        for i in range(n):
+            s = W_UNIT * unit_best[i] + W_DOC * doc_sim[i] + W_CHAR * char_sim[i]
+            found = min(max((alert_best[i] - ALERT_FROM) / (1 - ALERT_FROM), 0.0), 1.0)
+            score.append(min(max(s + W_ALERT * found**2, 0.0), 1.0))
+        order = sorted(range(n), key=lambda i: (-score[i], -doc_sim[i], i))[: min(top, n)]
         results = []
         for i in order:
-            why = self._why(int(i), a, cols, q, kept, unit_sim, bool(char_sim[i] > 0))
-            results.append(RouteResult(self.ids[i], self.titles[i], round(float(score[i]), 4), why))
+            why = self._why(i, a, cols, q, kept, unit_sim, char_sim[i] > 0)
+            results.append(RouteResult(self.ids[i], self.titles[i], round(score[i], 4), why))
         return results
 
     def closest_symptoms(self, query: str, n: int = 3) -> list[str]:
         """The symptoms nearest to `query` (one per playbook, best playbooks first), for "try …"
         when nothing matched; [] when nothing at all is near."""
-        import numpy as np
-
-        _, cols, vals, _ = self._query_vectors(query)
-        if not len(cols):
+        _, cols, q, _ = self._query_vectors(query)
+        if not cols:
             return []
-        q = vals / (float(np.linalg.norm(vals)) or 1.0)
-        sim = self.unit_mat[:, cols] @ q
-        symptom = np.array([k == "symptom" for k in self.unit_kind], dtype=bool)
+        sim = self.unit_mat.dot(dict(zip(cols, q, strict=True)))
+        symptom = [k == "symptom" for k in self.unit_kind]
         out: list[str] = []
         seen: set[int] = set()
-        for j in np.argsort(-np.where(symptom, sim, -1.0), kind="stable"):
+        for j in sorted(range(len(sim)), key=lambda j: -sim[j] if symptom[j] else 1.0):
             if sim[j] <= 0 or not symptom[j] or len(out) >= n:
                 break
-            if int(self.unit_pb[j]) in seen:
+            if self.unit_pb[j] in seen:
                 continue
-            seen.add(int(self.unit_pb[j]))
+            seen.add(self.unit_pb[j])
             out.append(self.unit_text[j])
         return out
 
@@ -500,15 +473,12 @@ class Router:
         """The playbook's first symptom (its headline), or None for an unknown id."""
         if playbook_id not in self.ids:
             return None
-        pb = self.ids.index(playbook_id)
-        for j, kind in enumerate(self.unit_kind):
-            if kind == "symptom" and int(self.unit_pb[j]) == pb:
+        for j in self._units_of[self.ids.index(playbook_id)]:
+            if self.unit_kind[j] == "symptom":
                 return self.unit_text[j]
         return None
 
-    def _char_sim(self, words: list[str]) -> np.ndarray:
-        import numpy as np
-
+    def _char_sim(self, words: list[str]) -> list[float]:
         g: dict[int, float] = {}
         for w in dict.fromkeys(words):  # first-seen order: the sums do not depend on the hash seed
             if len(w) < 3:
@@ -518,44 +488,41 @@ class Router:
                 if j is not None:
                     g[j] = g.get(j, 0.0) + 1.0
         if not g:
-            return np.zeros(len(self.ids), dtype=np.float32)
-        cols = np.fromiter(g.keys(), dtype=np.int64, count=len(g))
-        vals = np.fromiter(g.values(), dtype=np.float32, count=len(g))
-        vals = sublinear(vals) * self.gram_idf[cols]
+            return [0.0] * len(self.ids)
+        vals = {j: sublinear_tf(v) * self.gram_idf[j] for j, v in g.items()}
         # normalise against the query's full trigram mass, known or not
         total = sum(len(trigrams(w)) for w in dict.fromkeys(words) if len(w) >= 3)
-        qn = float(np.linalg.norm(vals)) * math.sqrt(max(total, 1) / max(len(g), 1)) or 1.0
-        return self.char_mat[:, cols] @ (vals / qn)
+        norm = math.sqrt(sum(v * v for v in vals.values()))
+        qn = norm * math.sqrt(max(total, 1) / max(len(g), 1)) or 1.0
+        return self.char_mat.dot({j: v / qn for j, v in vals.items()})
 
     def _why(
         self,
         pb: int,
         a: Analysed,
-        cols: np.ndarray,
-        q: np.ndarray,
+        cols: list[int],
+        q: list[float],
         kept: list[str],
-        unit_sim: np.ndarray | None,
+        unit_sim: list[float] | None,
         char_hit: bool,
     ) -> str:
         """The matched symptom when one clearly matches, else the query words that counted."""
-        import numpy as np
-
         if unit_sim is not None:
-            own = np.flatnonzero((self.unit_pb == pb) & self._quotable)
-            j = int(own[np.argmax(unit_sim[own])]) if len(own) else -1
+            own = [u for u in self._units_of[pb] if self._quotable[u]]
+            j = max(own, key=unit_sim.__getitem__) if own else -1
             if j >= 0 and self.unit_kind[j] == "alert":
                 # an engineer's words quote the symptom they match, unless the alert is clearly closer
                 said = [k for k in own if self.unit_kind[k] != "alert"]
                 if said:
-                    k = int(said[int(np.argmax(unit_sim[said]))])
+                    k = max(said, key=unit_sim.__getitem__)
                     if unit_sim[k] >= unit_sim[j] - 0.2:
                         j = k
             # quote a symptom only if it shares a word with the query, not just a concept
-            word_cols = cols[[f.startswith("w:") for f in kept]] if len(kept) else cols
+            word_cols = [c for c, f in zip(cols, kept, strict=True) if f.startswith("w:")]
             if (
                 j >= 0
                 and unit_sim[j] >= MATCHED_AT
-                and bool(np.any(self.unit_mat[j, word_cols] > 0))
+                and any(self.unit_mat.row[j].get(c, 0.0) > 0 for c in word_cols)
             ):
                 text = self.unit_text[j]
                 if len(text) > 62:
@@ -567,9 +534,10 @@ class Router:
                 fixes = f" ({', '.join(a.fixes)})" if a.fixes else ""
                 return why + fixes if len(why) + len(fixes) <= 80 else why
         terms: list[str] = []
-        if len(cols):
-            contrib = self.doc_mat[pb, cols] * q
-            for k in np.argsort(-contrib, kind="stable"):
+        if cols:
+            weights = self.doc_mat.row[pb]
+            contrib = [weights.get(c, 0.0) * w for c, w in zip(cols, q, strict=True)]
+            for k in sorted(range(len(cols)), key=lambda k: -contrib[k]):
                 if contrib[k] <= 0:
                     break
                 for surf in sorted(a.surfaces.get(kept[k], ()), key=lambda x: (-len(x), x)):

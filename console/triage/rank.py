@@ -119,10 +119,15 @@ def triage(
     evidence: Evidence | None = None,
     top: int = 8,
 ) -> Triage:
-    """Rank the routes for what was typed and what the evidence shows."""
+    """Rank the routes for what was typed and what the evidence shows. Before the catalogue is
+    parsed (None) the words rank alone, titled by the router; evidence needs the catalogue."""
     text: Ranking = rank_text(router, query, top=len(router.ids)) if query.strip() else Ranking("")
-    titles = {pb.id: pb.title for pb in catalog}
-    emap = evidence_map(catalog)
+    if catalog is None:
+        titles = dict(zip(router.ids, router.titles, strict=True))
+        emap: dict[tuple[str, str], list[tuple[str, float]]] = {}
+    else:
+        titles = {pb.id: pb.title for pb in catalog}
+        emap = evidence_map(catalog)
     findings = [f for f in (evidence.findings if evidence else []) if f.strength > 0]
     keep_off: dict[str, float] = {}
     reasons: dict[str, list[str]] = {}
