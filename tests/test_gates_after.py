@@ -64,10 +64,10 @@ def ago(seconds: float) -> Change:
 
 def test_clean_since_the_change_is_not_yet_a_pass_and_not_a_fail(tmp_path):
     site = site_at(tmp_path)
-    error_rates(site, 120, BAD, CLEAN)
+    error_rates(site, 150, BAD, CLEAN)
     assert judge(site, None).status == "fail"  # the 10 min window as configured holds the fault
 
-    change = ago(120)
+    change = ago(150)
     r = judge(site, change)
     assert r.status == "inconclusive", r.reason
     ready = (change.at + timedelta(minutes=10)).strftime("%H:%M:%S")

@@ -17,6 +17,7 @@ never turns anything into a pass.
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -98,12 +99,12 @@ def clip_window(
     if change is None or not window:
         return params, None
     window_s = seconds(window, "window")
-    since_s = (now - change.at).total_seconds()
-    if since_s >= window_s or since_s < 0:
+    since_s = max((now - change.at).total_seconds(), 0.0)  # now is to the second, the change not
+    if since_s >= window_s:
         return params, None
-    return {**params, "window": f"{max(since_s, MIN_AFTER_S):.0f}s"}, Clip(
-        change, window_s, since_s
-    )
+    # whole seconds, rounded down: rounded up, the window would reach back before the change
+    cut = max(math.floor(since_s), MIN_AFTER_S)
+    return {**params, "window": f"{cut:.0f}s"}, Clip(change, window_s, since_s)
 
 
 def after_change(out: Any, clip: Clip) -> Any:

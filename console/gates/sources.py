@@ -195,7 +195,9 @@ class HistoryReader:
             from console.gates.after import clip_window
             from console.history import utcnow
 
-            params, clip = clip_window(params, self.change, utcnow())
+            # the query's `until` is now to the second: measured from there, the window never
+            # reaches back before the change
+            params, clip = clip_window(params, self.change, utcnow().replace(microsecond=0))
             if clip is not None:
                 self.clips[t.name] = clip
         return params

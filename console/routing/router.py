@@ -41,6 +41,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
+from console.routing.alerts import NAME_WORD, compact, said_matrix
 from console.routing.features import Analysed, analyse
 from console.routing.lexicon import COMMON_WORDS, STOPWORDS
 from console.routing.paste import looks_pasted
@@ -78,36 +79,6 @@ MATCHED_AT = 0.45
 _STATUS = re.compile(r"[1-5]\d\d|[1-5]xx")
 _NAME = re.compile(r"[\w.-]*([a-z][A-Z]|[_.])[\w.-]*(:|\s|$)")
 """An alert or exception name: KubePodCrashLooping, openai.RateLimitError, rate_limit_exceeded."""
-
-
-_IDENT = re.compile(r"[A-Za-z][A-Za-z0-9]*(?:[A-Z][a-z0-9]+|_[A-Za-z0-9]+)+")
-"""An alert or exception name in one word: TargetDown, HighErrorRate, rate_limit_exceeded."""
-_NOT_ALNUM = re.compile(r"[^a-z0-9]+")
-
-
-def _compact(text: str) -> str:
-    return _NOT_ALNUM.sub("", text.lower())
-
-
-def _said_matrix(
-    analysed: list[Analysed], kinds: list[str], fidx: dict[str, int], idf: list[float]
-) -> Sparse:
-    """Per alert unit, its written words' share of its IDF mass (rows sum to 1; other units
-    have no entries)."""
-    rows: list[int] = []
-    cols: list[int] = []
-    vals: list[float] = []
-    for i, (a, kind) in enumerate(zip(analysed, kinds, strict=True)):
-        if kind != "alert":
-            continue
-        mine = [(fidx[f], base * idf[fidx[f]]) for f, base in a.said.items() if f in fidx]
-        total = sum(v for _, v in mine)
-        for j, v in mine:
-            if total > 0:
-                rows.append(i)
-                cols.append(j)
-                vals.append(v / total)
-    return Sparse((len(analysed), len(fidx)), rows, cols, floats(vals).tolist())
 
 
 @dataclass(frozen=True)
@@ -174,9 +145,9 @@ class Router:
         # an alert or exception *name* (TargetDown, server_error) is found whole when it is
         # written as such, whatever its words: by its letters, case and separators aside
         self._names = [
-            (j, _compact(t))
+            (j, compact(t))
             for j, t in enumerate(unit_text)
-            if unit_kind[j] == "alert" and _IDENT.fullmatch(t) and said_words[j] >= 2
+            if unit_kind[j] == "alert" and NAME_WORD.fullmatch(t) and said_words[j] >= 2
         ]
         self._any_alert = "alert" in unit_kind
         # the units `why` may quote: symptoms, alerts and titles (not keywords or summaries)
@@ -263,7 +234,7 @@ class Router:
         char_mat = tfidf_matrix(doc_grams, gidx, gram_idf)
 
         known = sorted({w for words in [*doc_words, alert_words] for w in words if w.isalpha()})
-        said_mat = _said_matrix(analysed, unit_kind, fidx, idf)
+        said_mat = said_matrix(analysed, unit_kind, fidx, idf)
         return cls(
             ids,
             titles,
@@ -430,7 +401,7 @@ class Router:
                     min(s, w) if ok else 0.0 for s, w, ok in zip(share, written, wordy, strict=True)
                 ]
                 if self._names:
-                    flat = _compact(query)
+                    flat = compact(query)
                     for j, name in self._names:
                         if name in flat:
                             cov[j] = 1.0
