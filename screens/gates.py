@@ -11,19 +11,8 @@ from textual.message import Message
 from textual.screen import Screen
 from textual.widgets import DataTable, Footer, Label, Static
 
+from screens.theme import status_text, style, verdict_badge
 from screens.widgets import SiteBar
-
-VERDICT_STYLE = {
-    "go": "bold green reverse",
-    "no-go": "bold red reverse",
-    "inconclusive": "bold yellow reverse",
-}
-STATUS = {
-    "pass": ("✓ pass", "bold green"),
-    "fail": ("✗ FAIL", "bold red reverse"),
-    "error": ("! error", "bold magenta"),
-    "inconclusive": ("? incon.", "bold yellow"),
-}
 
 
 class GateDone(Message):
@@ -48,8 +37,7 @@ class GateMeasured(Message):
 
 
 def verdict_text(run: Any) -> Text:
-    text = Text()
-    text.append(f" {run.verdict.upper()} ", style=VERDICT_STYLE.get(run.verdict, "bold"))
+    text = verdict_badge(run.verdict)
     text.append(f"  {run.set} · {run.summary()}")
     return text
 
@@ -205,16 +193,15 @@ verdict, one fails, or 10 minutes pass; each measurement shows as it comes. **Es
         m = message.measurement
         r = message.result
         table = self.query_one(DataTable)
-        label, style = STATUS.get(r.status, (r.status, ""))
         reason = f"#{m['n']} {m['status']}: {m['reason']}"
         if message.name in table.rows:
-            table.update_cell(message.name, "status", Text(label, style=style))
+            table.update_cell(message.name, "status", status_text(r.status))
             table.update_cell(message.name, "value", r.value_text())
             table.update_cell(message.name, "reason", reason)
         else:
             table.add_row(
                 Text(r.name + (" (dry)" if r.dry_run else "")),
-                Text(label, style=style),
+                status_text(r.status),
                 r.value_text(),
                 r.threshold or "—",
                 reason,
@@ -237,7 +224,7 @@ verdict, one fails, or 10 minutes pass; each measurement shows as it comes. **Es
             from console.core import redact
 
             self.query_one("#gate-verdict", Label).update(
-                Text(f"✗ {redact(message.error)}", style="bold red")
+                Text(f"✗ {redact(message.error)}", style=style("bad-text"))
             )
             return
         self.app.gate_runs[message.run.set] = message.run
@@ -249,11 +236,10 @@ verdict, one fails, or 10 minutes pass; each measurement shows as it comes. **Es
         table = self.query_one(DataTable)
         table.clear()
         for t in run.targets:
-            label, style = STATUS.get(t.status, (t.status, ""))
             name = Text(t.name + (" (dry)" if t.dry_run else ""))
             table.add_row(
                 name,
-                Text(label, style=style),
+                status_text(t.status),
                 t.value_text(),
                 t.threshold or "—",
                 t.reason,

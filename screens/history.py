@@ -14,6 +14,7 @@ from textual.message import Message
 from textual.screen import Screen
 from textual.widgets import DataTable, Footer, Input, Label
 
+from screens.theme import style
 from screens.widgets import SiteBar
 from screens.widgets.chart import ChartData, TimeChart, epoch
 
@@ -286,7 +287,7 @@ Type into the box and press **Enter**:
         self.running = None
         from console.core import redact
 
-        self._title("✗ " + redact(message.error).replace("\n", " "), "bold red")
+        self._title("✗ " + redact(message.error).replace("\n", " "), style("bad-text"))
         # the last answer must not pass for this query's (a failed chart leaves the change list)
         self.query_one(TimeChart).display = False
         if not message.request.startswith("chart "):

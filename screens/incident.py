@@ -14,6 +14,7 @@ from textual.message import Message
 from textual.screen import Screen
 from textual.widgets import Footer, Input, Label, RichLog
 
+from screens.theme import style
 from screens.widgets import SiteBar
 
 KIND_STYLE = {
@@ -172,7 +173,7 @@ and when the next public update is due (first ≤ 10 min, then every 15–20 min
         text.append(f" {inc.severity} ", style="bold reverse")
         text.append(f" {inc.id} · {inc.title} · open {inc.age_text()} · {inc.phase}")
         if due is not None:
-            text.append(f"\n {due.text()}", style="bold red" if due.overdue else "dim")
+            text.append(f"\n {due.text()}", style=style("bad-text") if due.overdue else "dim")
         head.update(text)
         for e in inc.events:
             line = Text(e.ts[11:19] + " ", style="dim")

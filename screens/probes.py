@@ -4,28 +4,14 @@ from __future__ import annotations
 
 from typing import Any
 
-from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.message import Message
 from textual.screen import Screen
 from textual.widgets import DataTable, Footer, Label, Static
 
+from screens.theme import status_text
 from screens.widgets import SiteBar
-
-STATUS_TEXT = {
-    "pass": ("✓ pass", "bold green"),
-    "fail": ("✗ FAIL", "bold red reverse"),
-    "error": ("! error", "bold magenta"),
-    "inconclusive": ("? incon.", "bold yellow"),
-    "running": ("… running", "italic"),
-    "never": ("· never", "dim"),
-}
-
-
-def status_text(status: str) -> Text:
-    label, style = STATUS_TEXT.get(status, (status, ""))
-    return Text(label, style=style)
 
 
 class ProbeStarted(Message):

@@ -12,7 +12,8 @@ from textual.widgets.option_list import Option
 
 from console.playbooks import Playbook, Step, step_does
 from console.walkthrough import Progress
-from screens.widgets import STATUS_GLYPH, STATUS_STYLE, SiteBar
+from screens.theme import step_mark, style
+from screens.widgets import SiteBar
 
 PROGRESS_POLL_SECONDS = 3.0
 
@@ -90,7 +91,8 @@ what, what to do next.
         if counts["skipped"]:
             text.append(f" · {counts['skipped']} skipped", style="dim")
         if counts["failed"]:
-            text.append(f" · {counts['failed']} failed", style="bold red reverse")
+            text.append(" · ")
+            text.append(f"✗ {counts['failed']} failed", style=style("bad"))
         text.append("  ")
         text.append(self.playbook.title, style="bold")
         return text
@@ -98,7 +100,8 @@ what, what to do next.
     def _step_line(self, index: int, step: Step) -> Text:
         status = self.progress.status(step.id)
         line = Text(no_wrap=True, overflow="ellipsis")
-        line.append(f"{STATUS_GLYPH[status]} ", style=STATUS_STYLE[status])
+        line.append_text(step_mark(status))
+        line.append(" ")
         line.append(f"{index:>2} ", style="dim")
         line.append(step.title, style="dim" if status == "skipped" else "")
         return line

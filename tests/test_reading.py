@@ -1,0 +1,192 @@
+"""Reading the console over SSH: failure markers that read without colour, numbers by unit,
+names cut with an ellipsis, panes that grow with the terminal, footers that fit and lead with
+what matters."""
+
+from __future__ import annotations
+
+import re
+import shutil
+
+import pytest
+from rich.segment import Segment
+from textual.color import Color
+from textual.geometry import Region
+from textual.theme import BUILTIN_THEMES
+from textual.widgets import DataTable, Label
+
+from console.demo.service import DemoService
+from console.demo.site import write_site_config
+from console.site import load_config
+from screens.app import FixmapApp
+from screens.theme import contrast
+from tests.conftest import FIXMAP
+
+TOKEN = "reading-admin-token"
+
+# ---------------------------------------------------------------- a real terminal's colours
+
+SGR = re.compile(r"\x1b\[([0-9;]*)m")
+
+
+def xterm_rgb(index: int) -> Color:
+    """An xterm 256-colour index as RGB (the 16 system colours as xterm draws them)."""
+    system = [
+        (0, 0, 0), (205, 0, 0), (0, 205, 0), (205, 205, 0), (0, 0, 238), (205, 0, 205),
+        (0, 205, 205), (229, 229, 229), (127, 127, 127), (255, 0, 0), (0, 255, 0),
+        (255, 255, 0), (92, 92, 255), (255, 0, 255), (0, 255, 255), (255, 255, 255),
+    ]  # fmt: skip
+    if index < 16:
+        return Color(*system[index])
+    if index >= 232:
+        grey = 8 + 10 * (index - 232)
+        return Color(grey, grey, grey)
+    index -= 16
+    steps = [0, 95, 135, 175, 215, 255]
+    return Color(steps[index // 36], steps[index // 6 % 6], steps[index % 6])
+
+
+def cells(ansi_line: str) -> list[tuple[str, Color | None, Color | None, bool]]:
+    """Each character of a `capture-pane -e` line with its foreground, background and reverse."""
+    out = []
+    fg = bg = None
+    reverse = False
+    pos = 0
+    for m in SGR.finditer(ansi_line + "\x1b[m"):
+        out += [(ch, fg, bg, reverse) for ch in ansi_line[pos : m.start()]]
+        pos = m.end()
+        codes = [int(c) if c else 0 for c in m.group(1).split(";")] or [0]
+        i = 0
+        while i < len(codes):
+            c = codes[i]
+            if c == 0:
+                fg = bg = None
+                reverse = False
+            elif c == 7:
+                reverse = True
+            elif c == 27:
+                reverse = False
+            elif c in (38, 48) and codes[i + 1] == 5:
+                color = xterm_rgb(codes[i + 2])
+                fg, bg = (color, bg) if c == 38 else (fg, color)
+                i += 2
+            elif c in (38, 48) and codes[i + 1] == 2:
+                color = Color(*codes[i + 2 : i + 5])
+                fg, bg = (color, bg) if c == 38 else (fg, color)
+                i += 4
+            elif c == 39:
+                fg = None
+            elif c == 49:
+                bg = None
+            elif 30 <= c <= 37 or 90 <= c <= 97:
+                fg = xterm_rgb(c - 30 if c < 90 else c - 90 + 8)
+            elif 40 <= c <= 47 or 100 <= c <= 107:
+                bg = xterm_rgb(c - 40 if c < 100 else c - 100 + 8)
+            i += 1
+    return out
+
+
+def marker_contrast(ansi: str, marker: str) -> float:
+    """The contrast the marker's first character is drawn in (reverse video swapped back)."""
+    default_fg, default_bg = Color(229, 229, 229), Color(0, 0, 0)
+    for line in ansi.splitlines():
+        row = cells(line)
+        text = "".join(ch for ch, *_ in row)
+        at = text.find(marker)
+        if at < 0:
+            continue
+        _, fg, bg, reverse = row[at]
+        fg, bg = fg or default_fg, bg or default_bg
+        if reverse:
+            fg, bg = bg, fg
+        return contrast(fg, bg)
+    raise AssertionError(f"{marker!r} is not on the screen:\n{SGR.sub('', ansi)}")
+
+
+@pytest.mark.skipif(shutil.which("tmux") is None, reason="tmux is not installed")
+def test_failure_markers_read_without_colour(tmp_path, fixmap_home):
+    """NO_COLOR at 80x24: the probe's ✗ FAIL and the NO-GO badge stand well off their background
+    (before: reverse video in a grey two steps from it, about 1.3:1)."""
+    import os
+
+    from tests.test_terminal import Tmux
+
+    t = Tmux({**os.environ, "TERM": "xterm-256color", "FIXMAP_HOME": str(fixmap_home)})
+    t.env["NO_COLOR"] = "1"
+    try:
+        t.start(FIXMAP, "demo", "--dir", str(tmp_path / "demo"), "--fault", "stale-index")
+        t.wait("What do you see")
+        t.keys("F2")
+        t.wait("configured")
+        t.keys("a")
+        t.wait(r"index\s+✗ FAIL")
+        ansi = t.run("capture-pane", "-p", "-e", "-t", "t")
+        assert marker_contrast(ansi, "✗ FAIL") >= 3.0
+        assert marker_contrast(ansi, "✓ pass") >= 3.0
+        t.keys("F5")
+        t.wait("NO-GO", timeout=60)
+        ansi = t.run("capture-pane", "-p", "-e", "-t", "t")
+        assert marker_contrast(ansi, "✗ NO-GO") >= 3.0
+        t.keys("C-q")
+    finally:
+        t.kill()
+
+
+# ---------------------------------------------------------------- every built-in theme
+
+
+@pytest.fixture
+def demo(tmp_path, monkeypatch):
+    monkeypatch.setenv("FIXMAP_SECRET_DEMO_ADMIN_TOKEN", TOKEN)
+    with DemoService(admin_token=TOKEN) as svc:
+        yield svc, write_site_config(tmp_path, svc.url)
+
+
+async def settle(pilot) -> None:
+    await pilot.pause()
+    await pilot.app.workers.wait_for_complete()
+    await pilot.pause()
+
+
+def drawn_contrast(widget, marker: str) -> float:
+    """The contrast of the marker as the widget draws it, after the app's line filters."""
+    strips = widget.render_lines(Region(0, 0, widget.size.width, widget.size.height))
+    for strip in strips:
+        for seg in strip:
+            if isinstance(seg, Segment) and marker in seg.text and seg.style is not None:
+                s = seg.style
+                fg = Color.from_rich_color(s.color)
+                bg = Color.from_rich_color(s.bgcolor)
+                return contrast(fg, bg)
+    raise AssertionError(f"{marker!r} is not drawn")
+
+
+async def test_failure_markers_read_in_every_builtin_theme(demo):
+    svc, cfg = demo
+    svc.set_fault("stale-index", True)
+    app = FixmapApp(load_config(cfg), history_worker=False)
+    async with app.run_test(size=(100, 30)) as pilot:
+        await settle(pilot)
+        await pilot.press("f2")
+        await pilot.press("a")
+        await settle(pilot)
+        low = {}
+        for name in BUILTIN_THEMES:
+            if name == "textual-ansi":
+                continue  # the terminal's own palette: nothing to measure here
+            app.theme = name
+            await pilot.pause()
+            table = app.screen.query_one(DataTable)
+            table.refresh()
+            await pilot.pause()
+            ratio = drawn_contrast(table, "✗ FAIL")
+            if ratio < 3.0:
+                low[name] = round(ratio, 2)
+        assert not low, f"✗ FAIL blurs into its background in {low}"
+        await pilot.press("f5")
+        await settle(pilot)
+        verdict = app.screen.query_one("#gate-verdict", Label)
+        assert "NO-GO" in str(verdict.render())
+        for name in ("textual-dark", "textual-light", "nord", "solarized-light"):
+            app.theme = name
+            await pilot.pause()
+            assert drawn_contrast(verdict, "NO-GO") >= 3.0, name
