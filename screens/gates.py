@@ -11,6 +11,7 @@ from textual.message import Message
 from textual.screen import Screen
 from textual.widgets import DataTable, Footer, Label, Static
 
+from console.core import condition_text
 from screens.theme import status_text, style, verdict_badge
 from screens.widgets import SiteBar
 
@@ -203,7 +204,7 @@ verdict, one fails, or 10 minutes pass; each measurement shows as it comes. **Es
                 Text(r.name + (" (dry)" if r.dry_run else "")),
                 status_text(r.status),
                 r.value_text(),
-                r.threshold or "—",
+                condition_text(r.threshold, r.unit) if r.threshold else "—",
                 reason,
                 key=message.name,
             )
@@ -241,7 +242,7 @@ verdict, one fails, or 10 minutes pass; each measurement shows as it comes. **Es
                 name,
                 status_text(t.status),
                 t.value_text(),
-                t.threshold or "—",
+                condition_text(t.threshold, t.unit) if t.threshold else "—",
                 t.reason,
                 key=t.name,
             )

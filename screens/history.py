@@ -14,6 +14,7 @@ from textual.message import Message
 from textual.screen import Screen
 from textual.widgets import DataTable, Footer, Input, Label
 
+from console.core import metric_unit, number_text
 from screens.theme import style
 from screens.widgets import SiteBar
 from screens.widgets.chart import ChartData, TimeChart, epoch
@@ -368,8 +369,17 @@ Type into the box and press **Enter**:
             return
         for col in result.columns:
             table.add_column(col)  # no key: SQL may repeat a column name (select ts, ts …)
+        units = column_units(result.columns, result.unit or "")
+        mi = result.columns.index("metric") if "metric" in result.columns else None
         for row in result.rows[:MAX_TABLE_ROWS]:
-            table.add_row(*[_cell(v) for v in row])
+            row_units = units
+            if mi is not None:  # what changed, by metric: its values are in the metric's unit
+                own = metric_unit(str(row[mi]))
+                row_units = [
+                    own if c in IN_METRIC_UNIT else u
+                    for c, u in zip(result.columns, units, strict=True)
+                ]
+            table.add_row(*[_cell(v, u) for v, u in zip(row, row_units, strict=False)])
 
     def on_data_table_row_selected(self, event: DataTable.RowSelected) -> None:
         """On a what-changed row: chart that series over the query's range, with its events."""
@@ -418,13 +428,40 @@ Type into the box and press **Enter**:
         self.app.push_screen(PickDialog("Named queries", choices), chosen)
 
 
-def _cell(v: Any) -> str:
+IN_METRIC_UNIT = frozenset(
+    {"value", "baseline", "peak", "mean", "window", "delta", "avg", "min", "max"}
+)
+"""Columns whose values are in the unit of the metric (or the query): not a ratio of two."""
+
+
+def column_units(columns: list[str], unit: str) -> list[str]:
+    """Each column's unit: named by the column ('p95_ms', 'error_rate', 'change_pct', 'ratio'),
+    else the query's unit for the values measured in it."""
+    out = []
+    for col in columns:
+        name = col.lower()
+        if name == "ratio" or name.endswith("_x"):
+            out.append("x")
+        elif name.endswith("_pct"):
+            out.append("pct")
+        elif metric_unit(name):
+            out.append(metric_unit(name))
+        elif unit and (name in IN_METRIC_UNIT or name in ("p50", "p95", "p99")):
+            out.append(unit)
+        else:
+            out.append("")
+    return out
+
+
+def _cell(v: Any, unit: str = "") -> str:
     from datetime import datetime
 
     if v is None:
         return "—"
-    if isinstance(v, float):
-        return f"{v:.4g}"
+    if isinstance(v, float) and unit == "pct":  # already in percent
+        return number_text(v / 100, "%")
+    if isinstance(v, int | float) and not isinstance(v, bool):
+        return number_text(v, unit)
     if isinstance(v, datetime):
         return v.strftime("%m-%d %H:%M")
     text = str(v)

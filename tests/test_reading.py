@@ -190,3 +190,39 @@ async def test_failure_markers_read_in_every_builtin_theme(demo):
             app.theme = name
             await pilot.pause()
             assert drawn_contrast(verdict, "NO-GO") >= 3.0, name
+
+
+# ---------------------------------------------------------------- numbers on screen
+
+NOISE = re.compile(r"\b\d+(?:\.\d+)?[eE][+-]?\d+\b|\b\d+\.\d{5,}")
+"""Scientific notation or five decimals and more: what nobody reads at 3 a.m."""
+
+
+def table_text(table: DataTable) -> list[str]:
+    return [" | ".join(str(c) for c in table.get_row_at(i)) for i in range(table.row_count)]
+
+
+async def test_numbers_on_screen_read_by_unit(demo):
+    """Probes, gates and history show '99.9%', '32 ms', never '7e-04' or '0.0007424'."""
+    svc, cfg = demo
+    svc.set_fault("stale-index", True)
+    app = FixmapApp(load_config(cfg), history_worker=False)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(pilot)
+        await pilot.press("f2", "a")
+        await settle(pilot)
+        probes = table_text(app.screen.query_one(DataTable))
+        await pilot.press("f5")
+        await settle(pilot)
+        gates = table_text(app.screen.query_one(DataTable))
+        await pilot.press("f3")
+        await settle(pilot)
+        changed = table_text(app.screen.query_one(DataTable))
+        shown = probes + gates + changed
+        noisy = [line for line in shown if NOISE.search(line)]
+        assert not noisy, noisy
+        by_name = {line.split(" | ")[0]: line for line in probes}
+        assert re.search(r"\| \d+ ms \|", by_name["latency"])
+        assert re.search(r"\| \d+(\.\d+)?% \|", by_name["idempotency"])
+        # a share's threshold reads as a percentage, as its value does
+        assert any(re.search(r"\d%.*\| [≤≥<>=]+ \d+(\.\d+)?%", line) for line in gates), gates

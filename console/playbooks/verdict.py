@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from console.core import conditions
+from console.core import conditions, numbers
 
 if TYPE_CHECKING:
     from console.playbooks.schema import Gate
@@ -34,12 +34,13 @@ def judge(gate: Gate, values: dict[str, Any]) -> GateVerdict:
     pass_ = conditions.parse(gate.pass_, refs=False)
     fail = conditions.parse(gate.fail, refs=False) if gate.fail else None
     status = conditions.judge(value, pass_, fail)
-    shown = f"{gate.measure} {value:g}{(' ' + gate.unit) if gate.unit else ''}"
+    unit = gate.unit
+    shown = f"{gate.measure} {numbers.number_text(value, gate.unit)}"
+    passes = numbers.condition_text(gate.pass_, unit)
     if status == "pass":
-        return GateVerdict("pass", value, f"{shown} meets {gate.pass_}")
+        return GateVerdict("pass", value, f"{shown} meets {passes}")
     if status == "fail":
-        limit = gate.fail or f"not {gate.pass_}"
-        return GateVerdict("fail", value, f"{shown} breaks {limit} (pass needs {gate.pass_})")
-    return GateVerdict(
-        "inconclusive", value, f"{shown} is between pass {gate.pass_} and fail {gate.fail}"
-    )
+        limit = numbers.condition_text(gate.fail, unit) if gate.fail else f"not {passes}"
+        return GateVerdict("fail", value, f"{shown} breaks {limit} (pass needs {passes})")
+    fails = numbers.condition_text(gate.fail or "", unit)
+    return GateVerdict("inconclusive", value, f"{shown} is between pass {passes} and fail {fails}")

@@ -10,6 +10,8 @@ from datetime import UTC, datetime
 from rich.text import Text
 from textual.widget import Widget
 
+from console.core.numbers import axis_text
+
 # braille dot bits for (column 0/1, row 0..3) inside one character cell
 _DOTS = ((0x01, 0x02, 0x04, 0x40), (0x08, 0x10, 0x20, 0x80))
 SERIES_STYLES = ("bold cyan", "bold magenta", "bold yellow", "bold green", "bold blue", "bold red")
@@ -30,19 +32,6 @@ class ChartData:
     point: the gap after the newest sample shows."""
 
 
-def _fmt(v: float) -> str:
-    if v == 0:
-        return "0"
-    mag = abs(v)
-    if mag >= 1000:
-        return f"{v / 1000:.1f}k"
-    if mag >= 10:
-        return f"{v:.0f}"
-    if mag >= 1:
-        return f"{v:.1f}"
-    return f"{v:.2f}" if mag >= 0.01 else f"{v:.0e}"
-
-
 def render_chart(data: ChartData, width: int, height: int) -> Text:
     """The chart as Rich text of exactly `height` lines (legend, plot, axis) at `width` columns."""
     out = Text()
@@ -61,7 +50,7 @@ def render_chart(data: ChartData, width: int, height: int) -> Text:
     lo, hi = min(values), max(values)
     if hi == lo:
         hi = lo + (abs(lo) or 1.0)
-    y_labels = [_fmt(hi), _fmt((hi + lo) / 2), _fmt(lo)]
+    y_labels = [axis_text(v, data.unit) for v in (hi, (hi + lo) / 2, lo)]
     axis_w = max(len(s) for s in y_labels) + 1
     plot_w = width - axis_w - 1
     t0, t1 = data.times[0], max(data.times[-1], data.until or data.times[-1])
