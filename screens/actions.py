@@ -8,11 +8,11 @@ from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.screen import Screen
-from textual.widgets import DataTable, Footer, Label, RichLog
+from textual.widgets import DataTable, Label, RichLog
 
 from screens.steps import ActionFlow, outcome_lines
 from screens.theme import style
-from screens.widgets import SiteBar
+from screens.widgets import KeyFooter, SiteBar
 
 LAST_STYLE = {
     "done": style("good"),
@@ -49,7 +49,7 @@ journal. **Enter** plans the selected action and opens the confirm dialog:
 """
 
     BINDINGS = [
-        Binding("enter", "run_selected", "Plan & run", id="actions.run"),
+        Binding("enter", "run_selected", "Run action", id="actions.run"),
         Binding("j", "show_journal", "Journal", id="actions.journal"),
         Binding("escape", "app.pop_screen", "Back", id="actions.back"),
     ]
@@ -59,7 +59,7 @@ journal. **Enter** plans the selected action and opens the confirm dialog:
         yield Label("Actions", id="actions-title")
         yield DataTable(id="action-table", cursor_type="row")
         yield RichLog(id="action-log", wrap=True, markup=False, highlight=False, max_lines=2000)
-        yield Footer()
+        yield KeyFooter()
 
     def on_mount(self) -> None:
         table = self.query_one(DataTable)

@@ -33,7 +33,7 @@ class FixmapApp(App[int]):
         Binding("f4", "show_actions", "Actions", id="actions"),
         Binding("f5", "show_gates", "Gates", id="gates"),
         Binding("f6", "show_incident", "Incident", id="incident"),
-        Binding("ctrl+q", "quit", "Quit", id="quit", priority=True, show=False),
+        Binding("ctrl+q", "quit", "Quit", id="quit", priority=True),
     ]
 
     def __init__(self, site: Site, *, demo: bool = False, history_worker: bool = True):

@@ -6,10 +6,10 @@ from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.screen import Screen
-from textual.widgets import Footer, Label, Static
+from textual.widgets import Label, Static
 
 from screens.theme import style
-from screens.widgets import SiteBar
+from screens.widgets import KeyFooter, SiteBar
 
 MARK = {
     "ticked": ("[x]", style("good")),
@@ -36,7 +36,7 @@ measured it yet — run the readiness and canary gates (**F5**, then `1` / `2`) 
         yield SiteBar()
         yield Label("60-second ship checklist", id="checklist-title")
         yield Static("", id="checklist-body")
-        yield Footer()
+        yield KeyFooter()
 
     def on_mount(self) -> None:
         from console.exports import checklist_status

@@ -9,11 +9,11 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.message import Message
 from textual.screen import Screen
-from textual.widgets import DataTable, Footer, Label, Static
+from textual.widgets import DataTable, Label, Static
 
 from console.core import condition_text
 from screens.theme import status_text, style, verdict_badge
-from screens.widgets import SiteBar
+from screens.widgets import KeyFooter, SiteBar
 
 
 class GateDone(Message):
@@ -68,12 +68,13 @@ verdict, one fails, or 10 minutes pass; each measurement shows as it comes. **Es
 """
 
     BINDINGS = [
+        Binding("enter", "rerun", "Re-run", id="gates.enter"),
+        Binding("r", "rerun", "Re-run", show=False, id="gates.rerun"),
+        Binding("w", "watch", "Watch", id="gates.watch"),
         Binding("1", "run('readiness')", "Readiness", id="gates.readiness"),
         Binding("2", "run('canary')", "Canary", id="gates.canary"),
         Binding("3", "run('hard_stop')", "Hard stop", id="gates.hard_stop"),
         Binding("4", "run('recovery')", "Recovery", id="gates.recovery"),
-        Binding("r", "rerun", "Re-run", id="gates.rerun"),
-        Binding("w", "watch", "Watch", id="gates.watch"),
         Binding("c", "checklist", "Checklist", id="gates.checklist"),
         Binding("escape", "stop_or_back", "Stop/Back", id="gates.back"),
     ]
@@ -98,7 +99,7 @@ verdict, one fails, or 10 minutes pass; each measurement shows as it comes. **Es
         yield Label("", id="gate-verdict")
         yield DataTable(id="gate-table", cursor_type="row")
         yield Static("", id="gate-detail")
-        yield Footer()
+        yield KeyFooter()
 
     def on_mount(self) -> None:
         table = self.query_one(DataTable)

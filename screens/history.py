@@ -12,11 +12,11 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.message import Message
 from textual.screen import Screen
-from textual.widgets import DataTable, Footer, Input, Label
+from textual.widgets import DataTable, Input, Label
 
 from console.core import metric_unit, number_text
 from screens.theme import style
-from screens.widgets import SiteBar
+from screens.widgets import KeyFooter, SiteBar
 from screens.widgets.chart import ChartData, TimeChart, epoch
 
 SQL_START = (
@@ -139,6 +139,7 @@ Type into the box and press **Enter**:
 """
 
     BINDINGS = [
+        Binding("enter", "run_input", "Run query", id="history.run"),
         Binding("ctrl+n", "pick_named", "Named", id="history.named"),
         Binding("ctrl+g", "what_changed", "What changed", id="history.changed"),
         Binding("escape", "cancel_or_back", "Cancel/Back", id="history.back"),
@@ -165,7 +166,7 @@ Type into the box and press **Enter**:
         )
         yield TimeChart(id="history-chart")
         yield DataTable(id="history-table", cursor_type="row")
-        yield Footer()
+        yield KeyFooter()
 
     def on_mount(self) -> None:
         if self.app.site.path is None:
@@ -404,6 +405,12 @@ Type into the box and press **Enter**:
             self._title("cancelled", "bold yellow")
             return
         self.app.pop_screen()
+
+    def action_run_input(self) -> None:
+        """Enter where the box does not take it (the box and the table have their own)."""
+        request = self.query_one(Input).value
+        if request.strip():
+            self.run_request(request)
 
     def action_what_changed(self) -> None:
         request = "what_changed window=24h baseline=7d"

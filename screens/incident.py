@@ -12,10 +12,10 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.message import Message
 from textual.screen import Screen
-from textual.widgets import Footer, Input, Label, RichLog
+from textual.widgets import Input, Label, RichLog
 
 from screens.theme import style
-from screens.widgets import SiteBar
+from screens.widgets import KeyFooter, SiteBar
 
 KIND_STYLE = {
     "opened": "bold",
@@ -74,6 +74,7 @@ and when the next public update is due (first ≤ 10 min, then every 15–20 min
 """
 
     BINDINGS = [
+        Binding("enter", "add_note", "Add note", id="incident.note"),
         # priority: the note box would otherwise take ctrl+d / ctrl+e / ctrl+x as editing keys
         Binding("ctrl+o", "open_incident", "Open", id="incident.open", priority=True),
         Binding("ctrl+t", "next_phase", "Phase", id="incident.phase", priority=True),
@@ -101,7 +102,7 @@ and when the next public update is due (first ≤ 10 min, then every 15–20 min
         yield NoteInput(
             placeholder="note: what you see or decided (Enter adds it to the timeline)", id="note"
         )
-        yield Footer()
+        yield KeyFooter()
 
     def on_mount(self) -> None:
         self.reload()
@@ -144,6 +145,7 @@ and when the next public update is due (first ≤ 10 min, then every 15–20 min
     def _show(self, inc: Any, due: Any, past: list[Any] | None = None) -> None:
         self.incident = inc
         self.app.incident = inc
+        self.refresh_bindings()
         self.past = past or []
         head = self.query_one("#incident-head", Label)
         log = self.query_one(RichLog)
@@ -238,6 +240,17 @@ and when the next public update is due (first ≤ 10 min, then every 15–20 min
         )
 
     # ------------------------------------------------------------ actions
+
+    OPEN_ONLY = frozenset({"ctrl+t", "ctrl+r", "ctrl+d", "ctrl+e", "ctrl+x"})
+    CLOSED_ONLY = frozenset({"ctrl+o", "ctrl+u"})
+
+    def footer_hidden(self, binding: Binding) -> bool:
+        """The footer shows what applies now (every key still answers, and F1 lists them)."""
+        return binding.key in (self.CLOSED_ONLY if self.incident is not None else self.OPEN_ONLY)
+
+    def action_add_note(self) -> None:
+        """Enter outside the note box: into it (in the box, Enter adds the note)."""
+        self.query_one(NoteInput).focus()
 
     def action_open_incident(self) -> None:
         from screens.dialogs import FormDialog

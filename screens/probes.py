@@ -8,10 +8,10 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.message import Message
 from textual.screen import Screen
-from textual.widgets import DataTable, Footer, Label, Static
+from textual.widgets import DataTable, Label, Static
 
 from screens.theme import status_text
-from screens.widgets import SiteBar
+from screens.widgets import KeyFooter, SiteBar
 
 
 class ProbeStarted(Message):
@@ -56,7 +56,7 @@ inconclusive, never as a pass) · `? incon.` (not enough data to judge).
 """
 
     BINDINGS = [
-        Binding("enter", "run_selected", "Run", id="probes.run"),
+        Binding("enter", "run_selected", "Run probe", id="probes.run"),
         Binding("a", "run_all", "Run all", id="probes.all"),
         Binding("escape", "app.pop_screen", "Back", id="probes.back"),
     ]
@@ -71,7 +71,7 @@ inconclusive, never as a pass) · `? incon.` (not enough data to judge).
         yield Label("Probes", id="probes-title")
         yield DataTable(id="probe-table", cursor_type="row", zebra_stripes=False)
         yield Static("", id="probe-detail")
-        yield Footer()
+        yield KeyFooter()
 
     def on_mount(self) -> None:
         table = self.query_one(DataTable)

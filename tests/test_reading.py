@@ -4,6 +4,7 @@ what matters."""
 
 from __future__ import annotations
 
+import itertools
 import re
 import shutil
 
@@ -226,3 +227,82 @@ async def test_numbers_on_screen_read_by_unit(demo):
         assert re.search(r"\| \d+(\.\d+)?% \|", by_name["idempotency"])
         # a share's threshold reads as a percentage, as its value does
         assert any(re.search(r"\d%.*\| [≤≥<>=]+ \d+(\.\d+)?%", line) for line in gates), gates
+
+
+# ---------------------------------------------------------------- footers
+
+
+def footer_keys(screen) -> list:
+    from textual.widgets._footer import FooterKey
+
+    return [k for k in screen.query(FooterKey) if k.display]
+
+
+def assert_footer_fits(screen, width: int) -> list[str]:
+    keys = footer_keys(screen)
+    assert keys, f"{type(screen).__name__} has no footer keys"
+    for k in keys:
+        assert k.region.width > 0 and k.region.right <= width, (type(screen).__name__, k.key)
+    spans = sorted((k.region.x, k.region.right, k.key) for k in keys)
+    for (_, right, a), (left, _, b) in itertools.pairwise(spans):
+        assert right <= left, f"{a} and {b} overlap in {type(screen).__name__}'s footer"
+    names = [k.key for k in keys]
+    assert "ctrl+q" in names and "f1" in names, names
+    return names
+
+
+async def test_footers_lead_with_enter_show_quit_and_fit_80_columns(demo):
+    from screens.walkthrough import WalkthroughScreen
+
+    _, cfg = demo
+    app = FixmapApp(load_config(cfg), history_worker=False)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        described = {}
+        for key in ("f2", "f3", "f4", "f5", "f6"):
+            await pilot.press(key)
+            await settle(pilot)
+            names = assert_footer_fits(app.screen, 80)
+            assert names[0] == "enter", (type(app.screen).__name__, names)
+            described[type(app.screen).__name__] = footer_keys(app.screen)[0].description
+        assert described["ProbesScreen"] == "Run probe"
+        assert described["ActionsScreen"] == "Run action"
+        await pilot.press("f5", "c")
+        await settle(pilot)
+        assert "escape" in assert_footer_fits(app.screen, 80)  # the checklist: only the way back
+        while len(app.screen_stack) > 1:
+            app.pop_screen()
+        await settle(pilot)
+        assert assert_footer_fits(app.screen, 80)[0] == "enter"  # triage
+        app.open_playbook("idempotency_dedupe")
+        await settle(pilot)
+        walk = app.screen
+        assert isinstance(walk, WalkthroughScreen)
+        kinds = [s.kind for s in walk.playbook.steps]
+        for kind, words in (("probe", "Run probe"), ("action", "Run action")):
+            walk.query_one("#steps").highlighted = kinds.index(kind)
+            await settle(pilot)
+            first = footer_keys(walk)[0]
+            assert (first.key, first.description) == ("enter", words)
+            assert_footer_fits(walk, 80)
+
+
+async def test_f1_lists_every_key_of_the_screen(demo):
+    from screens.dialogs import HelpScreen
+
+    _, cfg = demo
+    app = FixmapApp(load_config(cfg), history_worker=False)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        await pilot.press("f5")
+        await settle(pilot)
+        gates = app.screen
+        await pilot.press("f1")
+        await pilot.pause()
+        assert isinstance(app.screen, HelpScreen)
+        from textual.widgets import Markdown
+
+        text = app.screen.query_one(Markdown).source
+        for binding in [*type(gates).BINDINGS, *type(app).BINDINGS]:
+            assert f"| {binding.description} |" in text, binding.description
+        assert "`^q` | Quit" in text and "`^p` | Commands" in text
