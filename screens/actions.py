@@ -12,7 +12,7 @@ from textual.widgets import DataTable, Label, RichLog
 
 from screens.steps import ActionFlow, outcome_lines
 from screens.theme import style
-from screens.widgets import KeyFooter, SiteBar
+from screens.widgets import KeyFooter, SiteBar, cell
 
 LAST_STYLE = {
     "done": style("good"),
@@ -100,7 +100,7 @@ journal. **Enter** plans the selected action and opens the confirm dialog:
         table.clear()
         for s in summaries:
             flags = ("D" if s.destructive else "·") + ("S" if s.ships_change else "·")
-            table.add_row(s.name, s.kind, flags, _last(s.last), key=s.name)
+            table.add_row(cell(s.name), cell(s.kind), flags, cell(_last(s.last)), key=s.name)
         if summaries:
             table.move_cursor(row=min(row, len(summaries) - 1))
         self.query_one("#actions-title", Label).update(

@@ -13,7 +13,10 @@ from textual.widgets import DataTable, Label, Static
 
 from console.core import condition_text
 from screens.theme import status_text, style, verdict_badge
-from screens.widgets import KeyFooter, SiteBar
+from screens.widgets import KeyFooter, SiteBar, cell
+
+NAME_WIDTH = 13
+MAX_NAME_WIDTH = 24
 
 
 class GateDone(Message):
@@ -93,6 +96,7 @@ verdict, one fails, or 10 minutes pass; each measurement shows as it comes. **Es
         """Set to end the watched run in flight."""
         self.measured: dict[str, Any] = {}
         """A watched run's results so far, by target."""
+        self.name_width = NAME_WIDTH
 
     def compose(self) -> ComposeResult:
         yield SiteBar()
@@ -103,11 +107,7 @@ verdict, one fails, or 10 minutes pass; each measurement shows as it comes. **Es
 
     def on_mount(self) -> None:
         table = self.query_one(DataTable)
-        table.add_column("target", key="name", width=13)
-        table.add_column("status", key="status", width=8)
-        table.add_column("value", key="value", width=9)
-        table.add_column("threshold", key="threshold", width=16)
-        table.add_column("reason", key="reason", width=max(20, self.app.size.width - 58))
+        self._columns(table, NAME_WIDTH)
         if self.app.site.path is None:
             self.query_one("#gate-verdict", Label).update(
                 "Gates need a site: run fixmap demo, or give --config PATH"
@@ -118,6 +118,23 @@ verdict, one fails, or 10 minutes pass; each measurement shows as it comes. **Es
             self._show(last)
         self.action_run(self.set_name)
         table.focus()
+
+    def _columns(self, table: DataTable, name_width: int) -> None:
+        """The table's columns; the reason takes what the others leave of the width."""
+        table.clear(columns=True)
+        table.add_column("target", key="name", width=name_width)
+        table.add_column("status", key="status", width=8)
+        table.add_column("value", key="value", width=9)
+        table.add_column("threshold", key="threshold", width=16)
+        rest = self.app.size.width - name_width - 8 - 9 - 16 - 12
+        table.add_column("reason", key="reason", width=max(20, rest))
+        self.name_width = name_width
+
+    def _fit_names(self, names: list[str]) -> None:
+        """Widen the target column to the longest name (to a point; past it, '…')."""
+        want = min(max([NAME_WIDTH, *(len(n) for n in names)]), MAX_NAME_WIDTH)
+        if want != self.name_width:
+            self._columns(self.query_one(DataTable), want)
 
     def action_run(self, name: str, watch: bool = False) -> None:
         if self.app.site.path is None:
@@ -198,15 +215,15 @@ verdict, one fails, or 10 minutes pass; each measurement shows as it comes. **Es
         reason = f"#{m['n']} {m['status']}: {m['reason']}"
         if message.name in table.rows:
             table.update_cell(message.name, "status", status_text(r.status))
-            table.update_cell(message.name, "value", r.value_text())
-            table.update_cell(message.name, "reason", reason)
+            table.update_cell(message.name, "value", cell(r.value_text()))
+            table.update_cell(message.name, "reason", cell(reason))
         else:
             table.add_row(
-                Text(r.name + (" (dry)" if r.dry_run else "")),
+                cell(r.name + (" (dry)" if r.dry_run else "")),
                 status_text(r.status),
-                r.value_text(),
-                condition_text(r.threshold, r.unit) if r.threshold else "—",
-                reason,
+                cell(r.value_text()),
+                cell(condition_text(r.threshold, r.unit) if r.threshold else "—"),
+                cell(reason),
                 key=message.name,
             )
         self.query_one("#gate-verdict", Label).update(
@@ -235,16 +252,17 @@ verdict, one fails, or 10 minutes pass; each measurement shows as it comes. **Es
     def _show(self, run: Any) -> None:
         self.shown = run
         self.query_one("#gate-verdict", Label).update(verdict_text(run))
+        self._fit_names([t.name + (" (dry)" if t.dry_run else "") for t in run.targets])
         table = self.query_one(DataTable)
         table.clear()
         for t in run.targets:
-            name = Text(t.name + (" (dry)" if t.dry_run else ""))
+            name = cell(t.name + (" (dry)" if t.dry_run else ""))
             table.add_row(
                 name,
                 status_text(t.status),
-                t.value_text(),
-                condition_text(t.threshold, t.unit) if t.threshold else "—",
-                t.reason,
+                cell(t.value_text()),
+                cell(condition_text(t.threshold, t.unit) if t.threshold else "—"),
+                cell(t.reason),
                 key=t.name,
             )
         self._detail()

@@ -357,9 +357,8 @@ Type into the box and press **Enter**:
         marks = [(epoch(e.ts), e.kind) for e in events]
         # the axis runs to the query's end (now, unless it asked for another time)
         until = epoch(result.until) if result.until is not None else time.time()
-        chart.set_data(
-            ChartData(times=times, series=data, events=marks, unit=result.unit or "", until=until)
-        )
+        unit = result.unit or metric_unit(series[0][0].split()[-1])
+        chart.set_data(ChartData(times=times, series=data, events=marks, unit=unit, until=until))
 
     def _table(self, result: Any) -> None:
         table = self.query_one(DataTable)
@@ -380,6 +379,7 @@ Type into the box and press **Enter**:
                     own if c in IN_METRIC_UNIT else u
                     for c, u in zip(result.columns, units, strict=True)
                 ]
+            # auto-width columns: nothing is cut but the long text _cell ends in '…' itself
             table.add_row(*[_cell(v, u) for v, u in zip(row, row_units, strict=False)])
 
     def on_data_table_row_selected(self, event: DataTable.RowSelected) -> None:

@@ -11,7 +11,7 @@ from textual.screen import Screen
 from textual.widgets import DataTable, Label, Static
 
 from screens.theme import status_text
-from screens.widgets import KeyFooter, SiteBar
+from screens.widgets import KeyFooter, SiteBar, cell
 
 
 class ProbeStarted(Message):
@@ -86,7 +86,9 @@ inconclusive, never as a pass) · `? incon.` (not enough data to judge).
             )
             return
         for name, spec in site.config.probes.items():
-            table.add_row(name, status_text("never"), "", f"{spec.kind} probe", key=name)
+            table.add_row(
+                cell(name), status_text("never"), "", cell(f"{spec.kind} probe"), key=name
+            )
         self.query_one("#probes-title", Label).update(
             f"Probes — {len(site.config.probes)} configured · Enter runs one · a runs all"
         )
@@ -111,8 +113,8 @@ inconclusive, never as a pass) · `? incon.` (not enough data to judge).
         if result.name not in table.rows:
             return
         table.update_cell(result.name, "status", status_text(result.status))
-        table.update_cell(result.name, "value", result.value_text())
-        table.update_cell(result.name, "reason", result.reason)
+        table.update_cell(result.name, "value", cell(result.value_text()))
+        table.update_cell(result.name, "reason", cell(result.reason))
         self._detail()
 
     def _detail(self) -> None:

@@ -60,4 +60,6 @@ def test_metric_names_imply_units():
     assert metric_unit("latency_ms_p95") == "ms"
     assert metric_unit("error_rate") == "ratio"
     assert metric_unit("coverage") == "ratio"
+    assert metric_unit("rate_429") == "ratio"
+    assert metric_unit("delta_s") == ""  # ΔS, not seconds
     assert metric_unit("requests") == ""

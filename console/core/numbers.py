@@ -119,12 +119,11 @@ def metric_unit(metric: str) -> str:
     name = metric.lower()
     if name.endswith("_ms") or "_ms_" in name or name in ("latency", "p50", "p95", "p99"):
         return "ms"
-    if name.endswith("_s") or name.endswith("_seconds"):
-        return "s"
-    if name.endswith(("_rate", "_ratio", "_share", "_uplift")) or name in (
-        "coverage",
-        "idempotency",
-    ):
+    if name.endswith(("_seconds", "_sec")):
+        return "s"  # not '_s': delta_s is ΔS, a distance
+    if name.startswith("rate_") or name.endswith(("_rate", "_ratio", "_share", "_uplift")):
+        return "ratio"
+    if name in ("coverage", "idempotency"):
         return "ratio"
     return ""
 
