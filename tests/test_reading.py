@@ -306,3 +306,101 @@ async def test_f1_lists_every_key_of_the_screen(demo):
         for binding in [*type(gates).BINDINGS, *type(app).BINDINGS]:
             assert f"| {binding.description} |" in text, binding.description
         assert "`^q` | Quit" in text and "`^p` | Commands" in text
+
+
+# ---------------------------------------------------------------- ellipsis and layout
+
+
+def drawn_lines(widget) -> list[str]:
+    strips = widget.render_lines(Region(0, 0, *widget.outer_size))
+    return ["".join(seg.text for seg in strip) for strip in strips]
+
+
+async def test_cut_names_and_reasons_end_in_an_ellipsis(demo):
+    from screens.walkthrough import WalkthroughScreen
+
+    svc, cfg = demo
+    svc.set_fault("stale-index", True)
+    app = FixmapApp(load_config(cfg), history_worker=False)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        await pilot.press("f2", "a")
+        await settle(pilot)
+        line = next(x for x in drawn_lines(app.screen.query_one(DataTable)) if "✗ FAIL" in x)
+        assert line.rstrip().endswith("…"), line  # the index's long reason, cut
+        await pilot.press("f5")
+        await settle(pilot)
+        lines = drawn_lines(app.screen.query_one(DataTable))
+        index = next(x for x in lines if x.lstrip().startswith("index"))
+        assert index.rstrip().endswith("…"), index
+        assert any(x.lstrip().startswith("version_lock ") for x in lines), lines  # whole name
+        while len(app.screen_stack) > 1:
+            app.pop_screen()
+        app.open_playbook("vector_index_build_and_swap")
+        await settle(pilot)
+        assert isinstance(app.screen, WalkthroughScreen)
+        steps = drawn_lines(app.screen.query_one("#steps"))
+        long = [x for x in steps if "…" in x]
+        assert long, steps  # at 80 columns the long step titles are cut, and say so
+        assert all(x.rstrip(" │▏").endswith("…") for x in long), long
+
+
+async def test_panes_grow_with_the_terminal(demo):
+    """At 200x50 the steps pane and the chart take the room (at 80x24: 32 columns, 11 rows)."""
+    from console.history import seed_demo_history
+
+    _, cfg = demo
+    site = load_config(cfg)
+    seed_demo_history(site.resolve(site.config.history.db), "demo")
+    sizes = {}
+    for size in ((80, 24), (200, 50)):
+        app = FixmapApp(load_config(cfg), history_worker=False)
+        async with app.run_test(size=size) as pilot:
+            await settle(pilot)
+            app.open_playbook("rollout_readiness_gate")
+            await settle(pilot)
+            steps = app.screen.query_one("#steps")
+            title_cut = any("…" in x for x in drawn_lines(steps))
+            walk = (steps.outer_size.width, title_cut)
+            while len(app.screen_stack) > 1:
+                app.pop_screen()
+            await pilot.press("f3")
+            await settle(pilot)
+            chart = app.screen.query_one("#history-chart")
+            sizes[size] = (*walk, chart.size.height, chart.display)
+    (w80, _, h80, shown80), (w200, cut200, h200, shown200) = sizes[(80, 24)], sizes[(200, 50)]
+    assert shown80 and shown200, sizes
+    assert w80 == 32 and h80 >= 10
+    assert w200 >= 55 and not cut200, sizes  # every step title of the playbook whole
+    assert h200 >= 2 * h80, sizes
+
+
+def test_chart_series_have_their_own_glyphs_and_events_their_own_marks():
+    from screens.widgets.chart import SERIES_GLYPHS, ChartData, render_chart
+
+    t = [1_000_000_000 + 60 * i for i in range(120)]
+    data = ChartData(
+        times=t,
+        series={
+            "p50": [50 + i % 7 for i in range(120)],
+            "p95": [120 + i % 5 for i in range(120)],
+            "p99": [200 + i % 9 for i in range(120)],
+        },
+        events=[
+            (t[30], "deploy"),
+            (t[30] + 20, "deploy"),
+            (t[31], "incident"),
+            (t[80], "rollback"),
+        ],
+        unit="ms",
+    )
+    lines = render_chart(data, 78, 14).plain.splitlines()
+    assert len(lines) == 14
+    legend, *plot, axis, _times, events = lines
+    for glyph, name in zip(SERIES_GLYPHS, ("p50", "p95", "p99"), strict=False):
+        assert f"{glyph} {name}" in legend
+    body = "\n".join(plot)
+    assert "•" in body and "×" in body  # p95 and p99 drawn in their own marks
+    assert "1" in axis and "2" in axis and "▲" not in axis  # one numbered mark per moment
+    assert "deploy ×2, incident" in events and "2 rollback" in events
+    assert "deployincident" not in "".join(lines)
