@@ -58,7 +58,9 @@ journal. **Enter** plans the selected action and opens the confirm dialog:
         yield SiteBar()
         yield Label("Actions", id="actions-title")
         yield DataTable(id="action-table", cursor_type="row")
-        yield RichLog(id="action-log", wrap=True, markup=False, highlight=False, max_lines=2000)
+        yield RichLog(
+            id="action-log", wrap=True, markup=False, highlight=False, max_lines=2000, min_width=20
+        )
         yield KeyFooter()
 
     def on_mount(self) -> None:

@@ -98,7 +98,10 @@ and when the next public update is due (first ≤ 10 min, then every 15–20 min
     def compose(self) -> ComposeResult:
         yield SiteBar()
         yield Label("", id="incident-head")
-        yield RichLog(id="timeline", wrap=True, markup=False, highlight=False, max_lines=5000)
+        # min_width: RichLog renders at least 78 columns wide, then crops what the pane cannot show
+        yield RichLog(
+            id="timeline", wrap=True, markup=False, highlight=False, max_lines=5000, min_width=20
+        )
         yield NoteInput(
             placeholder="note: what you see or decided (Enter adds it to the timeline)", id="note"
         )

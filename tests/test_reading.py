@@ -404,3 +404,21 @@ def test_chart_series_have_their_own_glyphs_and_events_their_own_marks():
     assert "1" in axis and "2" in axis and "▲" not in axis  # one numbered mark per moment
     assert "deploy ×2, incident" in events and "2 rollback" in events
     assert "deployincident" not in "".join(lines)
+
+
+async def test_the_timeline_wraps_long_lines_without_losing_characters(demo, fixmap_home):
+    from console import incident
+
+    _, cfg = demo
+    site = load_config(cfg)
+    incident.open_incident("wrap test", "S2", None, site=site)
+    words = [c * 4 for c in "ABCDEFGHIJKLMNOPQRSTU"]
+    incident.add_note(" ".join(words))
+    app = FixmapApp(site, history_worker=False)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        await pilot.press("f6")
+        await settle(pilot)
+        drawn = " ".join(drawn_lines(app.screen.query_one("#timeline")))
+        missing = [w for w in words if w not in drawn.split()]
+        assert not missing, drawn
