@@ -84,6 +84,8 @@ def step_mark(status: str) -> Text:
 
 MONO_MIN_CONTRAST = 4.5
 """In greys only the luminance difference is left to read by (WCAG AA for text)."""
+MONO_BADGE_CONTRAST = 7.0
+"""A reverse-video badge in greys (✗ FAIL, NO-GO, '1 failed'): the block must stand out (AAA)."""
 COLOUR_MIN_CONTRAST = 3.0
 """With colour, hue helps; below this a pair still blurs (WCAG for large text and UI)."""
 
@@ -136,7 +138,11 @@ def readable_style(style: Style, background: Color, mono: bool) -> Style:
     bg = Color.from_rich_color(style.bgcolor) if has_bg else background
     if mono:
         fg, bg = fg.monochrome, bg.monochrome
-    fixed = readable(fg, bg, MONO_MIN_CONTRAST if mono else COLOUR_MIN_CONTRAST)
+    if mono:
+        minimum = MONO_BADGE_CONTRAST if style.reverse else MONO_MIN_CONTRAST
+    else:
+        minimum = COLOUR_MIN_CONTRAST
+    fixed = readable(fg, bg, minimum)
     if mono:
         return style + Style.from_color(fixed.rich_color, bg.rich_color)
     return style if fixed == fg else style + Style.from_color(fixed.rich_color)
