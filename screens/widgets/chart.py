@@ -129,26 +129,37 @@ def render_chart(data: ChartData, width: int, height: int) -> Text:
         if 0 <= cx < plot_w and 0 <= cy < plot_h:
             cells[cy][cx] |= _DOTS[x % 2][(dots_h - 1 - y) % 4]
 
+    def scale(v: float) -> int:
+        return round((v - lo) / (hi - lo) * (dots_h - 1))
+
     for s, vs in enumerate(data.series.values()):
-        prev: tuple[int, int] | None = None
+        # the mean of the points that fall in one dot column (the line) or one cell (a mark);
+        # a gap (None) breaks the line
+        runs: list[dict[int, list[float]]] = [{}]
         for t, v in zip(data.times, vs, strict=False):
             if v is None or not math.isfinite(v):
-                prev = None
+                if runs[-1]:
+                    runs.append({})
                 continue
             x = round((t - t0) / span * (dots_w - 1))
-            y = round((v - lo) / (hi - lo) * (dots_h - 1))
-            if s == 0:
-                if prev is not None and prev != (x, y):
+            runs[-1].setdefault(x if s == 0 else x // 2, []).append(v)
+        for run in runs:
+            points = [(x, scale(sum(col) / len(col))) for x, col in run.items()]
+            if s > 0:
+                for cx, y in points:
+                    cy = (dots_h - 1 - y) // 4
+                    if 0 <= cx < plot_w and 0 <= cy < plot_h and marks[cy][cx] < 0:
+                        marks[cy][cx] = s  # the first series named keeps a shared cell
+                continue
+            prev: tuple[int, int] | None = None
+            for x, y in points:
+                if prev is not None:
                     px, py = prev
                     steps = max(abs(x - px), abs(y - py))
                     for k in range(1, steps):
                         put(px + (x - px) * k // steps, py + (y - py) * k // steps)
                 put(x, y)
                 prev = (x, y)
-            else:
-                cx, cy = x // 2, (dots_h - 1 - y) // 4
-                if 0 <= cx < plot_w and 0 <= cy < plot_h:
-                    marks[cy][cx] = s
 
     event_cols = {g.column: g for g in groups}
     out.append_text(legend)
