@@ -23,10 +23,10 @@ from textual.filter import LineFilter, Monochrome
 
 TONE = {
     "good": "bold green",
+    # a failure: reverse video, so it is a block in any palette (its contrast is kept below)
     "bad": "bold red reverse",
-    """A failure: reverse video, so it is a block in any palette (its contrast is kept below)."""
+    # a failure inside running text, where a block would be noise
     "bad-text": "bold underline red",
-    """A failure inside running text, where a block would be noise."""
     "error": "bold magenta",
     "warn": "bold yellow",
     "muted": "dim",

@@ -422,3 +422,18 @@ async def test_the_timeline_wraps_long_lines_without_losing_characters(demo, fix
         drawn = " ".join(drawn_lines(app.screen.query_one("#timeline")))
         missing = [w for w in words if w not in drawn.split()]
         assert not missing, drawn
+
+
+def test_every_tone_the_screens_name_exists():
+    """A tone the theme does not know would draw a failure as plain text."""
+    from pathlib import Path
+
+    from screens.theme import STATUS, STEP_TONE, TONE
+
+    root = Path(__file__).resolve().parent.parent / "screens"
+    named = {
+        m for p in root.rglob("*.py") for m in re.findall(r'style\("([\w-]+)"\)', p.read_text())
+    }
+    named |= {tone for _, tone in STATUS.values()} | set(STEP_TONE.values())
+    assert named and named <= set(TONE), named - set(TONE)
+    assert "reverse" in TONE["bad"] and "bold" in TONE["bad-text"]
