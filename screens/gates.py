@@ -126,9 +126,17 @@ verdict, one fails, or 10 minutes pass; each measurement shows as it comes. **Es
         table.add_column("status", key="status", width=8)
         table.add_column("value", key="value", width=9)
         table.add_column("threshold", key="threshold", width=16)
-        rest = self.app.size.width - name_width - 8 - 9 - 16 - 12
+        self.table_width = self.app.size.width
+        rest = self.table_width - name_width - 8 - 9 - 16 - 12
         table.add_column("reason", key="reason", width=max(20, rest))
         self.name_width = name_width
+
+    def on_resize(self) -> None:
+        """The terminal changed size: the reason column follows it."""
+        if getattr(self, "table_width", None) not in (None, self.app.size.width):
+            self._columns(self.query_one(DataTable), self.name_width)
+            if self.shown is not None:
+                self._show(self.shown)
 
     def _fit_names(self, names: list[str]) -> None:
         """Widen the target column to the longest name (to a point; past it, '…')."""

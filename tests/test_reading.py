@@ -437,3 +437,30 @@ def test_every_tone_the_screens_name_exists():
     named |= {tone for _, tone in STATUS.values()} | set(STEP_TONE.values())
     assert named and named <= set(TONE), named - set(TONE)
     assert "reverse" in TONE["bad"] and "bold" in TONE["bad-text"]
+
+
+async def test_tables_follow_the_terminal_when_it_is_resized(demo):
+    svc, cfg = demo
+    svc.set_fault("stale-index", True)
+    app = FixmapApp(load_config(cfg), history_worker=False)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        await pilot.press("f2", "a")
+        await settle(pilot)
+        table = app.screen.query_one(DataTable)
+        narrow = table.columns[next(k for k in table.columns if k.value == "reason")].width
+        await pilot.resize_terminal(200, 50)
+        await settle(pilot)
+        table = app.screen.query_one(DataTable)
+        wide = table.columns[next(k for k in table.columns if k.value == "reason")].width
+        assert wide >= narrow + 100, (narrow, wide)
+        assert "FAIL" in str(table.get_cell("index", "status"))  # the verdicts stay
+        line = next(x for x in drawn_lines(table) if "✗ FAIL" in x)
+        assert "chunks 37 vs 39" in line  # the whole reason, now that there is room
+        await pilot.press("f5")
+        await settle(pilot)
+        await pilot.resize_terminal(100, 30)
+        await settle(pilot)
+        table = app.screen.query_one(DataTable)
+        assert table.row_count and "FAIL" in str(table.get_cell("index", "status"))
+        assert all(k.region.right <= 100 for k in footer_keys(app.screen))
