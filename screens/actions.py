@@ -8,17 +8,18 @@ from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.screen import Screen
-from textual.widgets import DataTable, Footer, Label, RichLog
+from textual.widgets import DataTable, Label, RichLog
 
 from screens.steps import ActionFlow, outcome_lines
-from screens.widgets import SiteBar
+from screens.theme import style
+from screens.widgets import KeyFooter, SiteBar, cell
 
 LAST_STYLE = {
-    "done": "bold green",
-    "failed": "bold red",
-    "interrupted": "bold red reverse",
-    "running": "italic",
-    "refused": "yellow",
+    "done": style("good"),
+    "failed": style("bad-text"),
+    "interrupted": style("bad"),
+    "running": style("busy"),
+    "refused": style("warn"),
 }
 
 
@@ -48,7 +49,7 @@ journal. **Enter** plans the selected action and opens the confirm dialog:
 """
 
     BINDINGS = [
-        Binding("enter", "run_selected", "Plan & run", id="actions.run"),
+        Binding("enter", "run_selected", "Run action", id="actions.run"),
         Binding("j", "show_journal", "Journal", id="actions.journal"),
         Binding("escape", "app.pop_screen", "Back", id="actions.back"),
     ]
@@ -57,8 +58,10 @@ journal. **Enter** plans the selected action and opens the confirm dialog:
         yield SiteBar()
         yield Label("Actions", id="actions-title")
         yield DataTable(id="action-table", cursor_type="row")
-        yield RichLog(id="action-log", wrap=True, markup=False, highlight=False, max_lines=2000)
-        yield Footer()
+        yield RichLog(
+            id="action-log", wrap=True, markup=False, highlight=False, max_lines=2000, min_width=20
+        )
+        yield KeyFooter()
 
     def on_mount(self) -> None:
         table = self.query_one(DataTable)
@@ -99,7 +102,7 @@ journal. **Enter** plans the selected action and opens the confirm dialog:
         table.clear()
         for s in summaries:
             flags = ("D" if s.destructive else "·") + ("S" if s.ships_change else "·")
-            table.add_row(s.name, s.kind, flags, _last(s.last), key=s.name)
+            table.add_row(cell(s.name), cell(s.kind), flags, cell(_last(s.last)), key=s.name)
         if summaries:
             table.move_cursor(row=min(row, len(summaries) - 1))
         self.query_one("#actions-title", Label).update(
@@ -122,16 +125,16 @@ journal. **Enter** plans the selected action and opens the confirm dialog:
                 log.write(Text(f"— {name}: {error}", style="yellow"))
             else:
                 fine = outcome.cli_exit == 0  # done, and what it was for passes now
-                style = "bold green" if fine else "bold red"
+                first = style("good") if fine else style("bad-text")
                 for i, line in enumerate(outcome_lines(outcome)):
-                    log.write(Text(line, style=style if i == 0 else ""))
+                    log.write(Text(line, style=first if i == 0 else ""))
                 if outcome.kept_because:
                     warning = (
                         f"{name} RAN, but the journal could not take its outcome "
                         f"({outcome.kept_because}): it is kept in the run's reserved file, "
                         "which the journal reads"
                     )
-                    log.write(Text(warning, style="bold red reverse"))
+                    log.write(Text(warning, style=style("bad")))
                     self.notify(warning, title="Journal", severity="error", timeout=30)
                 self.notify(
                     outcome.reason or outcome_lines(outcome)[0],
@@ -172,7 +175,7 @@ journal. **Enter** plans the selected action and opens the confirm dialog:
         for status, line, note in rows:
             log.write(Text(line, style=LAST_STYLE.get(status, "")))
             if status == "interrupted":
-                log.write(Text(f"    {note}", style="bold red"))
+                log.write(Text(f"    {note}", style=style("bad-text")))
 
 
 def _last(entry: Any) -> Text:
@@ -183,5 +186,5 @@ def _last(entry: Any) -> Text:
     text = Text(f"{label} ", style=LAST_STYLE.get(entry.status, ""))
     text.append(f"{when} by {entry.who}", style="dim")
     if entry.status == "interrupted":
-        text.append(" — check the target", style="bold red")
+        text.append(" — check the target", style=style("bad-text"))
     return text

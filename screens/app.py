@@ -15,6 +15,7 @@ from textual.binding import Binding
 from console.site import Site
 from screens.commands import PlaybookCommands
 from screens.messages import CatalogReady, SiteStateChanged
+from screens.theme import readable_filters
 
 STATE_POLL_SECONDS = 15.0
 
@@ -32,7 +33,7 @@ class FixmapApp(App[int]):
         Binding("f4", "show_actions", "Actions", id="actions"),
         Binding("f5", "show_gates", "Gates", id="gates"),
         Binding("f6", "show_incident", "Incident", id="incident"),
-        Binding("ctrl+q", "quit", "Quit", id="quit", priority=True, show=False),
+        Binding("ctrl+q", "quit", "Quit", id="quit", priority=True),
     ]
 
     def __init__(self, site: Site, *, demo: bool = False, history_worker: bool = True):
@@ -71,6 +72,10 @@ class FixmapApp(App[int]):
     def sampling(self) -> bool:
         """This console's sampler child is running."""
         return self.sampler is not None and self.sampler.poll() is None
+
+    def get_line_filters(self):
+        """Textual's filters, with every foreground kept readable (NO_COLOR and every theme)."""
+        return readable_filters(super().get_line_filters())
 
     def on_unmount(self) -> None:
         if self.sampler is not None:

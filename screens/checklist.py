@@ -6,11 +6,16 @@ from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.screen import Screen
-from textual.widgets import Footer, Label, Static
+from textual.widgets import Label, Static
 
-from screens.widgets import SiteBar
+from screens.theme import style
+from screens.widgets import KeyFooter, SiteBar
 
-MARK = {"ticked": ("[x]", "bold green"), "open": ("[ ]", "bold red"), "unknown": ("[?]", "yellow")}
+MARK = {
+    "ticked": ("[x]", style("good")),
+    "open": ("[ ]", style("bad-text")),
+    "unknown": ("[?]", style("warn")),
+}
 
 
 class ChecklistScreen(Screen):
@@ -31,7 +36,7 @@ measured it yet — run the readiness and canary gates (**F5**, then `1` / `2`) 
         yield SiteBar()
         yield Label("60-second ship checklist", id="checklist-title")
         yield Static("", id="checklist-body")
-        yield Footer()
+        yield KeyFooter()
 
     def on_mount(self) -> None:
         from console.exports import checklist_status
@@ -40,8 +45,8 @@ measured it yet — run the readiness and canary gates (**F5**, then `1` / `2`) 
         rows = checklist_status(self.app.site, runs or None)
         body = Text()
         for item, detail, status, why in rows:
-            mark, style = MARK.get(status, ("[?]", ""))
-            body.append(f"{mark} ", style=style)
+            mark, tone = MARK.get(status, ("[?]", ""))
+            body.append(f"{mark} ", style=tone)
             body.append(item, style="bold")
             body.append(f" — {detail}\n")
             body.append(f"    {why}\n\n", style="dim")

@@ -9,21 +9,14 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.message import Message
 from textual.screen import Screen
-from textual.widgets import DataTable, Footer, Label, Static
+from textual.widgets import DataTable, Label, Static
 
-from screens.widgets import SiteBar
+from console.core import condition_text
+from screens.theme import status_text, style, verdict_badge
+from screens.widgets import KeyFooter, SiteBar, cell
 
-VERDICT_STYLE = {
-    "go": "bold green reverse",
-    "no-go": "bold red reverse",
-    "inconclusive": "bold yellow reverse",
-}
-STATUS = {
-    "pass": ("✓ pass", "bold green"),
-    "fail": ("✗ FAIL", "bold red reverse"),
-    "error": ("! error", "bold magenta"),
-    "inconclusive": ("? incon.", "bold yellow"),
-}
+NAME_WIDTH = 13
+MAX_NAME_WIDTH = 24
 
 
 class GateDone(Message):
@@ -48,8 +41,7 @@ class GateMeasured(Message):
 
 
 def verdict_text(run: Any) -> Text:
-    text = Text()
-    text.append(f" {run.verdict.upper()} ", style=VERDICT_STYLE.get(run.verdict, "bold"))
+    text = verdict_badge(run.verdict)
     text.append(f"  {run.set} · {run.summary()}")
     return text
 
@@ -79,12 +71,13 @@ verdict, one fails, or 10 minutes pass; each measurement shows as it comes. **Es
 """
 
     BINDINGS = [
+        Binding("enter", "rerun", "Re-run", id="gates.enter"),
+        Binding("r", "rerun", "Re-run", show=False, id="gates.rerun"),
+        Binding("w", "watch", "Watch", id="gates.watch"),
         Binding("1", "run('readiness')", "Readiness", id="gates.readiness"),
         Binding("2", "run('canary')", "Canary", id="gates.canary"),
         Binding("3", "run('hard_stop')", "Hard stop", id="gates.hard_stop"),
         Binding("4", "run('recovery')", "Recovery", id="gates.recovery"),
-        Binding("r", "rerun", "Re-run", id="gates.rerun"),
-        Binding("w", "watch", "Watch", id="gates.watch"),
         Binding("c", "checklist", "Checklist", id="gates.checklist"),
         Binding("escape", "stop_or_back", "Stop/Back", id="gates.back"),
     ]
@@ -103,21 +96,18 @@ verdict, one fails, or 10 minutes pass; each measurement shows as it comes. **Es
         """Set to end the watched run in flight."""
         self.measured: dict[str, Any] = {}
         """A watched run's results so far, by target."""
+        self.name_width = NAME_WIDTH
 
     def compose(self) -> ComposeResult:
         yield SiteBar()
         yield Label("", id="gate-verdict")
         yield DataTable(id="gate-table", cursor_type="row")
         yield Static("", id="gate-detail")
-        yield Footer()
+        yield KeyFooter()
 
     def on_mount(self) -> None:
         table = self.query_one(DataTable)
-        table.add_column("target", key="name", width=13)
-        table.add_column("status", key="status", width=8)
-        table.add_column("value", key="value", width=9)
-        table.add_column("threshold", key="threshold", width=16)
-        table.add_column("reason", key="reason", width=max(20, self.app.size.width - 58))
+        self._columns(table, NAME_WIDTH)
         if self.app.site.path is None:
             self.query_one("#gate-verdict", Label).update(
                 "Gates need a site: run fixmap demo, or give --config PATH"
@@ -128,6 +118,31 @@ verdict, one fails, or 10 minutes pass; each measurement shows as it comes. **Es
             self._show(last)
         self.action_run(self.set_name)
         table.focus()
+
+    def _columns(self, table: DataTable, name_width: int) -> None:
+        """The table's columns; the reason takes what the others leave of the width."""
+        table.clear(columns=True)
+        table.add_column("target", key="name", width=name_width)
+        table.add_column("status", key="status", width=8)
+        table.add_column("value", key="value", width=9)
+        table.add_column("threshold", key="threshold", width=16)
+        self.table_width = self.app.size.width
+        rest = self.table_width - name_width - 8 - 9 - 16 - 12
+        table.add_column("reason", key="reason", width=max(20, rest))
+        self.name_width = name_width
+
+    def on_resize(self) -> None:
+        """The terminal changed size: the reason column follows it."""
+        if getattr(self, "table_width", None) not in (None, self.app.size.width):
+            self._columns(self.query_one(DataTable), self.name_width)
+            if self.shown is not None:
+                self._show(self.shown)
+
+    def _fit_names(self, names: list[str]) -> None:
+        """Widen the target column to the longest name (to a point; past it, '…')."""
+        want = min(max([NAME_WIDTH, *(len(n) for n in names)]), MAX_NAME_WIDTH)
+        if want != self.name_width:
+            self._columns(self.query_one(DataTable), want)
 
     def action_run(self, name: str, watch: bool = False) -> None:
         if self.app.site.path is None:
@@ -205,19 +220,18 @@ verdict, one fails, or 10 minutes pass; each measurement shows as it comes. **Es
         m = message.measurement
         r = message.result
         table = self.query_one(DataTable)
-        label, style = STATUS.get(r.status, (r.status, ""))
         reason = f"#{m['n']} {m['status']}: {m['reason']}"
         if message.name in table.rows:
-            table.update_cell(message.name, "status", Text(label, style=style))
-            table.update_cell(message.name, "value", r.value_text())
-            table.update_cell(message.name, "reason", reason)
+            table.update_cell(message.name, "status", status_text(r.status))
+            table.update_cell(message.name, "value", cell(r.value_text()))
+            table.update_cell(message.name, "reason", cell(reason))
         else:
             table.add_row(
-                Text(r.name + (" (dry)" if r.dry_run else "")),
-                Text(label, style=style),
-                r.value_text(),
-                r.threshold or "—",
-                reason,
+                cell(r.name + (" (dry)" if r.dry_run else "")),
+                status_text(r.status),
+                cell(r.value_text()),
+                cell(condition_text(r.threshold, r.unit) if r.threshold else "—"),
+                cell(reason),
                 key=message.name,
             )
         self.query_one("#gate-verdict", Label).update(
@@ -237,7 +251,7 @@ verdict, one fails, or 10 minutes pass; each measurement shows as it comes. **Es
             from console.core import redact
 
             self.query_one("#gate-verdict", Label).update(
-                Text(f"✗ {redact(message.error)}", style="bold red")
+                Text(f"✗ {redact(message.error)}", style=style("bad-text"))
             )
             return
         self.app.gate_runs[message.run.set] = message.run
@@ -246,17 +260,17 @@ verdict, one fails, or 10 minutes pass; each measurement shows as it comes. **Es
     def _show(self, run: Any) -> None:
         self.shown = run
         self.query_one("#gate-verdict", Label).update(verdict_text(run))
+        self._fit_names([t.name + (" (dry)" if t.dry_run else "") for t in run.targets])
         table = self.query_one(DataTable)
         table.clear()
         for t in run.targets:
-            label, style = STATUS.get(t.status, (t.status, ""))
-            name = Text(t.name + (" (dry)" if t.dry_run else ""))
+            name = cell(t.name + (" (dry)" if t.dry_run else ""))
             table.add_row(
                 name,
-                Text(label, style=style),
-                t.value_text(),
-                t.threshold or "—",
-                t.reason,
+                status_text(t.status),
+                cell(t.value_text()),
+                cell(condition_text(t.threshold, t.unit) if t.threshold else "—"),
+                cell(t.reason),
                 key=t.name,
             )
         self._detail()

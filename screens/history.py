@@ -12,9 +12,11 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.message import Message
 from textual.screen import Screen
-from textual.widgets import DataTable, Footer, Input, Label
+from textual.widgets import DataTable, Input, Label
 
-from screens.widgets import SiteBar
+from console.core import metric_unit, number_text
+from screens.theme import style
+from screens.widgets import KeyFooter, SiteBar
 from screens.widgets.chart import ChartData, TimeChart, epoch
 
 SQL_START = (
@@ -137,6 +139,7 @@ Type into the box and press **Enter**:
 """
 
     BINDINGS = [
+        Binding("enter", "run_input", "Run query", id="history.run"),
         Binding("ctrl+n", "pick_named", "Named", id="history.named"),
         Binding("ctrl+g", "what_changed", "What changed", id="history.changed"),
         Binding("escape", "cancel_or_back", "Cancel/Back", id="history.back"),
@@ -163,7 +166,7 @@ Type into the box and press **Enter**:
         )
         yield TimeChart(id="history-chart")
         yield DataTable(id="history-table", cursor_type="row")
-        yield Footer()
+        yield KeyFooter()
 
     def on_mount(self) -> None:
         if self.app.site.path is None:
@@ -286,7 +289,7 @@ Type into the box and press **Enter**:
         self.running = None
         from console.core import redact
 
-        self._title("✗ " + redact(message.error).replace("\n", " "), "bold red")
+        self._title("✗ " + redact(message.error).replace("\n", " "), style("bad-text"))
         # the last answer must not pass for this query's (a failed chart leaves the change list)
         self.query_one(TimeChart).display = False
         if not message.request.startswith("chart "):
@@ -354,9 +357,8 @@ Type into the box and press **Enter**:
         marks = [(epoch(e.ts), e.kind) for e in events]
         # the axis runs to the query's end (now, unless it asked for another time)
         until = epoch(result.until) if result.until is not None else time.time()
-        chart.set_data(
-            ChartData(times=times, series=data, events=marks, unit=result.unit or "", until=until)
-        )
+        unit = result.unit or metric_unit(series[0][0].split()[-1])
+        chart.set_data(ChartData(times=times, series=data, events=marks, unit=unit, until=until))
 
     def _table(self, result: Any) -> None:
         table = self.query_one(DataTable)
@@ -367,8 +369,18 @@ Type into the box and press **Enter**:
             return
         for col in result.columns:
             table.add_column(col)  # no key: SQL may repeat a column name (select ts, ts …)
+        units = column_units(result.columns, result.unit or "")
+        mi = result.columns.index("metric") if "metric" in result.columns else None
         for row in result.rows[:MAX_TABLE_ROWS]:
-            table.add_row(*[_cell(v) for v in row])
+            row_units = units
+            if mi is not None:  # what changed, by metric: its values are in the metric's unit
+                own = metric_unit(str(row[mi]))
+                row_units = [
+                    own if c in IN_METRIC_UNIT else u
+                    for c, u in zip(result.columns, units, strict=True)
+                ]
+            # auto-width columns: nothing is cut but the long text _cell ends in '…' itself
+            table.add_row(*[_cell(v, u) for v, u in zip(row, row_units, strict=False)])
 
     def on_data_table_row_selected(self, event: DataTable.RowSelected) -> None:
         """On a what-changed row: chart that series over the query's range, with its events."""
@@ -394,6 +406,12 @@ Type into the box and press **Enter**:
             return
         self.app.pop_screen()
 
+    def action_run_input(self) -> None:
+        """Enter where the box does not take it (the box and the table have their own)."""
+        request = self.query_one(Input).value
+        if request.strip():
+            self.run_request(request)
+
     def action_what_changed(self) -> None:
         request = "what_changed window=24h baseline=7d"
         self.query_one(Input).value = request
@@ -417,13 +435,40 @@ Type into the box and press **Enter**:
         self.app.push_screen(PickDialog("Named queries", choices), chosen)
 
 
-def _cell(v: Any) -> str:
+IN_METRIC_UNIT = frozenset(
+    {"value", "baseline", "peak", "mean", "window", "delta", "avg", "min", "max"}
+)
+"""Columns whose values are in the unit of the metric (or the query): not a ratio of two."""
+
+
+def column_units(columns: list[str], unit: str) -> list[str]:
+    """Each column's unit: named by the column ('p95_ms', 'error_rate', 'change_pct', 'ratio'),
+    else the query's unit for the values measured in it."""
+    out = []
+    for col in columns:
+        name = col.lower()
+        if name == "ratio" or name.endswith("_x"):
+            out.append("x")
+        elif name.endswith("_pct"):
+            out.append("pct")
+        elif metric_unit(name):
+            out.append(metric_unit(name))
+        elif unit and (name in IN_METRIC_UNIT or name in ("p50", "p95", "p99")):
+            out.append(unit)
+        else:
+            out.append("")
+    return out
+
+
+def _cell(v: Any, unit: str = "") -> str:
     from datetime import datetime
 
     if v is None:
         return "—"
-    if isinstance(v, float):
-        return f"{v:.4g}"
+    if isinstance(v, float) and unit == "pct":  # already in percent
+        return number_text(v / 100, "%")
+    if isinstance(v, int | float) and not isinstance(v, bool):
+        return number_text(v, unit)
     if isinstance(v, datetime):
         return v.strftime("%m-%d %H:%M")
     text = str(v)

@@ -12,9 +12,10 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.message import Message
 from textual.screen import Screen
-from textual.widgets import Footer, Input, Label, RichLog
+from textual.widgets import Input, Label, RichLog
 
-from screens.widgets import SiteBar
+from screens.theme import style
+from screens.widgets import KeyFooter, SiteBar
 
 KIND_STYLE = {
     "opened": "bold",
@@ -73,6 +74,7 @@ and when the next public update is due (first ≤ 10 min, then every 15–20 min
 """
 
     BINDINGS = [
+        Binding("enter", "add_note", "Add note", id="incident.note"),
         # priority: the note box would otherwise take ctrl+d / ctrl+e / ctrl+x as editing keys
         Binding("ctrl+o", "open_incident", "Open", id="incident.open", priority=True),
         Binding("ctrl+t", "next_phase", "Phase", id="incident.phase", priority=True),
@@ -96,11 +98,14 @@ and when the next public update is due (first ≤ 10 min, then every 15–20 min
     def compose(self) -> ComposeResult:
         yield SiteBar()
         yield Label("", id="incident-head")
-        yield RichLog(id="timeline", wrap=True, markup=False, highlight=False, max_lines=5000)
+        # min_width: RichLog renders at least 78 columns wide, then crops what the pane cannot show
+        yield RichLog(
+            id="timeline", wrap=True, markup=False, highlight=False, max_lines=5000, min_width=20
+        )
         yield NoteInput(
             placeholder="note: what you see or decided (Enter adds it to the timeline)", id="note"
         )
-        yield Footer()
+        yield KeyFooter()
 
     def on_mount(self) -> None:
         self.reload()
@@ -143,6 +148,7 @@ and when the next public update is due (first ≤ 10 min, then every 15–20 min
     def _show(self, inc: Any, due: Any, past: list[Any] | None = None) -> None:
         self.incident = inc
         self.app.incident = inc
+        self.refresh_bindings()
         self.past = past or []
         head = self.query_one("#incident-head", Label)
         log = self.query_one(RichLog)
@@ -172,7 +178,7 @@ and when the next public update is due (first ≤ 10 min, then every 15–20 min
         text.append(f" {inc.severity} ", style="bold reverse")
         text.append(f" {inc.id} · {inc.title} · open {inc.age_text()} · {inc.phase}")
         if due is not None:
-            text.append(f"\n {due.text()}", style="bold red" if due.overdue else "dim")
+            text.append(f"\n {due.text()}", style=style("bad-text") if due.overdue else "dim")
         head.update(text)
         for e in inc.events:
             line = Text(e.ts[11:19] + " ", style="dim")
@@ -237,6 +243,17 @@ and when the next public update is due (first ≤ 10 min, then every 15–20 min
         )
 
     # ------------------------------------------------------------ actions
+
+    OPEN_ONLY = frozenset({"ctrl+t", "ctrl+r", "ctrl+d", "ctrl+e", "ctrl+x"})
+    CLOSED_ONLY = frozenset({"ctrl+o", "ctrl+u"})
+
+    def footer_hidden(self, binding: Binding) -> bool:
+        """The footer shows what applies now (every key still answers, and F1 lists them)."""
+        return binding.key in (self.CLOSED_ONLY if self.incident is not None else self.OPEN_ONLY)
+
+    def action_add_note(self) -> None:
+        """Enter outside the note box: into it (in the box, Enter adds the note)."""
+        self.query_one(NoteInput).focus()
 
     def action_open_incident(self) -> None:
         from screens.dialogs import FormDialog

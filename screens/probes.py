@@ -4,28 +4,14 @@ from __future__ import annotations
 
 from typing import Any
 
-from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.message import Message
 from textual.screen import Screen
-from textual.widgets import DataTable, Footer, Label, Static
+from textual.widgets import DataTable, Label, Static
 
-from screens.widgets import SiteBar
-
-STATUS_TEXT = {
-    "pass": ("✓ pass", "bold green"),
-    "fail": ("✗ FAIL", "bold red reverse"),
-    "error": ("! error", "bold magenta"),
-    "inconclusive": ("? incon.", "bold yellow"),
-    "running": ("… running", "italic"),
-    "never": ("· never", "dim"),
-}
-
-
-def status_text(status: str) -> Text:
-    label, style = STATUS_TEXT.get(status, (status, ""))
-    return Text(label, style=style)
+from screens.theme import status_text
+from screens.widgets import KeyFooter, SiteBar, cell
 
 
 class ProbeStarted(Message):
@@ -70,7 +56,7 @@ inconclusive, never as a pass) · `? incon.` (not enough data to judge).
 """
 
     BINDINGS = [
-        Binding("enter", "run_selected", "Run", id="probes.run"),
+        Binding("enter", "run_selected", "Run probe", id="probes.run"),
         Binding("a", "run_all", "Run all", id="probes.all"),
         Binding("escape", "app.pop_screen", "Back", id="probes.back"),
     ]
@@ -85,27 +71,51 @@ inconclusive, never as a pass) · `? incon.` (not enough data to judge).
         yield Label("Probes", id="probes-title")
         yield DataTable(id="probe-table", cursor_type="row", zebra_stripes=False)
         yield Static("", id="probe-detail")
-        yield Footer()
+        yield KeyFooter()
 
     def on_mount(self) -> None:
         table = self.query_one(DataTable)
-        table.add_column("probe", key="name", width=14)
-        table.add_column("status", key="status", width=9)
-        table.add_column("value", key="value", width=10)
-        table.add_column("reason", key="reason", width=max(20, self.app.size.width - 44))
         site = self.app.site
         if site.path is None:
+            self._fill(table)
             self.query_one("#probes-title", Label).update(
                 "Probes — no site config: run fixmap demo, or give --config PATH"
             )
             return
-        for name, spec in site.config.probes.items():
-            table.add_row(name, status_text("never"), "", f"{spec.kind} probe", key=name)
+        self._fill(table)
         self.query_one("#probes-title", Label).update(
             f"Probes — {len(site.config.probes)} configured · Enter runs one · a runs all"
         )
         self._load_last()
         table.focus()
+
+    def _fill(self, table: DataTable) -> None:
+        """Columns for this width (the reason takes the rest) and a row a probe, as last seen."""
+        row = table.cursor_row
+        table.clear(columns=True)
+        self.table_width = self.app.size.width
+        table.add_column("probe", key="name", width=14)
+        table.add_column("status", key="status", width=9)
+        table.add_column("value", key="value", width=10)
+        table.add_column("reason", key="reason", width=max(20, self.table_width - 44))
+        if self.app.site.path is None:
+            return
+        for name, spec in self.app.site.config.probes.items():
+            table.add_row(
+                cell(name), status_text("never"), "", cell(f"{spec.kind} probe"), key=name
+            )
+        for result in list(self.results.values()):
+            self._show(result)
+        for name in self.running:
+            table.update_cell(name, "status", status_text("running"))
+        if table.row_count:
+            table.move_cursor(row=min(row, table.row_count - 1))
+
+    def on_resize(self) -> None:
+        """The terminal changed size: the reason column follows it."""
+        table = self.query_one(DataTable)
+        if getattr(self, "table_width", None) not in (None, self.app.size.width):
+            self._fill(table)
 
     def _load_last(self) -> None:
         from console.probes import ProbeResult, read_runs
@@ -125,8 +135,8 @@ inconclusive, never as a pass) · `? incon.` (not enough data to judge).
         if result.name not in table.rows:
             return
         table.update_cell(result.name, "status", status_text(result.status))
-        table.update_cell(result.name, "value", result.value_text())
-        table.update_cell(result.name, "reason", result.reason)
+        table.update_cell(result.name, "value", cell(result.value_text()))
+        table.update_cell(result.name, "reason", cell(result.reason))
         self._detail()
 
     def _detail(self) -> None:

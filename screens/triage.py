@@ -77,8 +77,7 @@ each with the route that addresses it; evidence and text rank together.
         Binding("enter", "open", "Open route", id="triage.open"),
         Binding("escape", "clear", "Clear", id="triage.clear"),
         Binding("ctrl+p", "command_palette", "Playbooks", id="triage.palette"),
-        # not in the footer: at 80 columns it would push F5 and F6 off the first screen
-        Binding("ctrl+r", "refresh_evidence", "Re-probe", show=False, id="triage.evidence"),
+        Binding("ctrl+r", "refresh_evidence", "Re-probe", id="triage.evidence"),
     ]
 
     def compose(self) -> ComposeResult:

@@ -7,12 +7,13 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, VerticalScroll
 from textual.screen import Screen
-from textual.widgets import Footer, Label, Markdown, OptionList
+from textual.widgets import Label, Markdown, OptionList
 from textual.widgets.option_list import Option
 
 from console.playbooks import Playbook, Step, step_does
 from console.walkthrough import Progress
-from screens.widgets import STATUS_GLYPH, STATUS_STYLE, SiteBar
+from screens.theme import step_mark, style
+from screens.widgets import KeyFooter, SiteBar
 
 PROGRESS_POLL_SECONDS = 3.0
 
@@ -49,12 +50,12 @@ what, what to do next.
 """
 
     BINDINGS = [
-        Binding("d", "mark('done')", "Done", id="walk.done"),
-        Binding("s", "mark('skipped')", "Skip", id="walk.skip"),
-        Binding("x", "mark('failed')", "Failed", id="walk.failed"),
-        Binding("u", "mark('pending')", "Undo", show=False, id="walk.undo"),
         Binding("enter", "run_step", "Run/Open", id="walk.run"),
         Binding("n", "next_step", "Next", id="walk.next"),
+        Binding("d", "mark('done')", "Done", id="walk.done"),
+        Binding("x", "mark('failed')", "Failed", id="walk.failed"),
+        Binding("s", "mark('skipped')", "Skip", id="walk.skip"),
+        Binding("u", "mark('pending')", "Undo", show=False, id="walk.undo"),
         Binding("r", "related", "Related", id="walk.related"),
         Binding("z", "zoom", "Zoom", id="walk.zoom"),
         Binding("escape", "back", "Back", id="walk.back"),
@@ -73,7 +74,7 @@ what, what to do next.
             yield OptionList(id="steps")
             with VerticalScroll(id="guide-pane"):
                 yield Markdown(id="guide")
-        yield Footer()
+        yield KeyFooter()
 
     def on_mount(self) -> None:
         # another console on this data dir (or `fixmap step`) may mark steps meanwhile
@@ -97,7 +98,8 @@ what, what to do next.
         if counts["skipped"]:
             text.append(f" · {counts['skipped']} skipped", style="dim")
         if counts["failed"]:
-            text.append(f" · {counts['failed']} failed", style="bold red reverse")
+            text.append(" · ")
+            text.append(f"✗ {counts['failed']} failed", style=style("bad"))
         text.append("  ")
         text.append(self.playbook.title, style="bold")
         return text
@@ -105,7 +107,8 @@ what, what to do next.
     def _step_line(self, index: int, step: Step) -> Text:
         status = self.progress.status(step.id)
         line = Text(no_wrap=True, overflow="ellipsis")
-        line.append(f"{STATUS_GLYPH[status]} ", style=STATUS_STYLE[status])
+        line.append_text(step_mark(status))
+        line.append(" ")
         line.append(f"{index:>2} ", style="dim")
         line.append(step.title, style="dim" if status == "skipped" else "")
         return line
@@ -212,6 +215,23 @@ what, what to do next.
         self.query_one("#guide", Markdown).update(self._guidance(step))
         self.query_one("#guide-pane", VerticalScroll).scroll_home(animate=False)
 
+    ENTER_DOES = {
+        "probe": "Run probe",
+        "query": "Run query",
+        "action": "Run action",
+        "gate": "Run gate",
+        "route": "Open route",
+        "read": "Mark done",
+        "check": "Mark done",
+    }
+
+    def key_description(self, binding: Binding) -> str | None:
+        """The footer's word for Enter: what it does on the selected step."""
+        if binding.key != "enter" or not self.is_mounted:
+            return None
+        step = self._current()
+        return self.ENTER_DOES.get(step.kind) if step is not None else None
+
     def _current(self) -> Step | None:
         option = self.query_one("#steps", OptionList).highlighted_option
         return self.playbook.step(option.id) if option is not None and option.id else None
@@ -223,6 +243,7 @@ what, what to do next.
             self.progress.cursor = event.option.id
             self._show_step(event.option.id)
             self._show_next()
+            self.refresh_bindings()  # the footer's Enter says what it does on this step
             self._save()
 
     def on_option_list_option_selected(self, event: OptionList.OptionSelected) -> None:

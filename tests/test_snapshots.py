@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from textual.widgets import Input
 
 from console.site import load_config
 from screens.app import FixmapApp
@@ -18,6 +19,9 @@ def app_for(tmp_path: Path) -> FixmapApp:
 
 async def settle(pilot) -> None:
     await pilot.app.workers.wait_for_complete()
+    # a blinking cursor makes the picture depend on how long the run took
+    for box in pilot.app.screen.query(Input):
+        box.cursor_blink = False
     await pilot.pause()
 
 

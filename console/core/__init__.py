@@ -14,6 +14,7 @@ from console.core import (
     http,
     identity,
     jsonpath,
+    numbers,
     paths,
     secrets,
     templates,
@@ -35,6 +36,7 @@ from console.core.errors import (
 )
 from console.core.identity import host, now_iso, parse_ts, who
 from console.core.jsonpath import JsonPathError, lookup
+from console.core.numbers import condition_text, metric_unit, number_text
 from console.core.paths import data_dir
 from console.core.redact import public_url, redact, redact_json, redact_obj, register_secret
 from console.core.secrets import SecretError, env_var, resolve
@@ -55,6 +57,7 @@ __all__ = [
     "argv",
     "atomic_write",
     "closest",
+    "condition_text",
     "conditions",
     "data_dir",
     "durable",
@@ -67,7 +70,10 @@ __all__ = [
     "identity",
     "jsonpath",
     "lookup",
+    "metric_unit",
     "now_iso",
+    "number_text",
+    "numbers",
     "parse_duration",
     "parse_ts",
     "paths",

@@ -192,27 +192,6 @@ def overall(targets: list[TargetResult]) -> str:
 
 def format_value(value: Any, unit: str = "") -> str:
     """A measure as an engineer reads it: '412 ms', '99.9%', '0.305', '2.1×', 'yes'."""
-    if value is None:
-        return "-"
-    if isinstance(value, bool) or unit == "bool":
-        if isinstance(value, int | float):
-            return "yes" if value else "no"
-        return str(value)
-    if isinstance(value, str):
-        return value
-    if not isinstance(value, int | float):
-        return str(value)
-    v = float(value)
-    if math.isnan(v):
-        return "NaN"
-    if unit == "ms":
-        return f"{v:.0f} ms"
-    if unit == "%":
-        return f"{v * 100:.2f}".rstrip("0").rstrip(".") + "%"
-    if unit == "x":
-        return f"{v:.2f}×"
-    if unit == "count" or (v == int(v) and abs(v) < 1e9 and unit == ""):
-        return str(int(v)) if v == int(v) else f"{v:.3f}".rstrip("0").rstrip(".")
-    if abs(v) >= 100:
-        return f"{v:.0f}"
-    return f"{v:.3f}".rstrip("0").rstrip(".") if v != 0 else "0"
+    from console.core.numbers import number_text
+
+    return number_text(value, unit)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from console.core import conditions
+from console.core import conditions, numbers
 
 if TYPE_CHECKING:
     from console.playbooks.schema import Gate
@@ -37,20 +37,22 @@ def judge(gate: Gate, values: dict[str, Any]) -> GateVerdict:
     except conditions.ThresholdMissing as exc:
         return GateVerdict("inconclusive", None, f"{exc}: cannot judge {gate.label}")
     status = conditions.judge(value, pass_, fail)
-    shown = f"{gate.measure} {value:g}{(' ' + gate.unit) if gate.unit else ''}"
-    need = _text(pass_, gate.pass_)
+    unit = gate.unit
+    shown = f"{gate.measure} {numbers.number_text(value, unit)}"
+    need = _text(pass_, gate.pass_, unit)
     if status == "pass":
         return GateVerdict("pass", value, f"{shown} meets {need}")
     if status == "fail":
-        limit = _text(fail, gate.fail) if fail and gate.fail else f"not {need}"
+        limit = _text(fail, gate.fail, unit) if fail and gate.fail else f"not {need}"
         return GateVerdict("fail", value, f"{shown} breaks {limit} (pass needs {need})")
-    return GateVerdict(
-        "inconclusive", value, f"{shown} is between pass {need} and fail {gate.fail}"
-    )
+    fails = _text(fail, gate.fail, unit) if fail and gate.fail else "-"
+    return GateVerdict("inconclusive", value, f"{shown} is between pass {need} and fail {fails}")
 
 
-def _text(cond: conditions.Condition, written: str) -> str:
-    """'<= 750 ($budget_ms)' for a resolved reference, the condition as written otherwise."""
+def _text(cond: conditions.Condition, written: str, unit: str = "") -> str:
+    """'≤ 750 ($budget_ms)' for a resolved reference, the condition as written otherwise; a
+    share's numbers as percentages ('≤ 0.5%')."""
     if cond.ref:
-        return f"{cond.op} {conditions.plain(cond.number or 0.0)} (${cond.ref})"
-    return written
+        number = conditions.plain(cond.number or 0.0)
+        return numbers.condition_text(f"{cond.op} {number}", unit) + f" (${cond.ref})"
+    return numbers.condition_text(written, unit)

@@ -61,16 +61,9 @@ class ProbeResult:
             return None
 
     def value_text(self) -> str:
-        v = self.value
-        if v is None:
-            return "-"
-        if isinstance(v, float):
-            if self.unit == "%":
-                return f"{v * 100:.1f}%"
-            if self.unit == "ms":
-                return f"{v:.0f} ms"
-            return f"{v:.2f}{(' ' + self.unit) if self.unit else ''}"
-        return f"{v}{(' ' + self.unit) if self.unit and self.unit != '%' else ''}"
+        from console.core.numbers import number_text
+
+        return number_text(self.value, self.unit)
 
     def lines(self) -> list[str]:
         """What the probe measured, as short lines (walkthrough results, the probes screen)."""
@@ -91,7 +84,9 @@ class ProbeResult:
 
 def _short(v: Any) -> str:
     if isinstance(v, float):
-        return f"{v:.3g}"
+        from console.core.numbers import number_text
+
+        return number_text(v)
     text = str(v)
     return text if len(text) <= 24 else text[:23] + "…"
 

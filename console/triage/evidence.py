@@ -17,6 +17,8 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+from console.core import metric_unit, number_text
+
 PROBE_FAIL = 1.0
 """Strength of a probe that failed just now: fresh, direct evidence."""
 CHANGE_ONGOING = 0.6
@@ -273,7 +275,7 @@ def _change_finding(c: Any, deploys: list[Any], now: datetime, service: str | No
     elif c.change_pct is not None:
         size = f"{c.change_pct:+.0f}%"
     else:
-        size = f"{c.direction} to {c.peak:g}"
+        size = f"{c.direction} to {number_text(c.peak, metric_unit(c.metric))}"
     deploy = None
     for e in deploys:
         lead = (c.started - e.ts).total_seconds()

@@ -19,7 +19,15 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from console.core import EXIT_BAD_INPUT, EXIT_CHECK_FAILED, EXIT_OK, EXIT_REFUSED, now_iso
+from console.core import (
+    EXIT_BAD_INPUT,
+    EXIT_CHECK_FAILED,
+    EXIT_OK,
+    EXIT_REFUSED,
+    metric_unit,
+    now_iso,
+    number_text,
+)
 
 if TYPE_CHECKING:
     from console.playbooks import Playbook, Step
@@ -246,7 +254,7 @@ def query_result(playbook: Playbook, step: Step, result: Any) -> StepResult:
         lines.append(result.note)
     shown = dict(list(result.measures.items())[:8])
     if shown:
-        lines.append("  ".join(f"{k}={v:.3g}" for k, v in shown.items()))
+        lines.append("  ".join(f"{k}={number_text(v, metric_unit(k))}" for k, v in shown.items()))
     status = "pass" if result.rows else "inconclusive"
     if step.gate:
         from console.playbooks import judge

@@ -1,6 +1,7 @@
 """Widgets shared by the screens: the site bar, the footer and the time chart."""
 
+from screens.widgets.cells import cell
 from screens.widgets.footer import KeyFooter
-from screens.widgets.sitebar import STATUS_GLYPH, STATUS_STYLE, SiteBar
+from screens.widgets.sitebar import SiteBar
 
-__all__ = ["STATUS_GLYPH", "STATUS_STYLE", "KeyFooter", "SiteBar"]
+__all__ = ["KeyFooter", "SiteBar", "cell"]

@@ -5,8 +5,7 @@ from __future__ import annotations
 from rich.text import Text
 from textual.widgets import Static
 
-STATUS_GLYPH = {"pending": "○", "done": "✓", "skipped": "»", "failed": "✗"}
-STATUS_STYLE = {"pending": "", "done": "green", "skipped": "dim", "failed": "bold red reverse"}
+from screens.theme import style
 
 
 class SiteBar(Static):
@@ -50,5 +49,5 @@ class SiteBar(Static):
         interrupted = getattr(self.app, "interrupted", 0)
         if interrupted:
             text.append("  ")
-            text.append(f" {interrupted} INTERRUPTED ", style="bold red reverse")
+            text.append(f" {interrupted} INTERRUPTED ", style=style("bad"))
         self.update(text)
