@@ -10,6 +10,7 @@ from textual.binding import Binding
 from textual.screen import Screen
 from textual.widgets import DataTable, Footer, Label, RichLog
 
+from screens.feedback import NO_SITE
 from screens.steps import ActionFlow, outcome_lines
 from screens.widgets import SiteBar
 
@@ -48,7 +49,7 @@ journal. **Enter** plans the selected action and opens the confirm dialog:
 """
 
     BINDINGS = [
-        Binding("enter", "run_selected", "Plan & run", id="actions.run"),
+        Binding("enter", "run_selected", "Plan & run", id="actions.run", priority=True),
         Binding("j", "show_journal", "Journal", id="actions.journal"),
         Binding("escape", "app.pop_screen", "Back", id="actions.back"),
     ]
@@ -109,6 +110,10 @@ journal. **Enter** plans the selected action and opens the confirm dialog:
     def action_run_selected(self) -> None:
         table = self.query_one(DataTable)
         if not table.row_count:
+            self.app.cannot(
+                "Enter: no action to plan. "
+                + (NO_SITE if self.app.site.path is None else "The site config names none.")
+            )
             return
         name = table.coordinate_to_cell_key(table.cursor_coordinate).row_key.value
         log = self.query_one(RichLog)

@@ -14,12 +14,13 @@ from textual.binding import Binding
 
 from console.site import Site
 from screens.commands import PlaybookCommands
+from screens.feedback import Feedback
 from screens.messages import CatalogReady, RouterReady, SiteStateChanged
 
 STATE_POLL_SECONDS = 15.0
 
 
-class FixmapApp(App[int]):
+class FixmapApp(Feedback, App[int]):
     """Routes a symptom to its fix and walks it with the engineer."""
 
     CSS_PATH = "fixmap.tcss"

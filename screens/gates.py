@@ -11,6 +11,7 @@ from textual.message import Message
 from textual.screen import Screen
 from textual.widgets import DataTable, Footer, Label, Static
 
+from screens.feedback import NO_SITE
 from screens.widgets import SiteBar
 
 VERDICT_STYLE = {
@@ -131,6 +132,7 @@ verdict, one fails, or 10 minutes pass; each measurement shows as it comes. **Es
 
     def action_run(self, name: str, watch: bool = False) -> None:
         if self.app.site.path is None:
+            self.app.cannot("Gates need a site to measure. " + NO_SITE)
             return
         if self.running:
             self.notify(f"{self.running} is still running", timeout=2)

@@ -14,6 +14,7 @@ from textual.message import Message
 from textual.screen import Screen
 from textual.widgets import DataTable, Footer, Input, Label
 
+from screens.feedback import NO_SITE
 from screens.widgets import SiteBar
 from screens.widgets.chart import ChartData, TimeChart, epoch
 
@@ -232,8 +233,13 @@ Type into the box and press **Enter**:
         event.stop()
         if event.value.strip():
             self.run_request(event.value)
+        else:
+            self.app.cannot("Enter: type a named query (Ctrl+N lists them) or SQL first.")
 
     def run_request(self, request: str) -> None:
+        if self.app.site.path is None:
+            self.app.cannot("History needs a site's history to ask. " + NO_SITE)
+            return
         kind, what, params = parse_request(request)
 
         def ask(history: Any) -> QueryDone:
@@ -373,6 +379,7 @@ Type into the box and press **Enter**:
     def on_data_table_row_selected(self, event: DataTable.RowSelected) -> None:
         """On a what-changed row: chart that series over the query's range, with its events."""
         if not self.changes or event.cursor_row >= len(self.changes):
+            self.app.cannot("Enter charts a row of a what-changed answer (Ctrl+G); not this one.")
             return
         change = self.changes[event.cursor_row]
         since, until = self.range

@@ -11,6 +11,7 @@ from textual.message import Message
 from textual.screen import Screen
 from textual.widgets import DataTable, Footer, Label, Static
 
+from screens.feedback import NO_SITE
 from screens.widgets import SiteBar
 
 STATUS_TEXT = {
@@ -70,7 +71,7 @@ inconclusive, never as a pass) · `? incon.` (not enough data to judge).
 """
 
     BINDINGS = [
-        Binding("enter", "run_selected", "Run", id="probes.run"),
+        Binding("enter", "run_selected", "Run", id="probes.run", priority=True),
         Binding("a", "run_all", "Run all", id="probes.all"),
         Binding("escape", "app.pop_screen", "Back", id="probes.back"),
     ]
@@ -157,11 +158,21 @@ inconclusive, never as a pass) · `? incon.` (not enough data to judge).
 
     def action_run_selected(self) -> None:
         table = self.query_one(DataTable)
+        if not table.row_count:
+            self.app.cannot(
+                "Enter: no probe to run. "
+                + (NO_SITE if self.app.site.path is None else "The site config names none.")
+            )
+            return
         if table.row_count:
             self.run_probes([table.coordinate_to_cell_key(table.cursor_coordinate).row_key.value])
 
     def action_run_all(self) -> None:
-        if self.app.site.path is not None:
+        if self.app.site.path is None:
+            self.app.cannot("a: no probes to run. " + NO_SITE)
+        elif not self.app.site.config.probes:
+            self.app.cannot("a: the site config names no probes ([probes.NAME] tables).")
+        else:
             self.run_probes(list(self.app.site.config.probes))
 
     def run_probes(self, names: list[str]) -> None:

@@ -16,6 +16,7 @@ from textual.widgets import Input, Label, OptionList, Static
 from textual.widgets.option_list import Option
 
 from console.playbooks import DEPLOY_TRAPS, QUICK_ROUTES
+from screens.feedback import NO_SITE
 from screens.widgets import KeyFooter, SiteBar
 
 EVIDENCE_TIMEOUT_S = 8.0
@@ -106,13 +107,11 @@ each with the route that addresses it; evidence and text rank together.
     def on_unmount(self) -> None:
         self._cancel.set()
 
-    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
-        if action == "refresh_evidence":
-            return self.app.site.path is not None
-        return True
-
     def action_refresh_evidence(self) -> None:
         """Sweep again: the last sweep (if still running) is stopped first."""
+        if self.app.site.path is None:
+            self.app.cannot("Ctrl+R: no site config, so nothing to probe. " + NO_SITE)
+            return
         self._cancel.set()
         self._cancel = threading.Event()
         self.start_evidence()
@@ -315,6 +314,10 @@ each with the route that addresses it; evidence and text rank together.
         option = self.query_one(OptionList).highlighted_option
         if option is not None and option.id:
             self.app.open_playbook(option.id)
+        elif self.app.router is None:
+            self.app.cannot("Enter: the routes are still loading; try again in a moment.")
+        else:
+            self.app.cannot("Enter: no route is listed to open. Ctrl+P opens any playbook.")
 
     def action_clear(self) -> None:
         self.query_one(Input).value = ""
