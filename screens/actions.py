@@ -13,7 +13,10 @@ from textual.widgets import DataTable, Footer, Label, RichLog
 from screens.feedback import NO_SITE
 from screens.steps import ActionFlow, outcome_lines
 from screens.widgets import SiteBar
+from screens.widgets.kept import log_text
 
+RECENT = 8
+"""Journal entries the run log starts with (j shows the journal whole)."""
 LAST_STYLE = {
     "done": "bold green",
     "failed": "bold red",
@@ -73,7 +76,7 @@ journal. **Enter** plans the selected action and opens the confirm dialog:
             )
             return
         self.refresh_table()
-        self.action_show_journal()
+        self._recent_journal()
         table.focus()
 
     def refresh_table(self) -> None:
@@ -147,15 +150,24 @@ journal. **Enter** plans the selected action and opens the confirm dialog:
 
         ActionFlow(self, name, on_output=on_output, on_done=on_done).start(ask=True)
 
+    def pane_text(self) -> tuple[str, str] | None:
+        """The run log: plans, output and outcomes as they were shown."""
+        return "actions", log_text(self.query_one(RichLog))
+
     def on_data_table_row_selected(self, event: DataTable.RowSelected) -> None:
         event.stop()
         self.action_run_selected()
 
     def action_show_journal(self) -> None:
+        from screens.journal import JournalScreen
+
+        self.app.push_screen(JournalScreen())
+
+    def _recent_journal(self) -> None:
         def work() -> None:
             from console.actions import describe, read_journal
 
-            entries = read_journal(limit=20)
+            entries = list(reversed(read_journal(limit=RECENT)))  # the newest at the bottom
             self.app.call_from_thread(
                 self._journal, [(e.status, describe(e), e.note) for e in entries]
             )
@@ -171,7 +183,9 @@ journal. **Enter** plans the selected action and opens the confirm dialog:
 
     def _journal(self, rows: list[tuple[str, str, str]]) -> None:
         log = self.query_one(RichLog)
-        log.write(Text("— journal, newest first", style="bold"))
+        log.write(
+            Text(f"— journal, the last {RECENT} (newest at the bottom; j: all)", style="bold")
+        )
         if not rows:
             log.write(Text("(empty: nothing has run from this machine)", style="dim"))
         for status, line, note in rows:

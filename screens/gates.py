@@ -13,6 +13,7 @@ from textual.widgets import DataTable, Footer, Label, Static
 
 from screens.feedback import NO_SITE
 from screens.widgets import SiteBar
+from screens.widgets.kept import cell_text, table_text
 
 VERDICT_STYLE = {
     "go": "bold green reverse",
@@ -285,6 +286,15 @@ verdict, one fails, or 10 minutes pass; each measurement shows as it comes. **Es
         for note in run.notes if run is not None else []:
             lines.append(f"  note: {note}")
         self.query_one("#gate-detail", Static).update("\n".join(lines))
+
+    def pane_text(self) -> tuple[str, str] | None:
+        """The verdict, every target's row, and the selected target's detail."""
+        table = self.query_one(DataTable)
+        if not table.row_count:
+            return None
+        verdict = cell_text(self.query_one("#gate-verdict", Label).content)
+        detail = str(self.query_one("#gate-detail", Static).content)
+        return f"gates-{self.set_name}", f"{verdict}\n\n{table_text(table)}\n\n{detail}"
 
     def on_data_table_row_highlighted(self, event: DataTable.RowHighlighted) -> None:
         self._detail()

@@ -17,6 +17,7 @@ from textual.widgets import DataTable, Footer, Input, Label
 from screens.feedback import NO_SITE
 from screens.widgets import SiteBar
 from screens.widgets.chart import ChartData, TimeChart, epoch
+from screens.widgets.kept import cell_text, rows_text, table_text
 
 SQL_START = (
     "select",
@@ -153,6 +154,8 @@ Type into the box and press **Enter**:
         self.delivered = False
         self.changes: list[Any] | None = None
         self.range: tuple[Any, Any] = (None, None)
+        self.shown_result: Any = None
+        """The answer in the table, whole (the table cuts long cells; a save does not)."""
 
     def compose(self) -> ComposeResult:
         yield SiteBar()
@@ -298,6 +301,7 @@ Type into the box and press **Enter**:
         if not message.request.startswith("chart "):
             self.query_one(DataTable).clear(columns=True)
             self.changes = None
+            self.shown_result = None
             self._deliver(None, message.error)
 
     def on_query_done(self, message: QueryDone) -> None:
@@ -316,6 +320,7 @@ Type into the box and press **Enter**:
         # the clickable list is the table's own rows: one answer for both
         self.changes = result.changes
         self.range = (result.since, result.until)
+        self.shown_result = result if result.rows else None
         self._table(result)
         self._deliver(result, None)
         self.app.timeline(lambda inc: inc.recorder.query(result))
@@ -375,6 +380,17 @@ Type into the box and press **Enter**:
             table.add_column(col)  # no key: SQL may repeat a column name (select ts, ts …)
         for row in result.rows[:MAX_TABLE_ROWS]:
             table.add_row(*[_cell(v) for v in row])
+
+    def pane_text(self) -> tuple[str, str] | None:
+        """The query, its summary line and its result table (every row shown, uncut)."""
+        table = self.query_one(DataTable)
+        if not table.row_count:
+            return None
+        title = cell_text(self.query_one("#history-title", Label).content)
+        request = self.last_request or self.query_one(Input).value
+        result = self.shown_result
+        body = rows_text(result.columns, result.rows) if result is not None else table_text(table)
+        return "history", f"{request}\n{title}\n\n{body}"
 
     def on_data_table_row_selected(self, event: DataTable.RowSelected) -> None:
         """On a what-changed row: chart that series over the query's range, with its events."""

@@ -15,6 +15,7 @@ from textual.screen import Screen
 from textual.widgets import Footer, Input, Label, RichLog
 
 from screens.widgets import SiteBar
+from screens.widgets.kept import log_text
 
 KIND_STYLE = {
     "opened": "bold",
@@ -101,6 +102,11 @@ and when the next public update is due (first ≤ 10 min, then every 15–20 min
             placeholder="note: what you see or decided (Enter adds it to the timeline)", id="note"
         )
         yield Footer()
+
+    def pane_text(self) -> tuple[str, str]:
+        """The head and the timeline (or the past incidents), as on screen."""
+        head = str(self.query_one("#incident-head", Label).content)
+        return "incident", head + "\n\n" + log_text(self.query_one(RichLog))
 
     def on_mount(self) -> None:
         self.reload()
@@ -307,11 +313,11 @@ and when the next public update is due (first ≤ 10 min, then every 15–20 min
         from console.exports import status_drafts
         from screens.dialogs import TextDialog
 
-        parts = []
-        for d in status_drafts(self.incident):
-            quoted = "\n>\n".join(f"> {line}" for line in d.text().splitlines() if line.strip())
-            parts.append(f"**{d.phase}**\n\n{quoted}\n")
-        self.app.push_screen(TextDialog("Status-page drafts (copy, edit, post)", "\n".join(parts)))
+        rule = "-" * 40
+        text = f"\n{rule}\n".join(d.text() for d in status_drafts(self.incident))
+        self.app.push_screen(
+            TextDialog("Status-page drafts (copy, edit, post)", text, name="status-drafts")
+        )
 
     def action_export(self) -> None:
         inc = self.incident
@@ -329,7 +335,7 @@ and when the next public update is due (first ≤ 10 min, then every 15–20 min
             atomic_write(md, export_incident(inc.id, "md", site=site))
             atomic_write(js, export_incident(inc.id, "json", site=site))
             self.app.call_from_thread(
-                self.notify, f"postmortem draft: {md}\ntimeline: {js}", title="Exported", timeout=15
+                self.app.kept_on, self, f"exported: postmortem draft {md} · timeline {js}", None
             )
 
         self.run_worker(

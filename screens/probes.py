@@ -13,6 +13,7 @@ from textual.widgets import DataTable, Footer, Label, Static
 
 from screens.feedback import NO_SITE
 from screens.widgets import SiteBar
+from screens.widgets.kept import table_text
 
 STATUS_TEXT = {
     "pass": ("✓ pass", "bold green"),
@@ -146,6 +147,14 @@ inconclusive, never as a pass) · `? incon.` (not enough data to judge).
             )
         else:
             detail.update("\n".join(result.lines()))
+
+    def pane_text(self) -> tuple[str, str] | None:
+        """The selected probe's detail, then every probe's row."""
+        table = self.query_one(DataTable)
+        if not table.row_count:
+            return None
+        detail = str(self.query_one("#probe-detail", Static).content)
+        return "probes", detail + "\n\n" + table_text(table)
 
     def on_data_table_row_highlighted(self, event: DataTable.RowHighlighted) -> None:
         self._detail()
