@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from typing import Any
 
 from rich.text import Text
@@ -14,6 +15,7 @@ from textual.widgets import DataTable, Footer, Label, Static
 from screens.feedback import NO_SITE
 from screens.widgets import SiteBar
 from screens.widgets.kept import cell_text, table_text
+from screens.widgets.progress import TICK_S, count_text, progress_text
 
 VERDICT_STYLE = {
     "go": "bold green reverse",
@@ -34,6 +36,17 @@ class GateDone(Message):
         self.run = run
         self.error = error
         self.token = token
+
+
+class GateProgress(Message):
+    """How far a run got: probes finished, targets judged (of the set's total)."""
+
+    def __init__(self, token: int, probes: int, targets: int, total: int) -> None:
+        super().__init__()
+        self.token = token
+        self.probes = probes
+        self.targets = targets
+        self.total = total
 
 
 class GateMeasured(Message):
@@ -105,6 +118,11 @@ verdict, one fails, or 10 minutes pass; each measurement shows as it comes. **Es
         """Set to end the watched run in flight."""
         self.measured: dict[str, Any] = {}
         """A watched run's results so far, by target."""
+        self.started = 0.0
+        self.doing = ""
+        """What the running line says before its counts and elapsed time."""
+        self.counts = (0, 0, 0)
+        """(probes finished, targets judged, targets in the set) of the run in flight."""
 
     def compose(self) -> ComposeResult:
         yield SiteBar()
@@ -125,6 +143,7 @@ verdict, one fails, or 10 minutes pass; each measurement shows as it comes. **Es
                 "Gates need a site: run fixmap demo, or give --config PATH"
             )
             return
+        self.set_interval(TICK_S, self._show_running, name="gate-progress")
         last = self.app.gate_runs.get(self.set_name)
         if last is not None:
             self._show(last)
@@ -143,9 +162,10 @@ verdict, one fails, or 10 minutes pass; each measurement shows as it comes. **Es
         self.token += 1
         token = self.token
         doing = "watching" if watch else "running"
-        self.query_one("#gate-verdict", Label).update(
-            Text(f" … {doing} the {name} gate set (probes and history queries)", style="italic")
-        )
+        self.started = time.monotonic()
+        self.doing = f" … {doing} the {name} gate set"
+        self.counts = (0, 0, 0)
+        self._show_running()
         site = self.app.site
         import threading
 
@@ -159,6 +179,15 @@ verdict, one fails, or 10 minutes pass; each measurement shows as it comes. **Es
         def measured(tname: str, m: dict, so_far: Any) -> None:
             self.post_message(GateMeasured(token, tname, m, so_far))
 
+        probes_done = [0]
+
+        def probed(result: Any) -> None:
+            probes_done[0] += 1
+            self.post_message(GateProgress(token, probes_done[0], 0, 0))
+
+        def judged(result: Any, done: int, total: int) -> None:
+            self.post_message(GateProgress(token, probes_done[0], done, total))
+
         def work() -> None:
             from console.core import FixmapError
             from console.gates import run_gate_set, watch_gate_set
@@ -169,7 +198,7 @@ verdict, one fails, or 10 minutes pass; each measurement shows as it comes. **Es
                         site, name, timeout=self.WATCH_TIMEOUT_S, on_measurement=measured, stop=stop
                     )
                 else:
-                    run = run_gate_set(site, name)
+                    run = run_gate_set(site, name, on_probe=probed, on_target=judged)
             except FixmapError as exc:
                 self.post_message(GateDone(None, exc.render(), token))
                 return
@@ -201,6 +230,31 @@ verdict, one fails, or 10 minutes pass; each measurement shows as it comes. **Es
         if self.stop_watch is not None:
             self.stop_watch.set()
 
+    def _show_running(self) -> None:
+        """The running line: what runs, how far it got, for how long (ticked while it runs)."""
+        if not self.running:
+            return
+        probes, targets, total = self.counts
+        self.query_one("#gate-verdict", Label).update(
+            Text(
+                progress_text(
+                    self.doing,
+                    self.started,
+                    count_text(probes, None, "probes done") if probes else "",
+                    count_text(targets, total, "targets") if total else "",
+                )
+                + ("" if self.stop_watch is None else " · Esc stops"),
+                style="italic",
+            )
+        )
+
+    def on_gate_progress(self, message: GateProgress) -> None:
+        if message.token != self.token:
+            return
+        _, targets, total = self.counts
+        self.counts = (message.probes, message.targets or targets, message.total or total)
+        self._show_running()
+
     def on_gate_measured(self, message: GateMeasured) -> None:
         if message.token != self.token:
             return  # a measurement of a run that was replaced
@@ -223,12 +277,8 @@ verdict, one fails, or 10 minutes pass; each measurement shows as it comes. **Es
                 reason,
                 key=message.name,
             )
-        self.query_one("#gate-verdict", Label).update(
-            Text(
-                f" … watching {self.running}: {message.name} measured ({m['n']}) · Esc stops",
-                style="italic",
-            )
-        )
+        self.doing = f" … watching {self.running}: {message.name} measured ({m['n']})"
+        self._show_running()
         self._detail()
 
     def on_gate_done(self, message: GateDone) -> None:

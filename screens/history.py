@@ -18,6 +18,7 @@ from screens.feedback import NO_SITE
 from screens.widgets import SiteBar
 from screens.widgets.chart import ChartData, TimeChart, epoch
 from screens.widgets.kept import cell_text, rows_text, table_text
+from screens.widgets.progress import TICK_S, progress_text
 
 SQL_START = (
     "select",
@@ -154,6 +155,8 @@ Type into the box and press **Enter**:
         self.delivered = False
         self.changes: list[Any] | None = None
         self.range: tuple[Any, Any] = (None, None)
+        self.started = 0.0
+        self.doing = ""
         self.shown_result: Any = None
         """The answer in the table, whole (the table cuts long cells; a save does not)."""
 
@@ -181,6 +184,12 @@ Type into the box and press **Enter**:
         self.newest: float | None = None
         self._check_freshness()
         self.set_interval(1.0, self._show_freshness)
+        self.set_interval(TICK_S, self._show_running, name="query-elapsed")
+
+    def _show_running(self) -> None:
+        """While a query runs: what it is and for how long (`… running q · 3.2 s`)."""
+        if self.running:
+            self._title(progress_text(self.doing, self.started, "Esc cancels"), "italic")
 
     # ------------------------------------------------------------ freshness
 
@@ -259,7 +268,7 @@ Type into the box and press **Enter**:
                 events = history.events(result.since, result.until)
             return QueryDone(request, result, events, chart)
 
-        self._ask(request, ask, f"… running {request}   (Esc cancels)", "history query")
+        self._ask(request, ask, f"… running {request}", "history query")
 
     def _ask(self, request: str, ask: Any, title: str, description: str) -> None:
         """Cancel what runs, then run `ask(history)` in a thread worker and post its answer (or
@@ -267,7 +276,9 @@ Type into the box and press **Enter**:
         if self.running:
             self._cancel()
         self.running = request
-        self._title(title, "italic")
+        self.started = time.monotonic()
+        self.doing = title
+        self._show_running()
         site = self.app.site
 
         def work() -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from typing import Any
 
 from rich.text import Text
@@ -14,6 +15,7 @@ from textual.widgets import DataTable, Footer, Label, Static
 from screens.feedback import NO_SITE
 from screens.widgets import SiteBar
 from screens.widgets.kept import table_text
+from screens.widgets.progress import TICK_S, count_text, progress_text
 
 STATUS_TEXT = {
     "pass": ("✓ pass", "bold green"),
@@ -81,6 +83,9 @@ inconclusive, never as a pass) · `? incon.` (not enough data to judge).
         super().__init__()
         self.results: dict[str, Any] = {}
         self.running: set[str] = set()
+        self.sweep = [0.0, 0, 0]
+        """[started (monotonic), probes finished, probes asked] of the work in flight."""
+        self.title = ""
 
     def compose(self) -> ComposeResult:
         yield SiteBar()
@@ -103,9 +108,9 @@ inconclusive, never as a pass) · `? incon.` (not enough data to judge).
             return
         for name, spec in site.config.probes.items():
             table.add_row(name, status_text("never"), "", f"{spec.kind} probe", key=name)
-        self.query_one("#probes-title", Label).update(
-            f"Probes — {len(site.config.probes)} configured · Enter runs one · a runs all"
-        )
+        self.title = f"Probes — {len(site.config.probes)} configured · Enter runs one · a runs all"
+        self.query_one("#probes-title", Label).update(self.title)
+        self.set_interval(TICK_S, self._show_sweep, name="probe-progress")
         self._load_last()
         table.focus()
 
@@ -189,6 +194,9 @@ inconclusive, never as a pass) · `? incon.` (not enough data to judge).
         if not names:
             self.notify("Already running.", timeout=2)
             return
+        if not self.running:
+            self.sweep = [time.monotonic(), 0, 0]
+        self.sweep[2] += len(names)
         for name in names:
             self.running.add(name)
             self.query_one(DataTable).update_cell(name, "status", status_text("running"))
@@ -216,6 +224,23 @@ inconclusive, never as a pass) · `? incon.` (not enough data to judge).
             work, thread=True, group="probes", exit_on_error=False, description="run probes"
         )
 
+    def _show_sweep(self) -> None:
+        """While probes run: how many finished of how many, and for how long."""
+        started, done, asked = self.sweep
+        if not self.running or not asked:
+            return
+        line = progress_text("… running", started, count_text(done, asked, "probes done"))
+        self.query_one("#probes-title", Label).update(Text(line, style="italic"))
+
+    def _sweep_over(self) -> None:
+        started, done, asked = self.sweep
+        if asked:
+            took = time.monotonic() - started
+            self.query_one("#probes-title", Label).update(
+                f"{self.title} · last: {done}/{asked} in {took:.1f} s"
+            )
+        self.sweep = [0.0, 0, 0]
+
     def on_probe_started(self, message: ProbeStarted) -> None:
         self.running.add(message.name)
 
@@ -228,11 +253,15 @@ inconclusive, never as a pass) · `? incon.` (not enough data to judge).
                 table.update_cell(
                     name, "status", status_text(previous.status if previous else "never")
                 )
+        if not self.running:
+            self._sweep_over()
         self._detail()
 
     def on_probe_finished(self, message: ProbeFinished) -> None:
         result = message.result
         self.running.discard(result.name)
+        self.sweep[1] += 1
         self._show(result)
+        self._show_sweep()
         if hasattr(self.app, "record_probe"):
             self.app.record_probe(result)

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import contextlib
 import threading
+import time
 from typing import Any
 
 from rich.text import Text
@@ -18,6 +19,7 @@ from textual.widgets.option_list import Option
 from console.playbooks import DEPLOY_TRAPS, QUICK_ROUTES
 from screens.feedback import NO_SITE
 from screens.widgets import KeyFooter, SiteBar
+from screens.widgets.progress import TICK_S, progress_text
 
 EVIDENCE_TIMEOUT_S = 8.0
 """The sweep's deadline: probes still running then are stopped and said to be."""
@@ -93,6 +95,8 @@ each with the route that addresses it; evidence and text rank together.
 
     def on_mount(self) -> None:
         self.evidence: Any = None
+        self.sweep_started = 0.0
+        self._sweep_timer: Any = None
         self._cancel = threading.Event()
         self.show_quick_routes()
         self.query_one(Input).focus()
@@ -144,13 +148,25 @@ each with the route that addresses it; evidence and text rank together.
         )
 
     def on_evidence_started(self, message: EvidenceStarted) -> None:
-        if self.evidence is None:
-            self._show_evidence_text(
-                Text("Evidence · probing the site, asking what changed…", style="dim")
+        self.sweep_started = time.monotonic()
+        self._show_sweep()
+        if self._sweep_timer is not None:
+            self._sweep_timer.stop()
+        self._sweep_timer = self.set_interval(TICK_S, self._show_sweep, name="evidence-progress")
+
+    def _show_sweep(self) -> None:
+        """Until the first evidence is in: the sweep is running, and for how long."""
+        if self.evidence is None and self.sweep_started:
+            line = progress_text(
+                "Evidence · probing the site, asking what changed…", self.sweep_started
             )
+            self._show_evidence_text(Text(line, style="dim"))
 
     def on_evidence_ready(self, message: EvidenceReady) -> None:
         self.evidence = message.evidence
+        if self._sweep_timer is not None:
+            self._sweep_timer.stop()
+            self._sweep_timer = None
         # late evidence re-ranks, but keeps the route the engineer has the cursor on
         routes = self.query_one(OptionList)
         option = routes.highlighted_option
