@@ -47,8 +47,13 @@ class TriageScreen(Screen):
         max-height: 6;
         color: $text;
     }
-    TriageScreen #evidence.-empty {
+    TriageScreen #evidence.-empty, TriageScreen #resume.-empty {
         display: none;
+    }
+    TriageScreen #resume {
+        padding: 0 1;
+        height: auto;
+        text-style: bold;
     }
     """
 
@@ -82,12 +87,16 @@ each with the route that addresses it; evidence and text rank together.
         Binding("ctrl+p", "command_palette", "Playbooks", id="triage.palette"),
         # not in the footer: at 80 columns it would push F5 and F6 off the first screen
         Binding("ctrl+r", "refresh_evidence", "Re-probe", show=False, id="triage.evidence"),
+        # named on the resume line itself, which shows only when there is one
+        Binding("ctrl+o", "resume", "Resume walkthrough", show=False, id="triage.resume"),
+        Binding("ctrl+n", "start_over", "Start it over", show=False, id="triage.start_over"),
     ]
 
     def compose(self) -> ComposeResult:
         yield SiteBar()
         yield Label("What do you see?", id="question")
         yield Input(placeholder="e.g. answers cite old snippets after the index swap", id="symptom")
+        yield Static("", id="resume", classes="-empty")
         yield Static("", id="evidence", classes="-empty")
         yield Label("", id="results-title")
         yield OptionList(id="routes")
@@ -95,6 +104,8 @@ each with the route that addresses it; evidence and text rank together.
 
     def on_mount(self) -> None:
         self.evidence: Any = None
+        self.resumable: list[Any] = []
+        """Walkthroughs in progress, the latest change first (the resume line shows the first)."""
         self.sweep_started = 0.0
         self._sweep_timer: Any = None
         self._cancel = threading.Event()
@@ -294,7 +305,93 @@ each with the route that addresses it; evidence and text rank together.
         routes.set_options(options)
         routes.highlighted = 0
 
+    # ------------------------------------------------------------ resume
+
+    def find_resumable(self) -> None:
+        """In a worker: the walkthroughs in progress (from the progress store), newest first."""
+        catalog = self.app.catalog
+        if catalog is None:
+            return
+        store = self.app.progress
+
+        def work() -> None:
+            found = store.in_progress(list(catalog))
+            self.app.call_from_thread(self._show_resumable, found)
+
+        self.run_worker(
+            work,
+            thread=True,
+            group="triage-resume",
+            exclusive=True,
+            exit_on_error=False,
+            description="find walkthroughs in progress",
+        )
+
+    def _show_resumable(self, found: list[Any]) -> None:
+        self.resumable = found
+        box = self.query_one("#resume", Static)
+        box.set_class(not found, "-empty")
+        if not found:
+            box.update("")
+            return
+        playbook = self.app.catalog[found[0].playbook_id]
+        done = found[0].counts(playbook)["done"]  # as the walkthrough's own heading counts
+        line = Text(no_wrap=True, overflow="ellipsis")
+        line.append(f"resume: {playbook.title} {done}/{len(playbook.steps)} done", style="bold")
+        line.append(" · Ctrl+O opens it · Ctrl+N starts it over")
+        if len(found) > 1:
+            line.append(f" · {len(found) - 1} more in progress", style="dim")
+        box.update(line)
+
+    def action_resume(self) -> None:
+        if not self.resumable:
+            self.app.cannot("Ctrl+O: no walkthrough is in progress to resume.")
+            return
+        self.app.open_playbook(self.resumable[0].playbook_id)
+
+    def action_start_over(self) -> None:
+        if not self.resumable:
+            self.app.cannot("Ctrl+N: no walkthrough is in progress to start over.")
+            return
+        from screens.dialogs import YesNoDialog
+
+        playbook = self.app.catalog[self.resumable[0].playbook_id]
+        settled = len(playbook.steps) - self.resumable[0].counts(playbook)["pending"]
+
+        def answered(yes: bool | None) -> None:
+            if yes:
+                self._reset(playbook)
+
+        self.app.push_screen(
+            YesNoDialog(
+                f"Start “{playbook.title}” over? Its {settled} settled step(s) and their "
+                "results go back to pending, in every console on this data dir."
+            ),
+            answered,
+        )
+
+    def _reset(self, playbook: Any) -> None:
+        app = self.app
+        shared = app.progress_for(playbook)  # the walkthroughs on screen show it at once
+
+        def work() -> None:
+            app.progress.reset(playbook, shared)
+            app.call_from_thread(app.notify, f"{playbook.title}: started over, every step pending")
+            app.call_from_thread(self.find_resumable)
+
+        self.run_worker(
+            work,
+            thread=True,
+            group="triage-reset",
+            exit_on_error=False,
+            description="reset the walkthrough's progress",
+        )
+
+    def on_screen_resume(self) -> None:
+        self.find_resumable()  # back from a walkthrough: its progress moved
+
     def catalog_ready(self) -> None:
+        self.find_resumable()
         query = self.query_one(Input).value
         if query.strip():
             self.show_results(query)
