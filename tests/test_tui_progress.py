@@ -99,6 +99,16 @@ async def test_a_gate_set_counts_its_targets_as_they_are_judged(tmp_path, fixmap
         assert counted, lines  # on screen while the next target ran
         assert label(screen, "#gate-verdict").strip().startswith("GO")
 
+        # the gate results kept as a file (`s`), the path on screen
+        from screens.widgets.kept import KeptLine
+
+        await pilot.press("s")
+        await until(pilot, lambda: bool(screen.query(KeptLine)), "the saved line")
+        said = str(screen.query_one(KeptLine).content)
+        assert said.startswith("saved ") and "gates-slow-" in said
+        text = open(said.split()[1], encoding="utf-8").read()
+        assert text.startswith("GO") and all(f"t{i}" in text for i in range(3))
+
 
 class Slow(BaseHTTPRequestHandler):
     def do_GET(self) -> None:
