@@ -8,6 +8,7 @@ import re
 import threading
 import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
 
 from textual.widgets import Input, Label
 
@@ -106,7 +107,7 @@ async def test_a_gate_set_counts_its_targets_as_they_are_judged(tmp_path, fixmap
         await until(pilot, lambda: bool(screen.query(KeptLine)), "the saved line")
         said = str(screen.query_one(KeptLine).content)
         assert said.startswith("saved ") and "gates-slow-" in said
-        text = open(said.split()[1], encoding="utf-8").read()
+        text = Path(said.split()[1]).read_text(encoding="utf-8")
         assert text.startswith("GO") and all(f"t{i}" in text for i in range(3))
 
 
