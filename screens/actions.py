@@ -48,7 +48,8 @@ journal. **Enter** plans the selected action and opens the confirm dialog:
   outcome reaches the journal.
 
 `INTERRUPTED` means a run started and never recorded an outcome (a crash, a kill):
-**check the target before retrying**. **j** shows the journal · **Esc** back.
+**check the target before retrying**. **j** shows the journal (newest at the bottom) · **s**
+saves the run log as a text file · **Esc** back.
 """
 
     BINDINGS = [

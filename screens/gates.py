@@ -90,7 +90,9 @@ older than its `max_age`; `! error`: the probe or query broke) makes the verdict
 **w** watches the set: measurements repeat at each target's interval, `count` times, with its
 failure, inconclusive and error limits (as Argo Rollouts' analysis), until every target has a
 verdict, one fails, or 10 minutes pass; each measurement shows as it comes. **Esc** stops a watch.
-**Enter** or **r** re-runs · **c** the 60-second ship checklist · **Esc** back.
+**Enter** or **r** re-runs · **c** the 60-second ship checklist · **s** saves the verdict and
+the targets as a text file (the path shows above the footer) · **Esc** back. A running set
+counts probes done and targets judged (`2/7 targets`) with its seconds.
 """
 
     BINDINGS = [

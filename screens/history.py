@@ -137,6 +137,8 @@ Type into the box and press **Enter**:
 - **Ctrl+N** pick a named query · **Ctrl+G** what changed · **Esc** cancel a running
   query, or go back
 - Errors (a typo, a write statement) show inline; nothing in the store changes.
+- **Ctrl+S** (or **s** outside the box) saves the query and its whole result as a text file
+  (its path shows above the footer) and copies it (OSC 52). A running query shows its seconds.
 """
 
     BINDINGS = [

@@ -66,8 +66,9 @@ and when the next public update is due (first ≤ 10 min, then every 15–20 min
 - Type a note and press **Enter** — it lands on the timeline with the time.
 - **Ctrl+O** open an incident · **Ctrl+T** next comms phase · **Ctrl+R** a public update was posted
 - **Ctrl+D** status-page drafts for every phase (no internal numbers in them)
-- **Ctrl+E** export the postmortem draft (Markdown + JSON) into the data dir
-- **Ctrl+X** close with a resolution · **Esc** back
+- **Ctrl+E** export the postmortem draft (Markdown + JSON) into the data dir (the paths stay
+  on screen above the footer)
+- **Ctrl+X** close with a resolution · **Ctrl+S** save the timeline as a text file · **Esc** back
 - With none open: the past incidents are listed; **Ctrl+U** reopens one with a reason.
   A note typed while none is open (another console closed it) is kept and goes onto the
   next incident opened or reopened.

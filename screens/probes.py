@@ -70,6 +70,8 @@ inconclusive, never as a pass) · `? incon.` (not enough data to judge).
 - `fixmap doctor` (in a shell) says which probes the playbooks and gates need and how to add
   them.
 - The pane below shows what the selected probe measured and the embedder behind any ΔS.
+- **s** saves the detail and the table as a text file (its path shows above the footer) and
+  copies them (OSC 52).
 - **Esc** back.
 """
 

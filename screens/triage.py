@@ -76,6 +76,8 @@ each with the route that addresses it; evidence and text rank together.
   routes the evidence points at).
 - **Ctrl+R** probes the site again and asks again what changed.
 - **Ctrl+P** opens any playbook by name.
+- With a walkthrough in progress, the **resume** line names it and how far it got:
+  **Ctrl+O** opens it, **Ctrl+N** starts it over (every step back to pending, after a yes).
 - **Ctrl+Q** quits. Your progress in every walkthrough is saved as you go.
 """
 
