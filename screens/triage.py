@@ -110,6 +110,7 @@ each with the route that addresses it; evidence and text rank together.
         """Walkthroughs in progress, the latest change first (the resume line shows the first)."""
         self.sweep_started = 0.0
         self._sweep_timer: Any = None
+        self.set_interval(15, self._age_evidence)  # "3m ago" keeps counting
         self._cancel = threading.Event()
         self.show_quick_routes()
         self.query_one(Input).focus()
@@ -191,12 +192,21 @@ each with the route that addresses it; evidence and text rank together.
             with contextlib.suppress(OptionDoesNotExist):  # that route is no longer listed
                 routes.highlighted = routes.get_option_index(chosen)
 
+    def _age_evidence(self) -> None:
+        if self.evidence is not None and self.is_current:
+            last = getattr(self, "_last_result", None)
+            self._render_evidence(
+                last if last is not None and last.evidence is self.evidence else None
+            )
+
     def _show_evidence_text(self, text: Text | None) -> None:
         box = self.query_one("#evidence", Static)
         box.set_class(text is None, "-empty")
         box.update(text or "")
 
     def _render_evidence(self, result: Any) -> None:
+        if result is not None:
+            self._last_result = result
         ev = result.evidence if result is not None else self.evidence
         if ev is None:
             return
@@ -205,7 +215,9 @@ each with the route that addresses it; evidence and text rank together.
             return
         width = max(self.app.size.width - 4, 40)
         text = Text()
-        head = "Evidence · " + ("; ".join(ev.checked) or "nothing to look at")
+        taken = ev.taken()
+        head = f"Evidence ({taken}, ^r again)" if taken else "Evidence"
+        head += " · " + ("; ".join(ev.checked) or "nothing to look at")
         text.append(_clip(head, width), style="bold")
         for f in ev.findings[:4]:
             to = result.pointers.get(f.text) if result is not None else None

@@ -37,6 +37,11 @@ what, what to do next.
 - **↑ / ↓** select a step · **d** done · **s** skip · **x** failed · **u** back to pending
 - **Enter** on a route step opens that playbook; on a probe, query or action
   step it runs it (once the site has configured it)
+- **n** jumps to what comes next, as the line under the title says: after a red
+  verdict, the step that addresses it (the mitigation); after a mitigation, the
+  red step to re-check; otherwise the next open step
+- A step that names a probe, action, query or gate set this site lacks says
+  *not configured here*, with the TOML to add to the site config
 - **r** related playbooks · **z** zoom the guidance to full width (again: the list)
 - **Esc** back to triage
 - Progress is saved on every mark: leave, come back, even restart — you are
@@ -49,6 +54,7 @@ what, what to do next.
         Binding("x", "mark('failed')", "Failed", id="walk.failed"),
         Binding("u", "mark('pending')", "Undo", show=False, id="walk.undo"),
         Binding("enter", "run_step", "Run/Open", id="walk.run"),
+        Binding("n", "next_step", "Next", id="walk.next"),
         Binding("r", "related", "Related", id="walk.related"),
         Binding("z", "zoom", "Zoom", id="walk.zoom"),
         Binding("escape", "back", "Back", id="walk.back"),
@@ -62,6 +68,7 @@ what, what to do next.
     def compose(self) -> ComposeResult:
         yield SiteBar()
         yield Label(self._heading(), id="walk-title")
+        yield Label("", id="walk-next")
         with Horizontal(id="walk-body"):
             yield OptionList(id="steps")
             with VerticalScroll(id="guide-pane"):
@@ -112,6 +119,26 @@ what, what to do next.
         if highlighted is not None:
             steps.highlighted = highlighted
         self.query_one("#walk-title", Label).update(self._heading())
+        self._show_next()
+
+    def _next(self):
+        """What comes next (the engine decides): console.walkthrough.Next, or None."""
+        return self.app.walkthrough_of(self.playbook).next(self.app.catalog)
+
+    def _show_next(self) -> None:
+        nxt = self._next()
+        label = self.query_one("#walk-next", Label)
+        label.display = nxt is not None
+        if nxt is None:
+            return
+        current = self._current()
+        here = current is not None and nxt.step == current.id
+        key = "Enter" if here or nxt.playbook else "n"
+        text = Text(no_wrap=True, overflow="ellipsis")
+        text.append(f"{nxt.text()} ({key})", style="bold")
+        if nxt.why != "next open step":
+            text.append(f"  {nxt.why}", style="dim")
+        label.update(text)
 
     def _guidance(self, step: Step) -> str:
         index = [s.id for s in self.playbook.steps].index(step.id) + 1
@@ -127,6 +154,10 @@ what, what to do next.
             if note:
                 parts.append(f"> {note}")
                 parts.append("")
+                toml = self._toml_to_add(step)
+                if toml:
+                    parts += ["Add to the site config (then change every CHANGE-ME):", ""]
+                    parts += ["```toml", toml, "```", ""]
         elif step.kind == "route":
             target = self.app.catalog.get(step.to) if self.app.catalog else None
             name = target.title if target else step.to
@@ -165,6 +196,17 @@ what, what to do next.
 
         return not_runnable(self.app.site, step)
 
+    def _toml_to_add(self, step: Step) -> str:
+        """The site-config TOML that gives this step what it lacks ('' when none would)."""
+        from console.doctor import action_uses, missing_toml
+        from console.walkthrough import missing
+
+        need = missing(self.app.site, step)
+        if need is None:
+            return ""
+        uses = action_uses(self.app.catalog) if self.app.catalog is not None else None
+        return missing_toml(self.app.site, need, uses)
+
     def _show_step(self, step_id: str) -> None:
         step = self.playbook.step(step_id)
         self.query_one("#guide", Markdown).update(self._guidance(step))
@@ -180,6 +222,7 @@ what, what to do next.
         if event.option.id:
             self.progress.cursor = event.option.id
             self._show_step(event.option.id)
+            self._show_next()
             self._save()
 
     def on_option_list_option_selected(self, event: OptionList.OptionSelected) -> None:
@@ -226,7 +269,9 @@ what, what to do next.
         note = self._configured_note(step)
         if note:
             self.notify(
-                note.replace("`", ""), title=f"Cannot run this {step.kind} step", severity="warning"
+                note.replace("`", "") + " What to add is in the guidance (z: full width).",
+                title=f"Not configured here: {step.kind} step",
+                severity="warning",
             )
             return
         if self._step_running(step.id):
@@ -254,6 +299,19 @@ what, what to do next.
 
     def on_screen_resume(self) -> None:
         self.refresh_all()
+
+    def action_next_step(self) -> None:
+        """Jump to what comes next: the mitigation after a red verdict, the red step after
+        its mitigation, else the next open step (another playbook: open it)."""
+        nxt = self._next()
+        if nxt is None:
+            self.notify("Every step is settled.", title=self.playbook.title)
+            return
+        if nxt.playbook:
+            self.app.open_playbook(nxt.playbook)
+            return
+        ids = [s.id for s in self.playbook.steps]
+        self.query_one("#steps", OptionList).highlighted = ids.index(nxt.step)
 
     def action_related(self) -> None:
         from screens.dialogs import PickDialog

@@ -872,14 +872,14 @@ def test_demo_rollback_freeze_and_read_only_with_verify(tmp_path, monkeypatch):
         assert rollback.status == "done" and rollback.verify["status"] == "pass", rollback.verify
         assert svc.state()["faults"] == []
         assert act("freeze").status == "done" and site_state(site).frozen
-        refused = act("flag", {"name": "rerank", "value": "false"})
+        refused = act("flag", {"flag": "rerank", "value": "false"})
         assert refused.status == "refused" and svc.state()["flags"]["rerank"] is True
         assert act("custom").status == "refused"
         ro = act("read_only")
         assert ro.status == "done" and ro.verify["status"] == "pass" and site_state(site).read_only
         assert act("read_write").status == "done" and act("unfreeze").status == "done"
         assert tuple(site_state(site)) == (False, False)
-        assert act("flag", {"name": "rerank", "value": "false"}).status == "done"
+        assert act("flag", {"flag": "rerank", "value": "false"}).status == "done"
         assert svc.state()["flags"]["rerank"] is False
         assert act("custom", {"note": "after the incident"}).status == "done"
         assert "after the incident" in (tmp_path / "custom-action.log").read_text()

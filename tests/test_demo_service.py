@@ -158,13 +158,18 @@ def test_duplicates_fault_breaks_dedupe():
         assert "demo_side_effects_total 3" in call(svc.url + "/metrics")[2]
 
 
-def test_cold_cache_first_calls_miss_then_warm():
+def test_cold_cache_misses_until_the_cache_is_warmed():
     with DemoService(["cold-cache"], admin_token=TOKEN) as svc:
         q = svc.url + "/retrieve?q=" + corpus.POPULAR_QUERIES[0].replace(" ", "+")
-        assert call(q)[2]["cache"] == "miss"
+        # the skipped warm-up is the only writer: traffic (or a probe) does not warm it
+        assert [call(q)[2]["cache"] for _ in range(3)] == ["miss"] * 3
+        assert admin(svc, "cache/warm")[0] == 200
         assert call(q)[2]["cache"] == "hit"
         metrics = call(svc.url + "/metrics")[2]
-        assert "demo_cache_misses_total 1" in metrics and "demo_cache_hits_total 1" in metrics
+        assert "demo_cache_misses_total 3" in metrics and "demo_cache_hits_total 1" in metrics
+        svc.set_fault("cold-cache", False)  # off at run time: warm again, misses fill it
+        other = svc.url + "/retrieve?q=a+query+nobody+warmed"
+        assert [call(other)[2]["cache"] for _ in range(2)] == ["miss", "hit"]
 
 
 def test_unknown_fault_is_refused():

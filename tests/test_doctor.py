@@ -154,7 +154,7 @@ def test_the_reference_documents_every_field_with_its_default(tmp_path):
     assert "| `rate_429` | history error_rates(window=10m, baseline=24h) | `rate_429` |" in text
     assert "`latency_ms` (ms)" in text
     # what the bundled playbooks pass to each action
-    assert "| `index_alias` | `alias`: vector_index_build_and_swap/swap = 'docs_live'" in text
+    assert "| `index_alias` | `alias`: vector_index_build_and_swap/alias-back = 'docs_live'" in text
 
 
 def test_the_schema_is_json_schema_with_the_docstrings_and_string_durations():

@@ -217,3 +217,43 @@ def test_a_playbook_over_the_size_cap_is_refused_without_reading_it_all(tmp_path
     problem = err.value.problems[0]
     assert problem.file == str(path) and "more than 1 MiB" in problem.reason
     assert "split it" in (problem.hint or "")
+
+
+def _validate_site(config: Path) -> subprocess.CompletedProcess:
+    return subprocess.run(
+        [FIXMAP, "playbooks", "validate", "--site", str(config)],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+
+
+def test_validate_site_on_the_demo_config_finds_nothing_and_names_a_missing_action(tmp_path):
+    from console.demo.site import site_config_toml
+
+    text = site_config_toml("http://127.0.0.1:9")
+    config = tmp_path / "fixmap.toml"
+    config.write_text(text, encoding="utf-8")
+    ok = _validate_site(config)
+    assert ok.returncode == 0, ok.stderr
+    assert "no finding" in ok.stdout
+
+    # the same site without the alias flip the index route's mitigation runs
+    start = text.index("[actions.index_alias]")
+    end = text.index("\n[", start + 1)
+    config.write_text(text[:start] + text[end + 1 :], encoding="utf-8")
+    res = _validate_site(config)
+    assert res.returncode == 1, res.stdout
+    assert "vector_index_build_and_swap/alias-back" in res.stderr
+    assert "index_alias" in res.stderr
+    assert "[actions.index_alias]" in res.stderr  # the TOML to add
+
+
+def test_validate_refuses_a_related_playbook_that_does_not_exist(tmp_path):
+    f = tmp_path / "team_route.yaml"
+    f.write_text(GOOD + "related: [no_such_playbook]\n", encoding="utf-8")
+    res = subprocess.run(
+        [FIXMAP, "playbooks", "validate", str(f)], capture_output=True, text=True, timeout=60
+    )
+    assert res.returncode == 1
+    assert "no_such_playbook" in res.stderr

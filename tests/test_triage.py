@@ -354,3 +354,14 @@ def test_every_probe_kind_and_known_metric_points_at_a_route():
     # the heaviest route for each demo probe is the one that mitigates its fault
     assert emap[("probes", "index")][0][0] == "vector_index_build_and_swap"
     assert emap[("probes", "latency")][0][0] == "rollback_and_fast_recovery"
+
+
+def test_evidence_says_when_it_was_taken_and_how_long_ago():
+    from datetime import UTC, datetime
+
+    from console.triage import Evidence
+
+    ev = Evidence(started_at="2026-12-01T14:20:31+00:00")
+    now = datetime(2026, 12, 1, 14, 23, 40, tzinfo=UTC)
+    assert ev.taken(now) == "probed 14:20:31 UTC, 3m ago"
+    assert Evidence().taken(now) == ""

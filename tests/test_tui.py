@@ -122,7 +122,7 @@ async def test_probe_step_says_it_is_not_configured_without_a_site():
         walk.query_one("#steps", OptionList).highlighted = idx
         await pilot.pause()
         source = walk.query_one("#guide", Markdown).source
-        assert "Runs probe 'pins'" in source
+        assert "Runs probe 'latency'" in source
         assert "Not configured: no site config" in source
         await pilot.press("enter")
         await pilot.pause()

@@ -192,7 +192,7 @@ async def test_actions_screen_freeze_then_break_glass_for_a_flag(demo, fixmap_ho
         table.move_cursor(row=table.get_row_index("flag"))
         await pilot.press("enter")
         await until(pilot, lambda: isinstance(app.screen, FormDialog), "parameters asked")
-        app.screen.query_one("#param-name", Input).value = "rerank"
+        app.screen.query_one("#param-flag", Input).value = "rerank"
         app.screen.query_one("#param-value", Input).value = "false"
         app.screen.query_one("#param-value", Input).focus()
         await pilot.press("enter")

@@ -53,6 +53,8 @@ async def test_evidence_block_and_routes_from_a_failing_probe(tmp_path, monkeypa
             await pilot.pause()
             block = str(screen.query_one("#evidence", Static).content)
             assert "index probe FAIL" in block and "\u2192 Vector index build and swap" in block
+            taken = screen.evidence.started_at  # the sweep says when it looked
+            assert f"probed {taken[11:19]} UTC, " in block and " ago" in block, block
             routes = screen.query_one("#routes", OptionList)
             assert routes.get_option_at_index(0).id == "vector_index_build_and_swap"
             first = screen.evidence

@@ -73,22 +73,51 @@ def playbooks_show(
 
 @playbooks.command("validate", context_settings=CONTEXT)
 @click.argument("paths", nargs=-1, type=click.Path(path_type=Path))
+@click.option(
+    "--site",
+    "site_path",
+    type=click.Path(path_type=Path),
+    default=None,
+    help="Also check every probe, query, action (and its parameters) and gate set the steps "
+    "name against this site config.",
+)
 @config_option
 @click.pass_context
 def playbooks_validate(
-    ctx: click.Context, paths: tuple[Path, ...], config_path: Path | None
+    ctx: click.Context, paths: tuple[Path, ...], site_path: Path | None, config_path: Path | None
 ) -> None:
-    """Validate playbook files or folders (default: bundled + the config's folders)."""
+    """Validate playbook files or folders (default: bundled + the config's folders): the
+    schema, the links (related, route targets, on_fail), and with --site what each step needs
+    of that site (with the TOML to add)."""
     from console.core.paths import bundled_dir
-    from console.playbooks import validate_paths
+    from console.playbooks import load_catalog, validate_paths
 
+    site = load(site_path if site_path is not None else _config_from(ctx, config_path))
     if not paths:
-        site = load(_config_from(ctx, config_path))
         paths = (bundled_dir(), *site.playbook_dirs)
-    files, problems = validate_paths(paths)
+    known = load_catalog(site.playbook_dirs).playbooks
+    files, problems, loaded = validate_paths(paths, known)
     for p in problems:
         warn(p.render())
     bad = {p.file for p in problems}
     echo(f"{len(files) - len(bad & {str(f) for f in files})} of {len(files)} playbook files valid")
-    if problems:
+    findings = _site_findings(site, loaded) if site_path is not None else []
+    if problems or findings:
         sys.exit(EXIT_CHECK_FAILED)
+
+
+def _site_findings(site, loaded) -> list:
+    """Every step of the loaded playbooks against the site; printed with the TOML to add."""
+    from console.doctor import playbook_findings
+
+    findings = playbook_findings(site, loaded)
+    for f in findings:
+        warn(f"{site.path}: {f.problem}")
+    blocks = list(dict.fromkeys(f.toml for f in findings if f.toml))
+    if blocks:
+        warn("\n# Add to the site config (then change every CHANGE-ME):\n")
+        warn("\n\n".join(blocks))
+    steps = sum(len(pb.steps) for pb, _f in loaded)
+    verdict = f"{len(findings)} findings" if findings else "no finding"
+    echo(f"{site.path}: {steps} steps of {len(loaded)} playbooks checked, {verdict}")
+    return findings

@@ -38,7 +38,19 @@ def _walkthrough(ctx: click.Context, playbook_id: str, config_path: Path | None)
 
     site = load(_config_from(ctx, config_path))
     catalog = load_catalog(site.playbook_dirs)
-    return Walkthrough(site, catalog.require(playbook_id))
+    w = Walkthrough(site, catalog.require(playbook_id))
+    w.catalog = catalog
+    return w
+
+
+def _next_line(w) -> str | None:
+    """'next: step 4 — Roll back (fixmap step ID roll-back)' after the last verdict."""
+    nxt = w.next()
+    if nxt is None:
+        return None
+    if nxt.playbook:
+        return f"{nxt.text()}  (fixmap walk {nxt.playbook})"
+    return f"{nxt.text()}  ({nxt.why}: fixmap step {w.playbook.id} {nxt.step})"
 
 
 def _say(text: str, as_json: bool) -> None:
@@ -58,6 +70,7 @@ def walk(ctx: click.Context, playbook_id: str, as_json: bool, config_path: Path 
     w = _walkthrough(ctx, playbook_id, config_path)
     views = w.views()
     counts = w.counts()
+    nxt = w.next()
     if as_json:
         emit_json(
             {
@@ -66,6 +79,7 @@ def walk(ctx: click.Context, playbook_id: str, as_json: bool, config_path: Path 
                 "counts": counts,
                 "cursor": w.progress.cursor,
                 "steps": [v.to_json() for v in views],
+                "next": nxt.to_json() if nxt else None,
             }
         )
         return
@@ -82,6 +96,9 @@ def walk(ctx: click.Context, playbook_id: str, as_json: bool, config_path: Path 
             echo(f"          last: {redact(v.last[0])}")
         if v.blocked:
             echo(f"          {v.blocked.replace('`', '')}")
+    line = _next_line(w)
+    if line:
+        echo(line)
 
 
 # ---------------------------------------------------------------- step
@@ -142,13 +159,19 @@ def _run(w, s, params, dry_run, yes, typed_target, break_glass, retry, as_json) 
             return EXIT_REFUSED
         w.mark(s.id, "done")
         return _done(w, s, "done", ["checked by hand"], as_json)
-    blocked = w.blocked(s)
-    if blocked:
-        raise FixmapError(blocked.replace("`", ""), exit_code=EXIT_BAD_INPUT)
+    need = w.need(s)
+    if need is not None:
+        from console.doctor import action_uses, missing_toml
+
+        toml = missing_toml(w.site, need, action_uses(w.catalog))
+        text = need.text.replace("`", "")
+        if toml:
+            text += "\nAdd to the site config (then change every CHANGE-ME):\n\n" + toml
+        raise FixmapError(text, exit_code=EXIT_BAD_INPUT)
     if s.kind == "action":
         return _action(w, s, params, dry_run, yes, typed_target, break_glass, retry, as_json)
     result = w.run(s.id)
-    return _report(result, as_json)
+    return _report(result, as_json, w)
 
 
 def _done(w, s, status: str, lines: list[str], as_json: bool) -> int:
@@ -165,7 +188,7 @@ def _done(w, s, status: str, lines: list[str], as_json: bool) -> int:
     return EXIT_OK
 
 
-def _report(result: Any, as_json: bool) -> int:
+def _report(result: Any, as_json: bool, w: Any = None) -> int:
     for line in result.lines:
         _say(line, as_json)
     _say(
@@ -173,8 +196,11 @@ def _report(result: Any, as_json: bool) -> int:
         + (f" (marked {result.mark})" if result.mark else ""),
         as_json,
     )
+    nxt = w.next() if w is not None and result.ran else None
+    if nxt is not None:
+        _say(_next_line(w) or "", as_json)
     if as_json:
-        emit_json(result.to_json())
+        emit_json({**result.to_json(), "next": nxt.to_json() if nxt else None})
     return result.exit_code
 
 
@@ -210,7 +236,7 @@ def _action(w, s, params, dry_run, yes, typed_target, break_glass, retry, as_jso
         outcome.reason = why
     result = steps.action_result(w.playbook, s, outcome)
     w.file(result)
-    return _report(result, as_json)
+    return _report(result, as_json, w)
 
 
 def _confirmed(plan: Any, yes: bool, typed_target: str | None) -> tuple[bool, str]:

@@ -10,7 +10,8 @@ Per-query counters keep these shares exact whatever else runs at the same time, 
 call of a query is never hit, so polite clients (and probes meant for other faults) get through.
   duplicates   replayed writes with the same key cause another side effect each time
   model-drift  the deployed model/prompt differ from the lock, and ranking ties break by seed
-  cold-cache   the cache starts empty and a miss is slow: the first call of each query is slow
+  cold-cache   the release skipped the cache warm-up, the only thing that fills this cache:
+               it stays empty and every miss is slow until the cache is warmed
 Rollback clears the faults a bad release brings: stale-index, latency, duplicates, model-drift.
 
 What a fault does to one call is decided here from the call's number for its query, whether

@@ -16,9 +16,9 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from console.demo import corpus
+from console.demo.exposition import LATENCY_BUCKETS, metrics_text
 from console.demo.faults import (
     DRIFTED_PINS,
-    FAULTS,
     HEALTHY_PINS,
     RELEASES,
     RETRY_AFTER_429,
@@ -31,8 +31,18 @@ from console.demo.faults import (
     rate_limited,
 )
 from console.demo.handler import DemoHandler, DemoServer
+from console.demo.levers import (
+    BACKPRESSURE_WAIT_S,
+    BUILDS,
+    FLAGS,
+    GOOD_BUILD,
+    LIVE_ALIAS,
+    RERANK_S,
+    STALE_BUILD,
+    check_alias,
+    flag_value,
+)
 
-LATENCY_BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5)
 RETRY_AFTER_READ_ONLY = "30"
 
 
@@ -49,8 +59,12 @@ class _State:
     read_only: bool = False
     frozen: bool = False
     release: str = RELEASES[1]
-    flags: dict[str, Any] = field(default_factory=lambda: {"rerank": True, "answer_cache": True})
+    flags: dict[str, Any] = field(default_factory=lambda: dict(FLAGS))
+    aliases: dict[str, str] = field(default_factory=lambda: {LIVE_ALIAS: GOOD_BUILD})
     cache: set[str] = field(default_factory=set)
+    namespace: int = 1
+    queued: int = 0
+    shadowed: int = 0
     calls_by_query: Counter[str] = field(default_factory=Counter)
     effects_by_key: Counter[str] = field(default_factory=Counter)
     side_effects: int = 0
@@ -79,7 +93,9 @@ class DemoService:
         self.admin_token = admin_token
         self._port = port
         self._lock = threading.Lock()
-        self._state = _State(faults=set(faults))
+        self._state = _State()
+        for name in faults:
+            self._switch(name, True)
         self._server: DemoServer | None = None
         self._thread: threading.Thread | None = None
         self._ready = threading.Event()
@@ -127,8 +143,8 @@ class DemoService:
         with self._lock:
             self._state.phase = "loading_index"
         self._embedder = HashEmbedder()
-        for previous, build in ((False, corpus.CURRENT), (True, corpus.PREVIOUS)):
-            self._matrices[previous] = self._embedder.embed_sync([s.text for s in build])
+        for name, build in BUILDS.items():
+            self._matrices[name] = self._embedder.embed_sync([s.text for s in build["snippets"]])
         with self._lock:
             if "cold-cache" not in self._state.faults:
                 self._state.phase = "warming_cache"
@@ -158,21 +174,68 @@ class DemoService:
     def set_fault(self, name: str, on: bool) -> None:
         check_fault(name)
         with self._lock:
+            self._switch(name, on)
+
+    def _switch(self, name: str, on: bool) -> None:
+        """A fault on or off (under the lock): stale-index is the live alias on the stale build,
+        cold-cache an empty cache with a cold slow path."""
+        st = self._state
+        if name == "stale-index":
+            st.aliases[LIVE_ALIAS] = STALE_BUILD if on else GOOD_BUILD
+            return
+        if on:
+            st.faults.add(name)
+        else:
+            st.faults.discard(name)
+        if name == "cold-cache":
+            st.cache.clear()
+            if not on:
+                st.cache.update(_norm_query(q) for q in corpus.POPULAR_QUERIES)
+
+    def _faults(self) -> set[str]:
+        """The faults in force now (under the lock)."""
+        st = self._state
+        out = set(st.faults)
+        if BUILDS[st.aliases[LIVE_ALIAS]]["stale"]:
+            out.add("stale-index")
+        return out
+
+    def point_alias(self, alias: Any, build: Any) -> dict[str, Any]:
+        """Point an index alias at a build: the answers come from that build from now on."""
+        alias, build = check_alias(alias, build)
+        with self._lock:
+            previous, self._state.aliases[alias] = self._state.aliases[alias], build
+        return {"alias": alias, "from": previous, "to": build}
+
+    def set_flag(self, name: Any, raw: Any) -> Any:
+        value = flag_value(name, raw)
+        with self._lock:
+            self._state.flags[name] = value
+        return value
+
+    def warm_cache(self) -> dict[str, Any]:
+        """Fill the cache with the popular queries and the gold set; the slow path is warm."""
+        queries = [*corpus.POPULAR_QUERIES, corpus.GOLD_QUESTION, *corpus.GOLD_PARAPHRASES]
+        with self._lock:
+            self._state.cache.update(_norm_query(q) for q in queries)
+            self._state.faults.discard("cold-cache")
+        return {"warmed": len(queries), "namespace": self._state.namespace}
+
+    def rotate_cache(self) -> dict[str, Any]:
+        """A new cache namespace: nothing stale is served, and it is cold until warmed."""
+        with self._lock:
             st = self._state
-            if on:
-                st.faults.add(name)
-            else:
-                st.faults.discard(name)
-            if name == "cold-cache":
-                st.cache.clear()
-                if not on:
-                    st.cache.update(_norm_query(q) for q in corpus.POPULAR_QUERIES)
+            st.namespace += 1
+            st.cache.clear()
+            st.faults.add("cold-cache")
+        return {"namespace": self._state.namespace}
 
     def rollback(self) -> dict[str, Any]:
         with self._lock:
             st = self._state
-            cleared = sorted(st.faults & ROLLBACK_CLEARS)
+            cleared = sorted(self._faults() & ROLLBACK_CLEARS)
             st.faults -= ROLLBACK_CLEARS
+            st.aliases[LIVE_ALIAS] = GOOD_BUILD  # the release's build
             previous, st.release = st.release, RELEASES[0]
         return {"rolled_back_from": previous, "release": RELEASES[0], "cleared": cleared}
 
@@ -184,10 +247,12 @@ class DemoService:
                 "mode": "read-only" if st.read_only else "read-write",
                 "frozen": st.frozen,
                 "release": st.release,
-                "faults": sorted(st.faults),
+                "faults": sorted(self._faults()),
                 "flags": dict(st.flags),
+                "aliases": dict(st.aliases),
                 "side_effects": st.side_effects,
                 "cache_entries": len(st.cache),
+                "cache_namespace": st.namespace,
             }
 
     def manifest(self) -> dict[str, Any]:
@@ -205,10 +270,13 @@ class DemoService:
         }
 
     def live_index(self) -> dict[str, Any]:
-        stale = self.has_fault("stale-index")
-        build = corpus.PREVIOUS if stale else corpus.CURRENT
+        with self._lock:
+            name = self._state.aliases[LIVE_ALIAS]
+        build = BUILDS[name]["snippets"]
         return {
-            "build_id": "build-2024-10-19" if stale else HEALTHY_PINS["index"],
+            "alias": LIVE_ALIAS,
+            "build": name,
+            "build_id": BUILDS[name]["build_id"],
             "doc_count": len({s.section for s in build}),
             "chunk_count": len(build),
             "index_hash": corpus.index_hash(build),
@@ -216,7 +284,7 @@ class DemoService:
 
     def has_fault(self, name: str) -> bool:
         with self._lock:
-            return name in self._state.faults
+            return name in self._faults()
 
     # ------------------------------------------------------------ behaviour
 
@@ -226,30 +294,38 @@ class DemoService:
 
         with self._lock:
             st = self._state
-            faults = set(st.faults)
+            faults = self._faults()
+            flags = dict(st.flags)
+            build_name = st.aliases[LIVE_ALIAS]
             key = _norm_query(query)
             st.calls_by_query[key] += 1
             n = st.calls_by_query[key]
-            hit = key in st.cache
-            if rate_limited(faults, n):
+            cached = flags["answer_cache"]
+            hit = cached and key in st.cache
+            queued = rate_limited(faults, n) and flags["backpressure"]
+            if rate_limited(faults, n) and not queued:
                 return (
                     429,
                     {"error": "rate limited", "retry_after_s": int(RETRY_AFTER_429)},
                     {"Retry-After": RETRY_AFTER_429},
                 )
             st.answers += 1
+            st.queued += queued
+            st.shadowed += bool(flags["shadow_mirror"])
             if hit:
                 st.cache_hits += 1
             else:
                 st.cache_misses += 1
-                st.cache.add(key)
+                if cached and "cold-cache" not in faults:
+                    st.cache.add(key)  # under cold-cache only the skipped warm-up fills it
         delay = delay_s(faults, n, hit)
+        delay += BACKPRESSURE_WAIT_S if queued else 0.0
+        delay += RERANK_S if flags["rerank"] and not hit else 0.0  # a hit is the reranked answer
         if delay:
             time.sleep(delay)
-        stale = "stale-index" in faults
-        build = corpus.PREVIOUS if stale else corpus.CURRENT
+        build = BUILDS[build_name]["snippets"]
         assert self._embedder is not None
-        scores = self._matrices[stale] @ self._embedder.embed_sync([query])[0]
+        scores = self._matrices[build_name] @ self._embedder.embed_sync([query])[0]
         if "model-drift" in faults:
             scores = scores + np.array(drift_noise(seed, [s.id for s in build]))
         order = sorted(range(len(build)), key=lambda i: (-round(float(scores[i]), 6), build[i].id))[
@@ -272,7 +348,9 @@ class DemoService:
             "k": k,
             "seed": seed,
             "index_hash": ihash,
-            "cache": "hit" if hit else "miss",
+            "cache": "hit" if hit else ("miss" if cached else "bypass"),
+            "reranked": bool(flags["rerank"]),
+            "queued": queued,
             "results": results,
         }
         return 200, body, {"X-Cache": "HIT" if hit else "MISS"}
@@ -317,15 +395,28 @@ class DemoService:
                 self._state.read_only = action.replace("_", "-") == "read-only"
             return 200, self.state()
         if action == "flag":
-            name = params.get("name")
+            name = params.get("name") or params.get("flag")
             if not isinstance(name, str) or not name:
                 return 400, {"error": "flag needs a 'name' (and a 'value')"}
             # the freeze is a policy fixmap enforces (and lets an engineer break glass through);
             # the service records that a change landed during it
             with self._lock:
                 during_freeze = self._state.frozen
-                self._state.flags[name] = _flag_value(params.get("value", True))
+            try:
+                self.set_flag(name, params.get("value", True))
+            except DemoError as exc:
+                return 400, {"error": str(exc)}
             return 200, {**self.state(), "changed_during_freeze": during_freeze}
+        if action == "alias":
+            try:
+                moved = self.point_alias(params.get("alias"), params.get("to"))
+            except DemoError as exc:
+                return 400, {"error": str(exc)}
+            return 200, {**moved, "index": self.live_index(), "state": self.state()}
+        if action == "cache/warm":
+            return 200, {**self.warm_cache(), "state": self.state()}
+        if action == "cache/rotate":
+            return 200, {**self.rotate_cache(), "state": self.state()}
         if action == "fault":
             name = params.get("name")
             try:
@@ -348,60 +439,8 @@ class DemoService:
     def metrics_text(self) -> str:
         with self._lock:
             st = self._state
-            lines = [
-                "# HELP demo_requests_total Requests answered, by path and status.",
-                "# TYPE demo_requests_total counter",
-            ]
-            for (path, status), n in sorted(st.requests.items()):
-                lines.append(f'demo_requests_total{{path="{path}",status="{status}"}} {n}')
-            lines += [
-                "# HELP demo_request_duration_seconds Request latency, by path.",
-                "# TYPE demo_request_duration_seconds histogram",
-            ]
-            for path in sorted(st.latency_count):
-                p = f'path="{path}"'
-                for b in LATENCY_BUCKETS:
-                    n = st.buckets[(path, b)]
-                    lines.append(f'demo_request_duration_seconds_bucket{{{p},le="{b}"}} {n}')
-                n = st.latency_count[path]
-                lines.append(f'demo_request_duration_seconds_bucket{{{p},le="+Inf"}} {n}')
-                lines.append(f"demo_request_duration_seconds_sum{{{p}}} {st.latency_sum[path]:.6f}")
-                lines.append(f"demo_request_duration_seconds_count{{{p}}} {n}")
-            evaluator = quality(st.faults, st.answers)
-            lines += [
-                "# HELP demo_cache_lookups_total Retrieve calls by cache result.",
-                "# TYPE demo_cache_lookups_total counter",
-                f'demo_cache_lookups_total{{result="hit"}} {st.cache_hits}',
-                f'demo_cache_lookups_total{{result="miss"}} {st.cache_misses}',
-                "# HELP demo_quality_delta_s ΔS of recent answers (the simulated online evaluator).",
-                "# TYPE demo_quality_delta_s gauge",
-                f"demo_quality_delta_s {evaluator['delta_s']}",
-                "# HELP demo_quality_coverage Anchor coverage of recent answers (simulated evaluator).",
-                "# TYPE demo_quality_coverage gauge",
-                f"demo_quality_coverage {evaluator['coverage']}",
-                "# HELP demo_quality_lambda_flip_rate Share of recent queries whose top-k changed "
-                "with the seed (simulated evaluator).",
-                "# TYPE demo_quality_lambda_flip_rate gauge",
-                f"demo_quality_lambda_flip_rate {evaluator['lambda_flip_rate']}",
-            ]
-            lines += [
-                "# HELP demo_cache_hits_total Retrieve calls answered from the cache.",
-                "# TYPE demo_cache_hits_total counter",
-                f"demo_cache_hits_total {st.cache_hits}",
-                "# HELP demo_cache_misses_total Retrieve calls that missed the cache.",
-                "# TYPE demo_cache_misses_total counter",
-                f"demo_cache_misses_total {st.cache_misses}",
-                "# HELP demo_side_effects_total Side effects caused by writes.",
-                "# TYPE demo_side_effects_total counter",
-                f"demo_side_effects_total {st.side_effects}",
-                "# HELP demo_read_only 1 while writes are refused.",
-                "# TYPE demo_read_only gauge",
-                f"demo_read_only {int(st.read_only)}",
-                "# HELP demo_fault_active 1 while a fault is switched on.",
-                "# TYPE demo_fault_active gauge",
-            ]
-            lines += [f'demo_fault_active{{fault="{f}"}} {int(f in st.faults)}' for f in FAULTS]
-        return "\n".join(lines) + "\n"
+            faults = self._faults()
+            return metrics_text(st, faults, quality(faults, st.answers))
 
 
 def _flag_value(value: Any) -> Any:

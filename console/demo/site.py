@@ -11,6 +11,7 @@ from console.core import atomic_write
 from console.core.paths import CONFIG_NAME
 from console.demo import corpus
 from console.demo.faults import HEALTHY_PINS
+from console.demo.levers import BUILDS, FLAGS, GOOD_BUILD, LIVE_ALIAS, STALE_BUILD
 
 SERVICE_NAME = "demo"
 ADMIN_SECRET = "demo_admin_token"
@@ -117,51 +118,67 @@ def demo_actions_toml(base_url: str) -> str:
         *admin(
             "flag",
             "flag",
-            "set a feature flag or kill switch (ships change: refused during a freeze)",
+            "set a feature flag or kill switch by name and value (ships change: refused "
+            "during a freeze)",
             "flag",
             destructive=False,
             extra=[
-                'params.name = { type = "str", enum = ["rerank", "answer_cache", "canary", '
-                '"shadow_mirror"], default = "canary", description = "the flag" }',
-                'params.value = { type = "bool", default = true, '
-                'description = "on (true) or off (false)" }',
-                "# the parameters the bundled playbooks pass: the flag by another name, the",
-                "# canary's traffic split (the demo records them; a real flag service uses them)",
-                'params.flag = { type = "str", default = "", regex = "^[a-z_]{0,40}$", '
-                'description = "the flag, as the shadow-mirroring playbook names it" }',
-                'params.canary_weight = { type = "str", default = "", '
-                'regex = "^$|^(0|1)([.][0-9]{1,3})?$", description = "share of traffic on the canary" }',
-                'params.baseline_weight = { type = "str", default = "", '
-                'regex = "^$|^(0|1)([.][0-9]{1,3})?$", description = "share on the baseline" }',
+                f'params.flag = {{ enum = {_list(list(FLAGS))}, description = "the flag" }}',
+                'params.value = { regex = "^(on|off|true|false|0|1|0?[.][0-9]{1,3}|1[.]0{1,3})$", '
+                'description = "on or off; a share 0..1 for canary" }',
+                'target = "{flag}"',
             ],
-            body='{ name = "{name}", flag = "{flag}", value = "{value}", '
-            'canary_weight = "{canary_weight}", baseline_weight = "{baseline_weight}" }',
+            body='{ name = "{flag}", value = "{value}" }',
+        ),
+        *admin(
+            "backpressure",
+            "flag",
+            "admission queue and load shedding: a call the upstream would refuse waits for a "
+            "token instead of bouncing back as a 429 (a brake: a freeze does not block it)",
+            "flag",
+            destructive=False,
+            extra=[
+                "ships_change = false",
+                'verify = "rate_limit"',
+                'params.value = { enum = ["on", "off"], default = "on", '
+                'description = "on: queue and shed; off: refuse at once" }',
+            ],
+            body='{ name = "backpressure", value = "{value}" }',
         ),
         *admin(
             "index_alias",
             "index_alias",
-            "point the live index alias back at the manifest's build "
-            "(clears the demo's stale-index)",
-            "fault",
+            f"point an index alias at a build ({LIVE_ALIAS} -> {GOOD_BUILD}, the manifest's, "
+            f"or {STALE_BUILD}, the rebuild from a stale snapshot)",
+            "alias",
             destructive=True,
             extra=[
                 "# pointing the alias back undoes a change, so a freeze does not block it",
                 "ships_change = false",
                 'verify = "index"',
-                'params.alias = { type = "str", default = "docs_live", regex = "^[a-z0-9_]{1,40}$", '
-                'description = "the index alias" }',
-                'params.to = { type = "str", default = "manifest", regex = "^[a-zA-Z0-9_]{1,40}$", '
+                'target = "{alias}"',
+                f'params.alias = {{ enum = ["{LIVE_ALIAS}"], default = "{LIVE_ALIAS}", '
+                'description = "the index alias readers use" }',
+                f"params.to = {{ enum = {_list(list(BUILDS))}, "
                 'description = "the build the alias points at" }',
             ],
-            body='{ name = "stale-index", on = false, alias = "{alias}", to = "{to}" }',
+            body='{ alias = "{alias}", to = "{to}" }',
+        ),
+        *admin(
+            "cache_warm",
+            "custom",
+            "warm the cache: the popular queries and the gold set, before users ask them",
+            "cache/warm",
+            destructive=False,
+            extra=["ships_change = false", 'verify = "warmup"'],
         ),
         *admin(
             "cache_rotate",
             "cache_rotate",
-            "bump the cache namespace: no stale entry is served, and the cache starts cold",
-            "fault",
+            "bump the cache namespace: no stale entry is served, and the new one starts cold "
+            "(warm it next: cache_warm)",
+            "cache/rotate",
             destructive=True,
-            body='{ name = "cold-cache", on = true }',
         ),
         "[actions.custom]",
         'kind = "custom"',

@@ -5,7 +5,7 @@ needs (what the playbooks and gate sets ask of a site) -> checks (the findings, 
 paste from stubs) ; reference (Markdown and JSON Schema from the models and the registries).
 """
 
-from console.doctor.checks import Finding, Report, diagnose
+from console.doctor.checks import Finding, Report, diagnose, missing_toml, playbook_findings
 from console.doctor.needs import action_uses, measure_uses
 from console.doctor.reference import config_schema, field_docs, reference_markdown
 
@@ -17,5 +17,7 @@ __all__ = [
     "diagnose",
     "field_docs",
     "measure_uses",
+    "missing_toml",
+    "playbook_findings",
     "reference_markdown",
 ]

@@ -196,17 +196,17 @@ def _measures(
         declared = measures(kind)
         r = results.get(name)
         if use.measure not in declared and kind != "http":
+            if use.playbook:
+                continue  # a finding of playbook_findings (the step can never pass here)
             problem = f"a {kind} probe never reports {use.measure}, which {use.by} reads"
         elif live and r is not None and r.status != "error" and use.measure not in r.values:
             problem = f"reported no {use.measure} this run ({r.status}), which {use.by} reads"
         else:
             continue
         if use.playbook:
-            # the walkthrough judges such a step by the probe's own verdict: nothing to
-            # configure here, but worth knowing
-            report.notes.append(
-                ("playbooks", name, f"{problem}: that step is judged by the probe's own verdict")
-            )
+            # it is declared but did not come this run (a fail that stopped early, say):
+            # worth knowing, not a config problem; such a step is inconclusive, never a pass
+            report.notes.append(("playbooks", name, f"{problem}: that step cannot pass this way"))
         else:
             report.add(
                 Finding(
@@ -339,58 +339,91 @@ def _state(site: Site, report: Report, name: str, spec: Any) -> None:
 
 
 def _steps(site: Site, report: Report, catalog: Any) -> None:
+    for finding in playbook_findings(site, [(pb, None) for pb in catalog], action_uses(catalog)):
+        report.add(finding)
+
+
+def playbook_findings(
+    site: Site, playbooks: Any, uses: dict[str, Any] | None = None
+) -> list[Finding]:
+    """What each step of these playbooks (pairs of a playbook and its file, or None) needs that
+    the site lacks: its probe, query, action, the action's parameters and the values the step
+    passes, its gate set (console.walkthrough.missing: the rule the walkthrough applies), and a
+    probe step's gate reading a measure that site's probe never reports. Each with the TOML to
+    add where there is a table to add. `uses`: the parameters every playbook passes to each
+    action, so a suggested action table takes them all (default: these playbooks')."""
     from console.walkthrough import missing
 
-    uses = action_uses(catalog)
-    for pb in catalog:
+    pairs = list(playbooks)
+    uses = uses if uses is not None else action_uses(pb for pb, _file in pairs)
+    out: list[Finding] = []
+    for pb, _file in pairs:
         for step in pb.steps:
-            need = missing(site, step)
             where = f"{pb.id}/{step.id}"
-            if need is None:
-                _param_values(site, report, where, step)
-                continue
-            if need.what == "probe":
-                toml = stubs.probe_toml(need.name)
-            elif need.what == "action":
-                toml = stubs.action_toml(need.name, uses.get(need.name, _no_use()).params)
-            elif need.what == "param":
-                wanted = uses.get(need.name, _no_use()).params
-                known = site.config.actions[need.name].params
-                toml = stubs.params_toml(
-                    need.name, {p: v for p, v in wanted.items() if p not in known}
+            need = missing(site, step)
+            if need is not None:
+                subject = f"{need.what}s.{need.name}" if need.name else need.what
+                out.append(
+                    Finding(
+                        "playbooks",
+                        subject,
+                        f"{where}: {need.text}",
+                        missing_toml(site, need, uses),
+                    )
                 )
-            else:
-                toml = ""
-            subject = f"{need.what}s.{need.name}" if need.name else need.what
-            report.add(Finding("playbooks", subject, f"{where}: {need.text}", toml))
+                continue
+            unread = _unreported_measure(site, pb, step)
+            if unread:
+                out.append(Finding("playbooks", f"probes.{step.probe}", f"{where}: {unread}"))
+    return out
+
+
+def missing_toml(site: Site, need: Any, uses: dict[str, Any] | None = None) -> str:
+    """The TOML that gives the site what a step needs (console.walkthrough.Missing); '' when
+    the fix is not a table to add (an unknown query, a value the action refuses)."""
+    use = (uses or {}).get(need.name) or _no_use()
+    if need.what == "probe":
+        return stubs.probe_toml(need.name)
+    wanted = {**{p: [] for p in need.params}, **use.params}
+    if need.what == "action":
+        return stubs.action_toml(need.name, wanted)
+    if need.what == "param":
+        known = site.config.actions[need.name].params
+        return stubs.params_toml(need.name, {p: v for p, v in wanted.items() if p not in known})
+    return ""
+
+
+def _unreported_measure(site: Site, pb: Any, step: Any) -> str | None:
+    """Why a probe step's gate cannot be judged on this site's probe (None: it can)."""
+    from console.core import conditions
+    from console.probes import measures
+
+    if step.kind != "probe" or not step.gate:
+        return None
+    spec = site.config.probes.get(step.probe or "")
+    if spec is None or spec.kind == "http":  # an http probe reports what its checks read
+        return None
+    gate = pb.gate(step.gate)
+    declared = measures(spec.kind)
+    wanted = [gate.measure]
+    for text in (gate.pass_, gate.fail):
+        ref = conditions.parse(text).ref if text else None
+        if ref:
+            wanted.append(ref)
+    unknown = [m for m in wanted if m not in declared and m not in ALWAYS_THERE]
+    if not unknown:
+        return None
+    return (
+        f"gate {gate.id} reads {', '.join(unknown)}, which probe '{step.probe}' (kind "
+        f"{spec.kind}) never reports (it reports: {', '.join(declared)}, verdict, value): the "
+        "step can never pass here"
+    )
 
 
 def _no_use() -> Any:
     from console.doctor.needs import ActionUse
 
     return ActionUse()
-
-
-def _param_values(site: Site, report: Report, where: str, step: Any) -> None:
-    """The values a step passes to an action are ones the action accepts."""
-    if step.kind != "action" or site.path is None:
-        return
-    spec = site.config.actions.get(step.action or "")
-    if spec is None:
-        return
-    from console.walkthrough import steps
-
-    for p, value in steps.action_params(step).items():
-        try:
-            spec.params[p].convert(value)
-        except ValueError as exc:
-            report.add(
-                Finding(
-                    "playbooks",
-                    f"actions.{step.action}",
-                    f"{where} passes {p}={value!r}, which [actions.{step.action}] refuses: {exc}",
-                )
-            )
 
 
 # ------------------------------------------------------------------ history

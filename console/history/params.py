@@ -22,6 +22,9 @@ from console.history.rows import Fetched
 from console.history.schema import METRIC_NAME
 from console.history.times import parse_time, seconds, utcnow
 
+MIN_WINDOW_S = 10.0
+"""The shortest window or baseline: two samples at the fastest sampling people use (5 s)."""
+
 
 class Reads(Protocol):
     """What a named query may ask of the History it runs on."""
@@ -118,9 +121,9 @@ def resolve_params(spec: NamedQuery, given: Mapping[str, Any]) -> dict[str, Any]
             continue
         if k in ("window", "baseline"):
             s = seconds(v, k)
-            if not 60 <= s <= 400 * 86400:
+            if not MIN_WINDOW_S <= s <= 400 * 86400:
                 problems.append(
-                    Problem(None, k, f"'{v}' is out of range", hint="between 1m and 400d")
+                    Problem(None, k, f"'{v}' is out of range", hint="between 10s and 400d")
                 )
             out[k] = s
             raw[k] = v if isinstance(v, str) else compact(s)

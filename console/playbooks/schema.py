@@ -32,6 +32,12 @@ _KIND_FIELDS: dict[str, set[str]] = {
 _OPTIONAL_FIELDS = {"probe", "query", "sql", "params", "gate", "action", "to", "when", "gate_set"}
 
 
+def _is_playbook_id(text: str) -> bool:
+    import re
+
+    return re.match(ID_PATTERN, text) is not None
+
+
 class _Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
 
@@ -46,17 +52,21 @@ class Gate(_Strict):
     measure: str = Field(pattern=ID_PATTERN)
     """Canonical measure name the engine computes (delta_s, coverage, p95_ms, ...)."""
     pass_: str = Field(alias="pass")
-    """Condition that passes, e.g. '<= 0.45'."""
+    """Condition that passes, e.g. '<= 0.45', or '<= $budget_ms': a threshold the same result
+    reports (the latency probe's budget_ms)."""
     fail: str | None = None
     """Condition that fails outright (hard stop); between pass and fail is inconclusive."""
     unit: str = ""
     note: str = ""
+    on_fail: str | None = Field(default=None, pattern=STEP_ID_PATTERN)
+    """What addresses this gate's failure: a step of this playbook (the mitigation: 'rollback')
+    or another playbook's id. After a red verdict the walkthrough offers it as the next step."""
 
     @field_validator("pass_", "fail")
     @classmethod
     def _condition(cls, v: str | None) -> str | None:
         if v is not None:
-            conditions.parse(v, refs=False)
+            conditions.parse(v)
         return v
 
 
@@ -189,7 +199,20 @@ class Playbook(_Strict):
                 guess = closest(step.gate, gate_ids)
                 hint = f" (did you mean '{guess}'?)" if guess else ""
                 raise ValueError(f"step '{step.id}' refers to unknown gate '{step.gate}'{hint}")
+        for gate in self.gates:
+            if gate.on_fail and gate.on_fail not in seen and not _is_playbook_id(gate.on_fail):
+                guess = closest(gate.on_fail, seen)
+                hint = f" (did you mean '{guess}'?)" if guess else ""
+                raise ValueError(
+                    f"gate '{gate.id}': on_fail '{gate.on_fail}' is neither a step of this "
+                    f"playbook nor a playbook id{hint}"
+                )
         return self
+
+    def on_fail_step(self, gate: Gate) -> Step | None:
+        """The step of this playbook that addresses the gate's failure (None: none, or another
+        playbook's id: see on_fail_route)."""
+        return next((s for s in self.steps if s.id == gate.on_fail), None)
 
     def step(self, step_id: str) -> Step:
         for s in self.steps:
@@ -396,38 +419,44 @@ def load_catalog(extra_dirs: Iterable[Path] = (), include_bundled: bool = True) 
 
 
 def _check_links(catalog: Catalog) -> None:
-    """Related ids and route targets must name playbooks that exist."""
     ids = set(catalog.playbooks)
     for pb in list(catalog):
-        path = str(catalog.origin[pb.id])
-        for i, rid in enumerate(pb.related):
-            if rid not in ids:
-                guess = closest(rid, ids)
-                catalog.problems.append(
-                    Problem(
-                        path,
-                        f"related[{i}]",
-                        f"unknown playbook '{rid}'",
-                        None,
-                        f"did you mean '{guess}'?" if guess else None,
-                    )
-                )
-        for i, step in enumerate(pb.steps):
-            if step.kind == "route" and step.to not in ids:
-                guess = closest(step.to or "", ids)
-                catalog.problems.append(
-                    Problem(
-                        path,
-                        f"steps[{i}].to",
-                        f"unknown playbook '{step.to}'",
-                        None,
-                        f"did you mean '{guess}'?" if guess else None,
-                    )
-                )
+        catalog.problems.extend(link_problems(pb, str(catalog.origin[pb.id]), ids))
 
 
-def validate_paths(paths: Iterable[Path]) -> tuple[list[Path], list[Problem]]:
-    """Validate files (or folders of files); return the files checked and every problem found."""
+def link_problems(pb: Playbook, path: str, ids: set[str]) -> list[Problem]:
+    """Related ids, route targets and on_fail playbooks must name playbooks in `ids`."""
+    step_ids = {s.id for s in pb.steps}
+    refs = [(f"related[{i}]", rid) for i, rid in enumerate(pb.related)]
+    refs += [(f"steps[{i}].to", s.to or "") for i, s in enumerate(pb.steps) if s.kind == "route"]
+    refs += [
+        (f"gates[{i}].on_fail", g.on_fail)
+        for i, g in enumerate(pb.gates)
+        if g.on_fail and g.on_fail not in step_ids
+    ]
+    out = []
+    for where, target in refs:
+        if target in ids:
+            continue
+        guess = closest(target, ids)
+        out.append(
+            Problem(
+                path,
+                where,
+                f"unknown playbook '{target}'",
+                None,
+                f"did you mean '{guess}'?" if guess else "see 'fixmap playbooks list'",
+            )
+        )
+    return out
+
+
+def validate_paths(
+    paths: Iterable[Path], known: Iterable[str] = ()
+) -> tuple[list[Path], list[Problem], list[tuple[Playbook, Path]]]:
+    """Validate files (or folders of files): each against the schema, then their links (related,
+    route targets, on_fail playbooks) against the playbooks validated here and `known` ids.
+    Returns the files checked, every problem found, and the playbooks that loaded."""
     files: list[Path] = []
     for p in paths:
         if p.is_dir():
@@ -435,12 +464,16 @@ def validate_paths(paths: Iterable[Path]) -> tuple[list[Path], list[Problem]]:
         else:
             files.append(p)
     problems: list[Problem] = []
+    loaded: list[tuple[Playbook, Path]] = []
     for f in files:
         if not f.exists():
             problems.append(Problem(str(f), None, "no such file"))
             continue
         try:
-            load_playbook_file(f)
+            loaded.append((load_playbook_file(f), f))
         except PlaybookError as exc:
             problems.extend(exc.problems or [Problem(str(f), None, exc.message)])
-    return files, problems
+    ids = {pb.id for pb, _f in loaded} | set(known)
+    for pb, f in loaded:
+        problems.extend(link_problems(pb, str(f), ids))
+    return files, problems, loaded

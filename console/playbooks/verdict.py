@@ -31,15 +31,26 @@ def judge(gate: Gate, values: dict[str, Any]) -> GateVerdict:
             f"no value for '{gate.measure}' in the result: cannot judge {gate.label}",
         )
     value = float(raw)
-    pass_ = conditions.parse(gate.pass_, refs=False)
-    fail = conditions.parse(gate.fail, refs=False) if gate.fail else None
+    try:
+        pass_ = conditions.parse(gate.pass_).resolved(values)
+        fail = conditions.parse(gate.fail).resolved(values) if gate.fail else None
+    except conditions.ThresholdMissing as exc:
+        return GateVerdict("inconclusive", None, f"{exc}: cannot judge {gate.label}")
     status = conditions.judge(value, pass_, fail)
     shown = f"{gate.measure} {value:g}{(' ' + gate.unit) if gate.unit else ''}"
+    need = _text(pass_, gate.pass_)
     if status == "pass":
-        return GateVerdict("pass", value, f"{shown} meets {gate.pass_}")
+        return GateVerdict("pass", value, f"{shown} meets {need}")
     if status == "fail":
-        limit = gate.fail or f"not {gate.pass_}"
-        return GateVerdict("fail", value, f"{shown} breaks {limit} (pass needs {gate.pass_})")
+        limit = _text(fail, gate.fail) if fail and gate.fail else f"not {need}"
+        return GateVerdict("fail", value, f"{shown} breaks {limit} (pass needs {need})")
     return GateVerdict(
-        "inconclusive", value, f"{shown} is between pass {gate.pass_} and fail {gate.fail}"
+        "inconclusive", value, f"{shown} is between pass {need} and fail {gate.fail}"
     )
+
+
+def _text(cond: conditions.Condition, written: str) -> str:
+    """'<= 750 ($budget_ms)' for a resolved reference, the condition as written otherwise."""
+    if cond.ref:
+        return f"{cond.op} {conditions.plain(cond.number or 0.0)} (${cond.ref})"
+    return written

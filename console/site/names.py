@@ -36,6 +36,8 @@ ACTIONS: dict[str, str] = {
     "flag": "set a feature flag or kill switch",
     "index_alias": "point the live index alias at another build",
     "cache_rotate": "bump the cache namespace so no stale entry is served",
+    "cache_warm": "warm the cache with the popular queries and the gold set",
+    "backpressure": "turn on admission control and load shedding: queue or shed instead of 429",
 }
 
 PROBE_KIND: dict[str, str] = {

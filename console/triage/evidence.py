@@ -87,6 +87,16 @@ class Evidence:
             self.complete,
         )
 
+    def taken(self, now: datetime | None = None) -> str:
+        """When the sweep looked, as the screen says it: 'probed 14:20:31 UTC, 3m ago'."""
+        from console.core.durations import duration_text
+
+        if not self.started_at:
+            return ""
+        at = datetime.fromisoformat(self.started_at)
+        age = max(0.0, ((now or datetime.now(UTC)) - at).total_seconds())
+        return f"probed {at:%H:%M:%S} UTC, {duration_text(age)} ago"
+
     def to_json(self) -> dict[str, Any]:
         return {
             "findings": [f.to_json() for f in self.findings],

@@ -7,12 +7,13 @@ The console's walkthrough screen and `fixmap walk` / `fixmap step` are two faces
 from console.walkthrough import steps
 from console.walkthrough.progress import STATUSES, Progress, ProgressStore
 from console.walkthrough.steps import RUNNABLE, Missing, StepResult, missing, not_runnable
-from console.walkthrough.walk import StepView, Walkthrough
+from console.walkthrough.walk import Next, StepView, Walkthrough
 
 __all__ = [
     "RUNNABLE",
     "STATUSES",
     "Missing",
+    "Next",
     "Progress",
     "ProgressStore",
     "StepResult",

@@ -92,13 +92,14 @@ class Missing:
     """What a step needs that this site does not have (`fixmap doctor` turns it into TOML)."""
 
     what: str
-    """site | probe | action | param | query | gate_set"""
+    """site | probe | action | param | value | query | gate_set"""
     name: str
     """The probe, action, query or gate set the step names ('' for site)."""
     text: str
     """The sentence the walkthrough shows."""
     params: tuple[str, ...] = ()
-    """For 'param': the parameters the step passes that the action does not take."""
+    """For 'param': the parameters the step passes that the action does not take; for 'value':
+    the parameter whose value the action refuses."""
 
 
 def missing(site: Site, step: Step) -> Missing | None:
@@ -135,6 +136,17 @@ def missing(site: Site, step: Step) -> Missing | None:
                 f"{', '.join(repr(p) for p in unknown)} (it takes {takes}).",
                 unknown,
             )
+        for p, value in action_params(step).items():
+            try:
+                spec.params[p].convert(value)
+            except ValueError as exc:
+                return Missing(
+                    "value",
+                    name,
+                    f"Not configured here: the step passes {p}={value!r}, which "
+                    f"`[actions.{name}]` refuses: {exc}.",
+                    (p,),
+                )
     if step.kind == "query" and step.query:
         from console.history import NAMED_QUERIES
 
@@ -172,16 +184,27 @@ def run_probe(site: Site, playbook: Playbook, step: Step) -> StepResult:
     lines = result.lines()
     status = result.status
     if step.gate and result.status in ("pass", "fail", "inconclusive"):
-        from console.playbooks import judge
-
-        gate = playbook.gate(step.gate)
-        verdict = judge(gate, {**result.values, "value": result.value})
-        if verdict.value is not None:
-            status = verdict.status
-            lines.append(f"gate {gate.id}: {verdict.status} — {verdict.reason}")
-        else:
-            lines.append(f"gate {gate.id}: the probe's own verdict stands ({verdict.reason})")
+        status, line = judge_probe(playbook, step, result)
+        lines.append(line)
     return _result(playbook, step, status, lines, f"probe {step.probe}", result)
+
+
+def judge_probe(playbook: Playbook, step: Step, result: Any) -> tuple[str, str]:
+    """A probe step's verdict: its gate's on the gate's measure (the probe's own verdict is the
+    measure `verdict`, 1 pass / 0 fail), and a line saying why. A gate that passes does not hide
+    a probe that failed; a measure the probe did not report is inconclusive, never a pass (a
+    failed probe stays failed)."""
+    from console.playbooks import judge
+
+    gate = playbook.gate(step.gate or "")
+    own = {"pass": 1, "fail": 0}.get(result.status)
+    verdict = judge(gate, {**result.values, "value": result.value, "verdict": own})
+    if verdict.value is None:
+        status = "fail" if result.status == "fail" else "inconclusive"
+        return status, f"gate {gate.id}: {status} — {verdict.reason}"
+    if verdict.status == "pass" and result.status == "fail":
+        return "fail", f"gate {gate.id}: {verdict.reason}, but the probe failed: {result.reason}"
+    return verdict.status, f"gate {gate.id}: {verdict.status} — {verdict.reason}"
 
 
 # ------------------------------------------------------------------ query steps

@@ -12,11 +12,44 @@ from typing import TYPE_CHECKING, Any
 
 from console.core import PlaybookError, closest
 from console.walkthrough.progress import STATUSES, Progress, ProgressStore
-from console.walkthrough.steps import RUNNABLE, StepResult, not_runnable
+from console.walkthrough.steps import RUNNABLE, Missing, StepResult, missing, not_runnable
 
 if TYPE_CHECKING:
     from console.playbooks import Playbook, Step
     from console.site import Site
+
+
+@dataclass(frozen=True)
+class Next:
+    """What to do after the last verdict: a step of this playbook, or another playbook."""
+
+    why: str
+    """'addresses gate index' | 're-check after the mitigation' | 'next open step'"""
+    step: str | None = None
+    index: int | None = None
+    title: str = ""
+    playbook: str | None = None
+    """Another playbook to open (a gate's on_fail naming a route)."""
+
+    def text(self) -> str:
+        """'next: step 4 — Roll back' (or 'next: open rollback_and_fast_recovery')."""
+        if self.playbook:
+            return (
+                f"next: open {self.playbook} — {self.title}"
+                if self.title
+                else (f"next: open {self.playbook}")
+            )
+        return f"next: step {self.index} — {self.title}"
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "why": self.why,
+            "step": self.step,
+            "index": self.index,
+            "title": self.title,
+            "playbook": self.playbook,
+            "text": self.text(),
+        }
 
 
 @dataclass
@@ -59,6 +92,8 @@ class Walkthrough:
         self.playbook = playbook
         self.store = store or ProgressStore()
         self.progress = progress or self.store.load(playbook)
+        self.catalog: Any = None
+        """The catalogue, when the face has it: names the playbook an on_fail route opens."""
 
     def step(self, step_id: str) -> Step:
         """The step with that id (a 1-based number works too); PlaybookError with a hint."""
@@ -76,6 +111,10 @@ class Walkthrough:
     def blocked(self, step: Step) -> str | None:
         return not_runnable(self.site, step)
 
+    def need(self, step: Step) -> Missing | None:
+        """What this step needs that the site lacks (None: it can run, or does not run)."""
+        return missing(self.site, step)
+
     def views(self) -> list[StepView]:
         return [
             StepView(
@@ -92,6 +131,64 @@ class Walkthrough:
 
     def counts(self) -> dict[str, int]:
         return self.progress.counts(self.playbook)
+
+    def next(self, catalog: Any = None) -> Next | None:
+        """What to do after the step settled last: after a red verdict, what its gate's
+        on_fail names; after a mitigation that passed, the red step it addresses (re-check it);
+        otherwise the next open step. None when every step is settled."""
+        catalog = catalog if catalog is not None else self.catalog
+        steps = self.playbook.steps
+        last = self._last_settled()
+        if last is not None:
+            status = self.progress.status(last.id)
+            gate = self.playbook.gate(last.gate) if last.gate else None
+            if status == "failed" and gate is not None and gate.on_fail:
+                target = self.playbook.on_fail_step(gate)
+                why = f"addresses gate {gate.id}: {gate.label}"
+                if target is not None:
+                    return self._to(target, why)
+                other = catalog.get(gate.on_fail) if catalog is not None else None
+                return Next(why, playbook=gate.on_fail, title=other.title if other else "")
+            mitigation = self.playbook.on_fail_step(gate) if gate is not None else None
+            if (
+                status == "done"
+                and mitigation is not None
+                and self.progress.status(mitigation.id) == "done"
+            ):
+                # green again after its mitigation: carry on from the mitigation
+                after = self.progress.next_open(self.playbook, after=mitigation.id)
+                return self._to(self.playbook.step(after), "next open step") if after else None
+            if status == "done" and last.kind == "action":
+                for s in steps:
+                    g = self.playbook.gate(s.gate) if s.gate else None
+                    if (
+                        g is not None
+                        and g.on_fail == last.id
+                        and self.progress.status(s.id) == "failed"
+                    ):
+                        return self._to(s, f"re-check: did {last.title!r} fix it?")
+        nxt = self.progress.next_open(self.playbook, after=last.id if last else None)
+        return self._to(self.playbook.step(nxt), "next open step") if nxt else None
+
+    def _to(self, step: Step, why: str) -> Next:
+        index = [s.id for s in self.playbook.steps].index(step.id) + 1
+        return Next(why, step.id, index, step.title)
+
+    def _last_settled(self) -> Step | None:
+        """The step whose status or result changed last (None: nothing happened yet)."""
+        when: dict[str, str] = {}
+        for sid, at in [*self.progress.status_at.items(), *self.progress.result_at.items()]:
+            when[sid] = max(when.get(sid, ""), at)
+        ids = {s.id for s in self.playbook.steps}
+        p = self.progress
+        changed = [
+            (at, sid)
+            for sid, at in when.items()
+            if sid in ids and at and (p.status(sid) != "pending" or sid in p.results)
+        ]
+        if not changed:
+            return None
+        return self.playbook.step(max(changed)[1])
 
     # ------------------------------------------------------------ changing state
 
