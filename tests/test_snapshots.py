@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from textual.widgets import Input
 
 from console.site import load_config
 from screens.app import FixmapApp
@@ -18,6 +19,9 @@ def app_for(tmp_path: Path) -> FixmapApp:
 
 async def settle(pilot) -> None:
     await pilot.app.workers.wait_for_complete()
+    # a steady cursor: a blinking one is drawn or not by how long start-up took (0.5 s cycle)
+    for field in pilot.app.screen.query(Input):
+        field.cursor_blink = False
     await pilot.pause()
 
 
