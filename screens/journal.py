@@ -127,7 +127,7 @@ a run finishing under its supervisor), within a few seconds.
             log.write(Text(line, style=STYLE.get(status, "")))
             if status == "interrupted" and note:
                 log.write(Text(f"    {note}", style="bold red"))
-        log.scroll_end(animate=False)
+        self.call_after_refresh(log.scroll_end, animate=False)  # once the lines are laid out
         shown = len(message.rows)
         more = f" (the newest {shown})" if message.total > shown else ""
         self.query_one("#journal-title", Label).update(

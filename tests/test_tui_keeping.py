@@ -179,7 +179,7 @@ async def test_the_journal_opens_at_its_newest_entry_and_follows_the_file(tmp_pa
         await asyncio.to_thread(_flip, site, 30)
         await until(pilot, lambda: screen.total == 31, "the new entry read", seconds=15)
         assert "key=flip-30" in "".join(s.text for s in log.lines[-3:])
-        assert log.scroll_y == log.max_scroll_y
+        await until(pilot, lambda: log.scroll_y == log.max_scroll_y, "still at the newest")
 
         await pilot.press("s")
         await until(pilot, lambda: kept(screen).startswith("saved "), "journal saved")
