@@ -39,8 +39,10 @@ format: $(STAMP)
 	$(VENV)/bin/ruff format .
 	$(VENV)/bin/ruff check --fix .
 
+# two workers: the suite mostly waits on loopback servers and subprocesses; one file per worker
+# (module fixtures such as a shared demo stay in one process)
 test: $(STAMP) system-deps lint
-	$(PY) -m pytest -q -p no:cacheprovider
+	$(PY) -m pytest -q -p no:cacheprovider -n 2 --dist loadfile
 
 bench: $(STAMP)
 	$(PY) bench/startup.py

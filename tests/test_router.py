@@ -6,7 +6,6 @@ import json
 import random
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import numpy as np
@@ -296,21 +295,6 @@ def test_build_needs_no_catalogue_object(catalog):
     res = r.route("customers charged twice", top=5)
     assert [x.id for x in res] == ["idempotency_dedupe", "retry_backoff"]
     assert Router.from_playbooks([]).route("anything") == []
-
-
-def test_speed(catalog):
-    """Generous bounds (the bench prints the real numbers: ~13 ms build, ~0.2 ms route)."""
-    pbs = list(catalog)
-    t0 = time.perf_counter()
-    r = Router.from_playbooks(pbs)
-    build = time.perf_counter() - t0
-    queries = [c["query"] for c in _load("router_dev.yaml")]
-    t0 = time.perf_counter()
-    for q in queries:
-        r.route(q)
-    per_query = (time.perf_counter() - t0) / len(queries)
-    assert build < 0.2, f"build took {build * 1000:.1f} ms"
-    assert per_query < 0.01, f"route took {per_query * 1000:.2f} ms per query"
 
 
 def test_import_pulls_in_no_ui():

@@ -13,9 +13,9 @@ from textual.widgets import OptionList
 
 from console.actions import read_journal
 from console.demo.service import DemoService
-from console.demo.site import write_site_config
+from console.demo.site import site_config_toml, write_site_config
 from console.site import load_config
-from tests.conftest import FIXMAP
+from tests.conftest import FIXMAP, without_sampling
 
 TOKEN = "walkthrough-admin-token"
 INDEX_ROUTE = "vector_index_build_and_swap"
@@ -158,3 +158,21 @@ async def test_a_mark_made_elsewhere_shows_in_the_console_and_neither_is_lost(de
         for s in json.loads(fixmap(cfg, "walk", ROLLBACK_ROUTE, "--json").stdout)["steps"]
     }
     assert walked["throttle"] == "done" and walked["decide"] == "done"
+
+
+def test_a_step_with_no_verdict_is_offered_again_next(tmp_path):
+    """A probe that could not measure (nothing listens) decides nothing: run it again, not on."""
+    from console.playbooks import load_catalog
+    from console.walkthrough import Walkthrough
+
+    cfg = tmp_path / "fixmap.toml"
+    cfg.write_text(without_sampling(site_config_toml("http://127.0.0.1:9")), encoding="utf-8")
+    site = load_config(cfg)
+    pb = load_catalog([]).require("vector_index_build_and_swap")
+    w = Walkthrough(site, pb)
+    result = w.run("index")
+    assert result.status in ("error", "inconclusive"), result
+    assert w.progress.status("index") == "pending"
+    nxt = w.next()
+    assert nxt is not None and nxt.step == "index", nxt
+    assert nxt.why.startswith("no verdict yet")

@@ -117,6 +117,8 @@ class GateRun:
     """Things that went wrong around the verdict (history not updated, ...)."""
     watched: bool = False
     """True: a watched run (measurements repeated until a verdict or the deadline)."""
+    after: Any = None
+    """gates.after.Change: the change the set's history windows were judged since."""
 
     @property
     def exit_code(self) -> int:
@@ -152,6 +154,16 @@ class GateRun:
             if unsure:
                 text += f"; {', '.join(t.name for t in unsure)} not judged"
             return text
+        waiting = [t for t in unsure if "after_change" in t.detail and t.status != "error"]
+        if waiting and self.after is not None and len(waiting) == len(unsure):
+            from datetime import timedelta
+
+            longest = max(t.detail["after_change"]["window_s"] for t in waiting)
+            ready = self.after.at + timedelta(seconds=longest)
+            return (
+                f"not yet: clean since {self.after.text()}, but not for the whole window: "
+                f"re-run after {ready:%H:%M:%S} UTC"
+            )
         parts = [f"{t.name} ({'error' if t.status == 'error' else 'no verdict'})" for t in unsure]
         return f"inconclusive: could not judge {', '.join(parts)}"
 
@@ -164,6 +176,7 @@ class GateRun:
             "duration_ms": self.duration_ms,
             "summary": self.summary(),
             **({"watched": True} if self.watched else {}),
+            **({"after": self.after.to_json()} if self.after is not None else {}),
         }
 
 

@@ -57,7 +57,10 @@ def run_gate_set(
     spec = get_set(site, name)
     started_at = datetime.now(UTC).isoformat(timespec="milliseconds")
     t0 = time.perf_counter()
-    judged, results = measure_targets(site, spec.enabled, on_probe, on_target)
+    change = last_change_if(spec.after_change)
+    judged, results = measure_targets(
+        site, spec.enabled, on_probe, change=change, on_target=on_target
+    )
     run = GateRun(
         set=spec.name,
         verdict=overall(judged),
@@ -66,6 +69,7 @@ def run_gate_set(
         duration_ms=round((time.perf_counter() - t0) * 1000, 1),
         title=spec.title,
         probe_results=results,
+        after=change,
     )
     if record:
         from console.incident import recorder
@@ -74,14 +78,24 @@ def run_gate_set(
     return run
 
 
+def last_change_if(after_change: bool) -> Any:
+    """The last change fixmap made, for a set that judges its windows since it."""
+    from console.gates.after import last_change
+
+    return last_change() if after_change else None
+
+
 def measure_targets(
     site: Any,
     targets: list[TargetSpec],
     on_probe: Callable[[Any], Any] | None = None,
+    *,
+    change: Any = None,
     on_target: Callable[[TargetResult, int, int], Any] | None = None,
 ) -> tuple[list[TargetResult], list[Any]]:
     """One measurement of each target: the probes they read once, together, then the history
-    and Prometheus queries. Returns the targets' results and the probe results."""
+    and Prometheus queries. Returns the targets' results and the probe results. `change`
+    (gates.after.Change): history windows are judged since it."""
     probe_names: dict[str, str | Exception] = {}
     for t in targets:
         if t.probe:
@@ -102,7 +116,7 @@ def measure_targets(
             for tname, pname in probe_names.items():
                 if isinstance(pname, str):
                     probe_names[tname] = Broken(exc.render().replace("\n", " "))
-    reader = HistoryReader(site)
+    reader = HistoryReader(site, change)
     max_age = site.config.history.default_max_age()
     judged: list[TargetResult] = []
     for t in targets:
@@ -159,6 +173,11 @@ def _run_target(
             reason=f"the target crashed: {type(exc).__name__}: {exc}",
             **base,
         )
+    clip = reader.clips.get(t.name)
+    if clip is not None and out.status != "error":
+        from console.gates.after import after_change
+
+        after_change(out, clip)
     if newest is not None:
         _stamp(out, newest, now, None if t.probe else (t.max_age or default_max_age))
     out.reason = redact(out.reason)

@@ -168,8 +168,12 @@ def _items(raw: Any, samples: str) -> list[tuple[str | None, Any]]:
 class HistoryReader:
     """Named queries run once per (query, params) within a gate run."""
 
-    def __init__(self, site: Any) -> None:
+    def __init__(self, site: Any, change: Any = None) -> None:
         self.site = site
+        self.change = change
+        """console.gates.after.Change: windows are judged since it (an after_change set)."""
+        self.clips: dict[str, Any] = {}
+        """Each target's window cut to the time since the change (after.Clip), by name."""
         self._history: Any = None
         self._cache: dict[tuple[str, tuple[tuple[str, str], ...]], Any] = {}
 
@@ -187,6 +191,13 @@ class HistoryReader:
             service = self.site.config.default_service()
             if service:
                 params["service"] = service
+        if self.change is not None:
+            from console.gates.after import clip_window
+            from console.history import utcnow
+
+            params, clip = clip_window(params, self.change, utcnow())
+            if clip is not None:
+                self.clips[t.name] = clip
         return params
 
     def named(self, query: str, params: dict[str, Any]) -> Any:
@@ -253,7 +264,8 @@ def from_history(t: TargetSpec, reader: HistoryReader) -> Source:
         if str(exc.message).startswith("no samples of"):
             raise Empty(_history_text(exc)) from None
         raise Broken(_history_text(exc)) from None
-    context = _window_text(params, t.query or "")
+    clip = reader.clips.get(t.name)
+    context = clip.context() if clip is not None else _window_text(params, t.query or "")
     metrics = _metrics_for(t, params)
     now = result.until
     try:

@@ -134,6 +134,8 @@ class GateSetSpec:
     description: str
     targets: tuple[TargetSpec, ...]
     builtin: bool = True
+    after_change: bool = False
+    """Judge history windows since the last change fixmap made (console.gates.after)."""
 
     def target(self, name: str) -> TargetSpec:
         for t in self.targets:
@@ -160,6 +162,7 @@ class GateSetSpec:
             "title": self.title,
             "description": self.description,
             "builtin": self.builtin,
+            "after_change": self.after_change,
             "targets": [t.to_json() for t in self.targets],
         }
 
@@ -239,7 +242,13 @@ def gate_sets(site: Any = None) -> dict[str, GateSetSpec]:
             for name, target in overrides.items()
             if name not in spec["targets"]
         ]
-        out[set_name] = GateSetSpec(set_name, spec["title"], spec["description"], tuple(targets))
+        out[set_name] = GateSetSpec(
+            set_name,
+            spec["title"],
+            spec["description"],
+            tuple(targets),
+            after_change=spec.get("after_change", False),
+        )
     for set_name, targets in site_gates.items():
         if set_name in BUILTIN_SETS:
             continue

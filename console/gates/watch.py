@@ -28,7 +28,7 @@ from typing import Any
 
 from console.gates.judge import result_fields
 from console.gates.results import GateRun, TargetResult, age_json, overall
-from console.gates.run import measure_targets
+from console.gates.run import last_change_if, measure_targets
 from console.gates.spec import DEFAULT_SET, TargetSpec, get_set, require_site
 
 DEFAULT_INTERVAL = 30.0
@@ -161,11 +161,12 @@ def watch_gate_set(
     stop = stop or threading.Event()
     deadline = time.monotonic() + timeout
     probe_results: list[Any] = []
+    change = last_change_if(spec.after_change)
     ended = "the deadline passed"
     while True:
         due = [w for w in watches if w.final is None and w.next_at <= time.monotonic()]
         if due:
-            results, probes = measure_targets(site, [w.t for w in due])
+            results, probes = measure_targets(site, [w.t for w in due], change=change)
             probe_results.extend(probes)
             for w, r in zip(due, results, strict=True):
                 m = w.add(r)
@@ -193,6 +194,7 @@ def watch_gate_set(
         title=spec.title,
         probe_results=probe_results,
         watched=True,
+        after=change,
     )
     if record:
         from console.incident import recorder

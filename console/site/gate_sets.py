@@ -285,7 +285,10 @@ BUILTIN_SETS: dict[str, dict[str, Any]] = {
         "title": "Recovery exit: is it safe to unfreeze after the rollback?",
         "description": "Error rate < 0.5 % over 10 min, p95 ≤ baseline + 15 % (history) and in "
         "budget (live), zero duplicate side effects, ΔS and coverage back at the baseline, the "
-        "index and pins back at the manifest (seed §4.11 exit targets, post-rollback audit).",
+        "index and pins back at the manifest (seed §4.11 exit targets, post-rollback audit). "
+        "History windows count from the last change fixmap made: clean since it but for less "
+        "than the window is not yet a pass.",
+        "after_change": True,
         "targets": {
             "error_rate": {
                 "label": "User-visible error rate over the last 10 min",

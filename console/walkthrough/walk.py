@@ -133,8 +133,8 @@ class Walkthrough:
         return self.progress.counts(self.playbook)
 
     def next(self, catalog: Any = None) -> Next | None:
-        """What to do after the step settled last: after a red verdict, what its gate's
-        on_fail names; after a mitigation that passed, the red step it addresses (re-check it);
+        """What to do after the step settled last: after no verdict, that step again; after a
+        red verdict, what its gate's on_fail names; after a mitigation that passed, the red step it addresses (re-check it);
         otherwise the next open step. None when every step is settled."""
         catalog = catalog if catalog is not None else self.catalog
         steps = self.playbook.steps
@@ -142,6 +142,9 @@ class Walkthrough:
         if last is not None:
             status = self.progress.status(last.id)
             gate = self.playbook.gate(last.gate) if last.gate else None
+            if status == "pending" and last.kind in ("probe", "query", "gate"):
+                # it ran and could not decide (no data yet, refused, too soon): run it again
+                return self._to(last, "no verdict yet: run it again when its result says")
             if status == "failed" and gate is not None and gate.on_fail:
                 target = self.playbook.on_fail_step(gate)
                 why = f"addresses gate {gate.id}: {gate.label}"
