@@ -85,6 +85,9 @@ async def test_s_saves_the_probe_pane_redacted_and_the_path_stays_on_screen(tmp_
         assert "health" in text.splitlines()[-1] and "✗ FAIL" in text
         assert SECRET not in text and SECRET[:16] not in text
         assert "copied (OSC 52" in kept(screen)
+        # the same redacted text went to the terminal's clipboard (Textual sends it as OSC 52)
+        assert "health (http): fail — 503 from /healthz" in app.clipboard
+        assert SECRET not in app.clipboard and SECRET[:16] not in app.clipboard
         await pilot.press("down")  # the path stays while the engineer moves on
         await pilot.pause()
         assert kept(screen).startswith("saved ")
