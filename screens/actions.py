@@ -10,10 +10,14 @@ from textual.binding import Binding
 from textual.screen import Screen
 from textual.widgets import DataTable, Label, RichLog
 
+from screens.feedback import NO_SITE
 from screens.steps import ActionFlow, outcome_lines
 from screens.theme import style
 from screens.widgets import KeyFooter, SiteBar, cell
+from screens.widgets.kept import log_text
 
+RECENT = 8
+"""Journal entries the run log starts with (j shows the journal whole)."""
 LAST_STYLE = {
     "done": style("good"),
     "failed": style("bad-text"),
@@ -45,11 +49,12 @@ journal. **Enter** plans the selected action and opens the confirm dialog:
   outcome reaches the journal.
 
 `INTERRUPTED` means a run started and never recorded an outcome (a crash, a kill):
-**check the target before retrying**. **j** shows the journal · **Esc** back.
+**check the target before retrying**. **j** shows the journal (newest at the bottom) · **s**
+saves the run log as a text file · **Esc** back.
 """
 
     BINDINGS = [
-        Binding("enter", "run_selected", "Run action", id="actions.run"),
+        Binding("enter", "run_selected", "Run action", id="actions.run", priority=True),
         Binding("j", "show_journal", "Journal", id="actions.journal"),
         Binding("escape", "app.pop_screen", "Back", id="actions.back"),
     ]
@@ -75,7 +80,7 @@ journal. **Enter** plans the selected action and opens the confirm dialog:
             )
             return
         self.refresh_table()
-        self.action_show_journal()
+        self._recent_journal()
         table.focus()
 
     def refresh_table(self) -> None:
@@ -112,6 +117,10 @@ journal. **Enter** plans the selected action and opens the confirm dialog:
     def action_run_selected(self) -> None:
         table = self.query_one(DataTable)
         if not table.row_count:
+            self.app.cannot(
+                "Enter: no action to plan. "
+                + (NO_SITE if self.app.site.path is None else "The site config names none.")
+            )
             return
         name = table.coordinate_to_cell_key(table.cursor_coordinate).row_key.value
         log = self.query_one(RichLog)
@@ -145,15 +154,24 @@ journal. **Enter** plans the selected action and opens the confirm dialog:
 
         ActionFlow(self, name, on_output=on_output, on_done=on_done).start(ask=True)
 
+    def pane_text(self) -> tuple[str, str] | None:
+        """The run log: plans, output and outcomes as they were shown."""
+        return "actions", log_text(self.query_one(RichLog))
+
     def on_data_table_row_selected(self, event: DataTable.RowSelected) -> None:
         event.stop()
         self.action_run_selected()
 
     def action_show_journal(self) -> None:
+        from screens.journal import JournalScreen
+
+        self.app.push_screen(JournalScreen())
+
+    def _recent_journal(self) -> None:
         def work() -> None:
             from console.actions import describe, read_journal
 
-            entries = read_journal(limit=20)
+            entries = list(reversed(read_journal(limit=RECENT)))  # the newest at the bottom
             self.app.call_from_thread(
                 self._journal, [(e.status, describe(e), e.note) for e in entries]
             )
@@ -169,7 +187,9 @@ journal. **Enter** plans the selected action and opens the confirm dialog:
 
     def _journal(self, rows: list[tuple[str, str, str]]) -> None:
         log = self.query_one(RichLog)
-        log.write(Text("— journal, newest first", style="bold"))
+        log.write(
+            Text(f"— journal, the last {RECENT} (newest at the bottom; j: all)", style="bold")
+        )
         if not rows:
             log.write(Text("(empty: nothing has run from this machine)", style="dim"))
         for status, line, note in rows:

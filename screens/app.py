@@ -14,13 +14,15 @@ from textual.binding import Binding
 
 from console.site import Site
 from screens.commands import PlaybookCommands
+from screens.feedback import Feedback
+from screens.keeping import Keeping
 from screens.messages import CatalogReady, SiteStateChanged
 from screens.theme import readable_filters
 
 STATE_POLL_SECONDS = 15.0
 
 
-class FixmapApp(App[int]):
+class FixmapApp(Feedback, Keeping, App[int]):
     """Routes a symptom to its fix and walks it with the engineer."""
 
     CSS_PATH = "fixmap.tcss"
@@ -34,6 +36,8 @@ class FixmapApp(App[int]):
         Binding("f5", "show_gates", "Gates", id="gates"),
         Binding("f6", "show_incident", "Incident", id="incident"),
         Binding("ctrl+q", "quit", "Quit", id="quit", priority=True),
+        # Ctrl+S also where a text box has the focus (s is a letter there)
+        Binding("s,ctrl+s", "save_pane", "Save pane", id="save", show=False),
     ]
 
     def __init__(self, site: Site, *, demo: bool = False, history_worker: bool = True):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from typing import Any
 
 from rich.text import Text
@@ -12,8 +13,11 @@ from textual.screen import Screen
 from textual.widgets import DataTable, Label, Static
 
 from console.core import condition_text
+from screens.feedback import NO_SITE
 from screens.theme import status_text, style, verdict_badge
 from screens.widgets import KeyFooter, SiteBar, cell
+from screens.widgets.kept import cell_text, table_text
+from screens.widgets.progress import TICK_S, count_text, progress_text
 
 NAME_WIDTH = 13
 MAX_NAME_WIDTH = 24
@@ -25,6 +29,17 @@ class GateDone(Message):
         self.run = run
         self.error = error
         self.token = token
+
+
+class GateProgress(Message):
+    """How far a run got: probes finished, targets judged (of the set's total)."""
+
+    def __init__(self, token: int, probes: int, targets: int, total: int) -> None:
+        super().__init__()
+        self.token = token
+        self.probes = probes
+        self.targets = targets
+        self.total = total
 
 
 class GateMeasured(Message):
@@ -67,7 +82,9 @@ older than its `max_age`; `! error`: the probe or query broke) makes the verdict
 **w** watches the set: measurements repeat at each target's interval, `count` times, with its
 failure, inconclusive and error limits (as Argo Rollouts' analysis), until every target has a
 verdict, one fails, or 10 minutes pass; each measurement shows as it comes. **Esc** stops a watch.
-**Enter** or **r** re-runs · **c** the 60-second ship checklist · **Esc** back.
+**Enter** or **r** re-runs · **c** the 60-second ship checklist · **s** saves the verdict and
+the targets as a text file (the path shows above the footer) · **Esc** back. A running set
+counts probes done and targets judged (`2/7 targets`) with its seconds.
 """
 
     BINDINGS = [
@@ -97,6 +114,11 @@ verdict, one fails, or 10 minutes pass; each measurement shows as it comes. **Es
         self.measured: dict[str, Any] = {}
         """A watched run's results so far, by target."""
         self.name_width = NAME_WIDTH
+        self.started = 0.0
+        self.doing = ""
+        """What the running line says before its counts and elapsed time."""
+        self.counts = (0, 0, 0)
+        """(probes finished, targets judged, targets in the set) of the run in flight."""
 
     def compose(self) -> ComposeResult:
         yield SiteBar()
@@ -113,6 +135,7 @@ verdict, one fails, or 10 minutes pass; each measurement shows as it comes. **Es
                 "Gates need a site: run fixmap demo, or give --config PATH"
             )
             return
+        self.set_interval(TICK_S, self._show_running, name="gate-progress")
         last = self.app.gate_runs.get(self.set_name)
         if last is not None:
             self._show(last)
@@ -146,6 +169,7 @@ verdict, one fails, or 10 minutes pass; each measurement shows as it comes. **Es
 
     def action_run(self, name: str, watch: bool = False) -> None:
         if self.app.site.path is None:
+            self.app.cannot("Gates need a site to measure. " + NO_SITE)
             return
         if self.running:
             self.notify(f"{self.running} is still running", timeout=2)
@@ -155,9 +179,10 @@ verdict, one fails, or 10 minutes pass; each measurement shows as it comes. **Es
         self.token += 1
         token = self.token
         doing = "watching" if watch else "running"
-        self.query_one("#gate-verdict", Label).update(
-            Text(f" … {doing} the {name} gate set (probes and history queries)", style="italic")
-        )
+        self.started = time.monotonic()
+        self.doing = f" … {doing} the {name} gate set"
+        self.counts = (0, 0, 0)
+        self._show_running()
         site = self.app.site
         import threading
 
@@ -171,6 +196,15 @@ verdict, one fails, or 10 minutes pass; each measurement shows as it comes. **Es
         def measured(tname: str, m: dict, so_far: Any) -> None:
             self.post_message(GateMeasured(token, tname, m, so_far))
 
+        probes_done = [0]
+
+        def probed(result: Any) -> None:
+            probes_done[0] += 1
+            self.post_message(GateProgress(token, probes_done[0], 0, 0))
+
+        def judged(result: Any, done: int, total: int) -> None:
+            self.post_message(GateProgress(token, probes_done[0], done, total))
+
         def work() -> None:
             from console.core import FixmapError
             from console.gates import run_gate_set, watch_gate_set
@@ -181,7 +215,7 @@ verdict, one fails, or 10 minutes pass; each measurement shows as it comes. **Es
                         site, name, timeout=self.WATCH_TIMEOUT_S, on_measurement=measured, stop=stop
                     )
                 else:
-                    run = run_gate_set(site, name)
+                    run = run_gate_set(site, name, on_probe=probed, on_target=judged)
             except FixmapError as exc:
                 self.post_message(GateDone(None, exc.render(), token))
                 return
@@ -213,6 +247,31 @@ verdict, one fails, or 10 minutes pass; each measurement shows as it comes. **Es
         if self.stop_watch is not None:
             self.stop_watch.set()
 
+    def _show_running(self) -> None:
+        """The running line: what runs, how far it got, for how long (ticked while it runs)."""
+        if not self.running:
+            return
+        probes, targets, total = self.counts
+        self.query_one("#gate-verdict", Label).update(
+            Text(
+                progress_text(
+                    self.doing,
+                    self.started,
+                    count_text(probes, None, "probes done") if probes else "",
+                    count_text(targets, total, "targets") if total else "",
+                )
+                + ("" if self.stop_watch is None else " · Esc stops"),
+                style="italic",
+            )
+        )
+
+    def on_gate_progress(self, message: GateProgress) -> None:
+        if message.token != self.token:
+            return
+        _, targets, total = self.counts
+        self.counts = (message.probes, message.targets or targets, message.total or total)
+        self._show_running()
+
     def on_gate_measured(self, message: GateMeasured) -> None:
         if message.token != self.token:
             return  # a measurement of a run that was replaced
@@ -234,12 +293,8 @@ verdict, one fails, or 10 minutes pass; each measurement shows as it comes. **Es
                 cell(reason),
                 key=message.name,
             )
-        self.query_one("#gate-verdict", Label).update(
-            Text(
-                f" … watching {self.running}: {message.name} measured ({m['n']}) · Esc stops",
-                style="italic",
-            )
-        )
+        self.doing = f" … watching {self.running}: {message.name} measured ({m['n']})"
+        self._show_running()
         self._detail()
 
     def on_gate_done(self, message: GateDone) -> None:
@@ -297,6 +352,15 @@ verdict, one fails, or 10 minutes pass; each measurement shows as it comes. **Es
         for note in run.notes if run is not None else []:
             lines.append(f"  note: {note}")
         self.query_one("#gate-detail", Static).update("\n".join(lines))
+
+    def pane_text(self) -> tuple[str, str] | None:
+        """The verdict, every target's row, and the selected target's detail."""
+        table = self.query_one(DataTable)
+        if not table.row_count:
+            return None
+        verdict = cell_text(self.query_one("#gate-verdict", Label).content)
+        detail = str(self.query_one("#gate-detail", Static).content)
+        return f"gates-{self.set_name}", f"{verdict}\n\n{table_text(table)}\n\n{detail}"
 
     def on_data_table_row_highlighted(self, event: DataTable.RowHighlighted) -> None:
         self._detail()

@@ -15,9 +15,12 @@ from textual.screen import Screen
 from textual.widgets import DataTable, Input, Label
 
 from console.core import metric_unit, number_text
+from screens.feedback import NO_SITE
 from screens.theme import style
 from screens.widgets import KeyFooter, SiteBar
 from screens.widgets.chart import ChartData, TimeChart, epoch
+from screens.widgets.kept import cell_text, rows_text, table_text
+from screens.widgets.progress import TICK_S, progress_text
 
 SQL_START = (
     "select",
@@ -136,6 +139,8 @@ Type into the box and press **Enter**:
 - **Ctrl+N** pick a named query · **Ctrl+G** what changed · **Esc** cancel a running
   query, or go back
 - Errors (a typo, a write statement) show inline; nothing in the store changes.
+- **Ctrl+S** (or **s** outside the box) saves the query and its whole result as a text file
+  (its path shows above the footer) and copies it (OSC 52). A running query shows its seconds.
 """
 
     BINDINGS = [
@@ -155,6 +160,10 @@ Type into the box and press **Enter**:
         self.delivered = False
         self.changes: list[Any] | None = None
         self.range: tuple[Any, Any] = (None, None)
+        self.started = 0.0
+        self.doing = ""
+        self.shown_result: Any = None
+        """The answer in the table, whole (the table cuts long cells; a save does not)."""
 
     def compose(self) -> ComposeResult:
         yield SiteBar()
@@ -180,6 +189,12 @@ Type into the box and press **Enter**:
         self.newest: float | None = None
         self._check_freshness()
         self.set_interval(1.0, self._show_freshness)
+        self.set_interval(TICK_S, self._show_running, name="query-elapsed")
+
+    def _show_running(self) -> None:
+        """While a query runs: what it is and for how long (`… running q · 3.2 s`)."""
+        if self.running:
+            self._title(progress_text(self.doing, self.started, "Esc cancels"), "italic")
 
     # ------------------------------------------------------------ freshness
 
@@ -235,8 +250,13 @@ Type into the box and press **Enter**:
         event.stop()
         if event.value.strip():
             self.run_request(event.value)
+        else:
+            self.app.cannot("Enter: type a named query (Ctrl+N lists them) or SQL first.")
 
     def run_request(self, request: str) -> None:
+        if self.app.site.path is None:
+            self.app.cannot("History needs a site's history to ask. " + NO_SITE)
+            return
         kind, what, params = parse_request(request)
 
         def ask(history: Any) -> QueryDone:
@@ -253,7 +273,7 @@ Type into the box and press **Enter**:
                 events = history.events(result.since, result.until)
             return QueryDone(request, result, events, chart)
 
-        self._ask(request, ask, f"… running {request}   (Esc cancels)", "history query")
+        self._ask(request, ask, f"… running {request}", "history query")
 
     def _ask(self, request: str, ask: Any, title: str, description: str) -> None:
         """Cancel what runs, then run `ask(history)` in a thread worker and post its answer (or
@@ -261,7 +281,9 @@ Type into the box and press **Enter**:
         if self.running:
             self._cancel()
         self.running = request
-        self._title(title, "italic")
+        self.started = time.monotonic()
+        self.doing = title
+        self._show_running()
         site = self.app.site
 
         def work() -> None:
@@ -295,6 +317,7 @@ Type into the box and press **Enter**:
         if not message.request.startswith("chart "):
             self.query_one(DataTable).clear(columns=True)
             self.changes = None
+            self.shown_result = None
             self._deliver(None, message.error)
 
     def on_query_done(self, message: QueryDone) -> None:
@@ -313,6 +336,7 @@ Type into the box and press **Enter**:
         # the clickable list is the table's own rows: one answer for both
         self.changes = result.changes
         self.range = (result.since, result.until)
+        self.shown_result = result if result.rows else None
         self._table(result)
         self._deliver(result, None)
         self.app.timeline(lambda inc: inc.recorder.query(result))
@@ -382,9 +406,21 @@ Type into the box and press **Enter**:
             # auto-width columns: nothing is cut but the long text _cell ends in '…' itself
             table.add_row(*[_cell(v, u) for v, u in zip(row, row_units, strict=False)])
 
+    def pane_text(self) -> tuple[str, str] | None:
+        """The query, its summary line and its result table (every row shown, uncut)."""
+        table = self.query_one(DataTable)
+        if not table.row_count:
+            return None
+        title = cell_text(self.query_one("#history-title", Label).content)
+        request = self.last_request or self.query_one(Input).value
+        result = self.shown_result
+        body = rows_text(result.columns, result.rows) if result is not None else table_text(table)
+        return "history", f"{request}\n{title}\n\n{body}"
+
     def on_data_table_row_selected(self, event: DataTable.RowSelected) -> None:
         """On a what-changed row: chart that series over the query's range, with its events."""
         if not self.changes or event.cursor_row >= len(self.changes):
+            self.app.cannot("Enter charts a row of a what-changed answer (Ctrl+G); not this one.")
             return
         change = self.changes[event.cursor_row]
         since, until = self.range

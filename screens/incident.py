@@ -16,6 +16,7 @@ from textual.widgets import Input, Label, RichLog
 
 from screens.theme import style
 from screens.widgets import KeyFooter, SiteBar
+from screens.widgets.kept import log_text
 
 KIND_STYLE = {
     "opened": "bold",
@@ -66,8 +67,9 @@ and when the next public update is due (first ≤ 10 min, then every 15–20 min
 - Type a note and press **Enter** — it lands on the timeline with the time.
 - **Ctrl+O** open an incident · **Ctrl+T** next comms phase · **Ctrl+R** a public update was posted
 - **Ctrl+D** status-page drafts for every phase (no internal numbers in them)
-- **Ctrl+E** export the postmortem draft (Markdown + JSON) into the data dir
-- **Ctrl+X** close with a resolution · **Esc** back
+- **Ctrl+E** export the postmortem draft (Markdown + JSON) into the data dir (the paths stay
+  on screen above the footer)
+- **Ctrl+X** close with a resolution · **Ctrl+S** save the timeline as a text file · **Esc** back
 - With none open: the past incidents are listed; **Ctrl+U** reopens one with a reason.
   A note typed while none is open (another console closed it) is kept and goes onto the
   next incident opened or reopened.
@@ -106,6 +108,11 @@ and when the next public update is due (first ≤ 10 min, then every 15–20 min
             placeholder="note: what you see or decided (Enter adds it to the timeline)", id="note"
         )
         yield KeyFooter()
+
+    def pane_text(self) -> tuple[str, str]:
+        """The head and the timeline (or the past incidents), as on screen."""
+        head = str(self.query_one("#incident-head", Label).content)
+        return "incident", head + "\n\n" + log_text(self.query_one(RichLog))
 
     def on_mount(self) -> None:
         self.reload()
@@ -324,11 +331,11 @@ and when the next public update is due (first ≤ 10 min, then every 15–20 min
         from console.exports import status_drafts
         from screens.dialogs import TextDialog
 
-        parts = []
-        for d in status_drafts(self.incident):
-            quoted = "\n>\n".join(f"> {line}" for line in d.text().splitlines() if line.strip())
-            parts.append(f"**{d.phase}**\n\n{quoted}\n")
-        self.app.push_screen(TextDialog("Status-page drafts (copy, edit, post)", "\n".join(parts)))
+        rule = "-" * 40
+        text = f"\n{rule}\n".join(d.text() for d in status_drafts(self.incident))
+        self.app.push_screen(
+            TextDialog("Status-page drafts (copy, edit, post)", text, name="status-drafts")
+        )
 
     def action_export(self) -> None:
         inc = self.incident
@@ -346,7 +353,7 @@ and when the next public update is due (first ≤ 10 min, then every 15–20 min
             atomic_write(md, export_incident(inc.id, "md", site=site))
             atomic_write(js, export_incident(inc.id, "json", site=site))
             self.app.call_from_thread(
-                self.notify, f"postmortem draft: {md}\ntimeline: {js}", title="Exported", timeout=15
+                self.app.kept_on, self, f"exported: postmortem draft {md} · timeline {js}", None
             )
 
         self.run_worker(

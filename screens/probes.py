@@ -2,16 +2,21 @@
 
 from __future__ import annotations
 
+import time
 from typing import Any
 
+from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.message import Message
 from textual.screen import Screen
 from textual.widgets import DataTable, Label, Static
 
+from screens.feedback import NO_SITE
 from screens.theme import status_text
 from screens.widgets import KeyFooter, SiteBar, cell
+from screens.widgets.kept import table_text
+from screens.widgets.progress import TICK_S, count_text, progress_text
 
 
 class ProbeStarted(Message):
@@ -52,11 +57,13 @@ inconclusive, never as a pass) · `? incon.` (not enough data to judge).
 - `fixmap doctor` (in a shell) says which probes the playbooks and gates need and how to add
   them.
 - The pane below shows what the selected probe measured and the embedder behind any ΔS.
+- **s** saves the detail and the table as a text file (its path shows above the footer) and
+  copies them (OSC 52).
 - **Esc** back.
 """
 
     BINDINGS = [
-        Binding("enter", "run_selected", "Run probe", id="probes.run"),
+        Binding("enter", "run_selected", "Run probe", id="probes.run", priority=True),
         Binding("a", "run_all", "Run all", id="probes.all"),
         Binding("escape", "app.pop_screen", "Back", id="probes.back"),
     ]
@@ -65,6 +72,9 @@ inconclusive, never as a pass) · `? incon.` (not enough data to judge).
         super().__init__()
         self.results: dict[str, Any] = {}
         self.running: set[str] = set()
+        self.sweep = [0.0, 0, 0]
+        """[started (monotonic), probes finished, probes asked] of the work in flight."""
+        self.title = ""
 
     def compose(self) -> ComposeResult:
         yield SiteBar()
@@ -83,9 +93,9 @@ inconclusive, never as a pass) · `? incon.` (not enough data to judge).
             )
             return
         self._fill(table)
-        self.query_one("#probes-title", Label).update(
-            f"Probes — {len(site.config.probes)} configured · Enter runs one · a runs all"
-        )
+        self.title = f"Probes — {len(site.config.probes)} configured · Enter runs one · a runs all"
+        self.query_one("#probes-title", Label).update(self.title)
+        self.set_interval(TICK_S, self._show_sweep, name="probe-progress")
         self._load_last()
         table.focus()
 
@@ -156,6 +166,14 @@ inconclusive, never as a pass) · `? incon.` (not enough data to judge).
         else:
             detail.update("\n".join(result.lines()))
 
+    def pane_text(self) -> tuple[str, str] | None:
+        """The selected probe's detail, then every probe's row."""
+        table = self.query_one(DataTable)
+        if not table.row_count:
+            return None
+        detail = str(self.query_one("#probe-detail", Static).content)
+        return "probes", detail + "\n\n" + table_text(table)
+
     def on_data_table_row_highlighted(self, event: DataTable.RowHighlighted) -> None:
         self._detail()
 
@@ -167,11 +185,21 @@ inconclusive, never as a pass) · `? incon.` (not enough data to judge).
 
     def action_run_selected(self) -> None:
         table = self.query_one(DataTable)
+        if not table.row_count:
+            self.app.cannot(
+                "Enter: no probe to run. "
+                + (NO_SITE if self.app.site.path is None else "The site config names none.")
+            )
+            return
         if table.row_count:
             self.run_probes([table.coordinate_to_cell_key(table.cursor_coordinate).row_key.value])
 
     def action_run_all(self) -> None:
-        if self.app.site.path is not None:
+        if self.app.site.path is None:
+            self.app.cannot("a: no probes to run. " + NO_SITE)
+        elif not self.app.site.config.probes:
+            self.app.cannot("a: the site config names no probes ([probes.NAME] tables).")
+        else:
             self.run_probes(list(self.app.site.config.probes))
 
     def run_probes(self, names: list[str]) -> None:
@@ -179,6 +207,9 @@ inconclusive, never as a pass) · `? incon.` (not enough data to judge).
         if not names:
             self.notify("Already running.", timeout=2)
             return
+        if not self.running:
+            self.sweep = [time.monotonic(), 0, 0]
+        self.sweep[2] += len(names)
         for name in names:
             self.running.add(name)
             self.query_one(DataTable).update_cell(name, "status", status_text("running"))
@@ -206,6 +237,23 @@ inconclusive, never as a pass) · `? incon.` (not enough data to judge).
             work, thread=True, group="probes", exit_on_error=False, description="run probes"
         )
 
+    def _show_sweep(self) -> None:
+        """While probes run: how many finished of how many, and for how long."""
+        started, done, asked = self.sweep
+        if not self.running or not asked:
+            return
+        line = progress_text("… running", started, count_text(done, asked, "probes done"))
+        self.query_one("#probes-title", Label).update(Text(line, style="italic"))
+
+    def _sweep_over(self) -> None:
+        started, done, asked = self.sweep
+        if asked:
+            took = time.monotonic() - started
+            self.query_one("#probes-title", Label).update(
+                f"{self.title} · last: {done}/{asked} in {took:.1f} s"
+            )
+        self.sweep = [0.0, 0, 0]
+
     def on_probe_started(self, message: ProbeStarted) -> None:
         self.running.add(message.name)
 
@@ -218,11 +266,15 @@ inconclusive, never as a pass) · `? incon.` (not enough data to judge).
                 table.update_cell(
                     name, "status", status_text(previous.status if previous else "never")
                 )
+        if not self.running:
+            self._sweep_over()
         self._detail()
 
     def on_probe_finished(self, message: ProbeFinished) -> None:
         result = message.result
         self.running.discard(result.name)
+        self.sweep[1] += 1
         self._show(result)
+        self._show_sweep()
         if hasattr(self.app, "record_probe"):
             self.app.record_probe(result)

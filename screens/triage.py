@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import contextlib
 import threading
+import time
 from typing import Any
 
 from rich.text import Text
@@ -16,7 +17,9 @@ from textual.widgets import Input, Label, OptionList, Static
 from textual.widgets.option_list import Option
 
 from console.playbooks import DEPLOY_TRAPS, QUICK_ROUTES
+from screens.feedback import NO_SITE
 from screens.widgets import KeyFooter, SiteBar
+from screens.widgets.progress import TICK_S, progress_text
 
 EVIDENCE_TIMEOUT_S = 8.0
 """The sweep's deadline: probes still running then are stopped and said to be."""
@@ -44,8 +47,13 @@ class TriageScreen(Screen):
         max-height: 6;
         color: $text;
     }
-    TriageScreen #evidence.-empty {
+    TriageScreen #evidence.-empty, TriageScreen #resume.-empty {
         display: none;
+    }
+    TriageScreen #resume {
+        padding: 0 1;
+        height: auto;
+        text-style: bold;
     }
     """
 
@@ -68,6 +76,8 @@ each with the route that addresses it; evidence and text rank together.
   routes the evidence points at).
 - **Ctrl+R** probes the site again and asks again what changed.
 - **Ctrl+P** opens any playbook by name.
+- With a walkthrough in progress, the **resume** line names it and how far it got:
+  **Ctrl+O** opens it, **Ctrl+N** starts it over (every step back to pending, after a yes).
 - **Ctrl+Q** quits. Your progress in every walkthrough is saved as you go.
 """
 
@@ -78,12 +88,16 @@ each with the route that addresses it; evidence and text rank together.
         Binding("escape", "clear", "Clear", id="triage.clear"),
         Binding("ctrl+p", "command_palette", "Playbooks", id="triage.palette"),
         Binding("ctrl+r", "refresh_evidence", "Re-probe", id="triage.evidence"),
+        # named on the resume line itself, which shows only when there is one
+        Binding("ctrl+o", "resume", "Resume walkthrough", show=False, id="triage.resume"),
+        Binding("ctrl+n", "start_over", "Start it over", show=False, id="triage.start_over"),
     ]
 
     def compose(self) -> ComposeResult:
         yield SiteBar()
         yield Label("What do you see?", id="question")
         yield Input(placeholder="e.g. answers cite old snippets after the index swap", id="symptom")
+        yield Static("", id="resume", classes="-empty")
         yield Static("", id="evidence", classes="-empty")
         yield Label("", id="results-title")
         yield OptionList(id="routes")
@@ -91,6 +105,10 @@ each with the route that addresses it; evidence and text rank together.
 
     def on_mount(self) -> None:
         self.evidence: Any = None
+        self.resumable: list[Any] = []
+        """Walkthroughs in progress, the latest change first (the resume line shows the first)."""
+        self.sweep_started = 0.0
+        self._sweep_timer: Any = None
         self.set_interval(15, self._age_evidence)  # "3m ago" keeps counting
         self._cancel = threading.Event()
         self.show_quick_routes()
@@ -106,13 +124,11 @@ each with the route that addresses it; evidence and text rank together.
     def on_unmount(self) -> None:
         self._cancel.set()
 
-    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
-        if action == "refresh_evidence":
-            return self.app.site.path is not None
-        return True
-
     def action_refresh_evidence(self) -> None:
         """Sweep again: the last sweep (if still running) is stopped first."""
+        if self.app.site.path is None:
+            self.app.cannot("Ctrl+R: no site config, so nothing to probe. " + NO_SITE)
+            return
         self._cancel.set()
         self._cancel = threading.Event()
         self.start_evidence()
@@ -148,13 +164,25 @@ each with the route that addresses it; evidence and text rank together.
         )
 
     def on_evidence_started(self, message: EvidenceStarted) -> None:
-        if self.evidence is None:
-            self._show_evidence_text(
-                Text("Evidence · probing the site, asking what changed…", style="dim")
+        self.sweep_started = time.monotonic()
+        self._show_sweep()
+        if self._sweep_timer is not None:
+            self._sweep_timer.stop()
+        self._sweep_timer = self.set_interval(TICK_S, self._show_sweep, name="evidence-progress")
+
+    def _show_sweep(self) -> None:
+        """Until the first evidence is in: the sweep is running, and for how long."""
+        if self.evidence is None and self.sweep_started:
+            line = progress_text(
+                "Evidence · probing the site, asking what changed…", self.sweep_started
             )
+            self._show_evidence_text(Text(line, style="dim"))
 
     def on_evidence_ready(self, message: EvidenceReady) -> None:
         self.evidence = message.evidence
+        if self._sweep_timer is not None:
+            self._sweep_timer.stop()
+            self._sweep_timer = None
         # late evidence re-ranks, but keeps the route the engineer has the cursor on
         routes = self.query_one(OptionList)
         option = routes.highlighted_option
@@ -296,7 +324,93 @@ each with the route that addresses it; evidence and text rank together.
         routes.set_options(options)
         routes.highlighted = 0
 
+    # ------------------------------------------------------------ resume
+
+    def find_resumable(self) -> None:
+        """In a worker: the walkthroughs in progress (from the progress store), newest first."""
+        catalog = self.app.catalog
+        if catalog is None:
+            return
+        store = self.app.progress
+
+        def work() -> None:
+            found = store.in_progress(list(catalog))
+            self.app.call_from_thread(self._show_resumable, found)
+
+        self.run_worker(
+            work,
+            thread=True,
+            group="triage-resume",
+            exclusive=True,
+            exit_on_error=False,
+            description="find walkthroughs in progress",
+        )
+
+    def _show_resumable(self, found: list[Any]) -> None:
+        self.resumable = found
+        box = self.query_one("#resume", Static)
+        box.set_class(not found, "-empty")
+        if not found:
+            box.update("")
+            return
+        playbook = self.app.catalog[found[0].playbook_id]
+        done = found[0].counts(playbook)["done"]  # as the walkthrough's own heading counts
+        line = Text(no_wrap=True, overflow="ellipsis")
+        line.append(f"resume: {playbook.title} {done}/{len(playbook.steps)} done", style="bold")
+        line.append(" · Ctrl+O opens it · Ctrl+N starts it over")
+        if len(found) > 1:
+            line.append(f" · {len(found) - 1} more in progress", style="dim")
+        box.update(line)
+
+    def action_resume(self) -> None:
+        if not self.resumable:
+            self.app.cannot("Ctrl+O: no walkthrough is in progress to resume.")
+            return
+        self.app.open_playbook(self.resumable[0].playbook_id)
+
+    def action_start_over(self) -> None:
+        if not self.resumable:
+            self.app.cannot("Ctrl+N: no walkthrough is in progress to start over.")
+            return
+        from screens.dialogs import YesNoDialog
+
+        playbook = self.app.catalog[self.resumable[0].playbook_id]
+        settled = len(playbook.steps) - self.resumable[0].counts(playbook)["pending"]
+
+        def answered(yes: bool | None) -> None:
+            if yes:
+                self._reset(playbook)
+
+        self.app.push_screen(
+            YesNoDialog(
+                f"Start “{playbook.title}” over? Its {settled} settled step(s) and their "
+                "results go back to pending, in every console on this data dir."
+            ),
+            answered,
+        )
+
+    def _reset(self, playbook: Any) -> None:
+        app = self.app
+        shared = app.progress_for(playbook)  # the walkthroughs on screen show it at once
+
+        def work() -> None:
+            app.progress.reset(playbook, shared)
+            app.call_from_thread(app.notify, f"{playbook.title}: started over, every step pending")
+            app.call_from_thread(self.find_resumable)
+
+        self.run_worker(
+            work,
+            thread=True,
+            group="triage-reset",
+            exit_on_error=False,
+            description="reset the walkthrough's progress",
+        )
+
+    def on_screen_resume(self) -> None:
+        self.find_resumable()  # back from a walkthrough: its progress moved
+
     def catalog_ready(self) -> None:
+        self.find_resumable()
         query = self.query_one(Input).value
         if query.strip():
             self.show_results(query)
@@ -332,6 +446,10 @@ each with the route that addresses it; evidence and text rank together.
         option = self.query_one(OptionList).highlighted_option
         if option is not None and option.id:
             self.app.open_playbook(option.id)
+        elif self.app.router is None:
+            self.app.cannot("Enter: the routes are still loading; try again in a moment.")
+        else:
+            self.app.cannot("Enter: no route is listed to open. Ctrl+P opens any playbook.")
 
     def action_clear(self) -> None:
         self.query_one(Input).value = ""

@@ -43,6 +43,12 @@ destructive = false
 kind = "flag"
 destructive = false
 {cmd("flip")}
+
+[actions.wipe]
+kind = "flag"
+destructive = true
+target = "demo"
+{cmd("wipe")}
 """
     )
     return load_config(path)
@@ -156,3 +162,52 @@ async def test_an_already_done_action_runs_again_under_a_new_key_with_a_reason(t
         newest.plan["key_basis"]["new_key_reason"] == "the freeze came back from the calendar sync"
     )
     assert "new key: run again on purpose" in journal.describe(newest)
+
+
+async def test_the_target_field_starts_empty_and_the_label_names_what_to_type(tmp_path):
+    site = _site(tmp_path)
+    app = Host(plan_action(site, "wipe", check_site=False))
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.pause()
+        dialog = app.screen
+        field = dialog.query_one("#confirm-target", Input)
+        assert field.value == "" and field.placeholder == "" and dialog.focused is field
+        labels = " ".join(str(label.content) for label in dialog.query(Label))
+        assert "Type the target's name, demo, and press Enter" in labels
+        await pilot.press("enter")
+        assert _error(dialog) == "Type demo to run it (nothing has run)."
+        await pilot.press(*"dem", "enter")
+        assert "'dem' is not 'demo'" in _error(dialog) and app.choice is None
+        field.value = ""
+        await pilot.press(*"demo", "enter")
+        await pilot.pause()
+    assert app.choice == Confirmation(True, None, False)
+    assert not (tmp_path / "marker").exists()  # the dialog decides; running is the caller's
+
+
+async def test_a_short_break_glass_reason_gets_one_message_on_enter_and_on_y(tmp_path):
+    site = _site(tmp_path)
+    assert run_action(site, plan_action(site, "freeze"), True).status == "done"
+    app = Host(plan_action(site, "flip"))
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.pause()
+        dialog = app.screen
+        assert dialog.needs_break_glass
+        field = dialog.query_one("#break-glass", Input)
+        assert dialog.focused is field and field.value == ""
+        await pilot.press(*"hotfx", "enter")
+        said = _error(dialog)
+        assert "at least 10 characters" in said and "press y" not in said
+        assert dialog.focused is field  # still in the field: the next key is text, not consent
+        await pilot.press("y")  # typed into the field
+        assert field.value == "hotfxy" and app.choice is None
+        dialog.query_one("#confirm-plan").focus()
+        await pilot.press("y")
+        assert _error(dialog) == said and app.choice is None
+        field.value = "kill switch for the 5xx storm"
+        field.focus()
+        await pilot.press("enter")
+        assert "noted: press y" in _error(dialog)
+        await pilot.press("y")
+        await pilot.pause()
+    assert app.choice == Confirmation(True, "kill switch for the 5xx storm", False)

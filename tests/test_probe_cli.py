@@ -191,10 +191,13 @@ def demo_config(tmp_path):
 
 def test_probe_exit_codes_and_aligned_lines(demo_config):
     runner = CliRunner()
-    ok = runner.invoke(main, ["probe", "health", "pins", "index", "--config", str(demo_config)])
+    args = ["probe", "health", "pins", "index", "--config", str(demo_config)]
+    ok = runner.invoke(main, args, env={"COLUMNS": "80"})
     assert ok.exit_code == 0, ok.output
     lines = ok.stdout.splitlines()
     assert len(lines) == 3 and all(len(line) <= 80 for line in lines)
+    piped = runner.invoke(main, args, env={"COLUMNS": None})  # a pipe, no COLUMNS: nothing cut
+    assert "…" not in piped.stdout and "chunks 39" in piped.stdout
     assert len({line.index("PASS") for line in lines}) == 1  # aligned
 
     red = runner.invoke(main, ["probe", "--config", str(demo_config), "rate_limit"])

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 
+from console.core import now_iso
 from console.playbooks import load_catalog
 from console.walkthrough import Progress, ProgressStore
 
@@ -84,3 +85,27 @@ def test_a_file_of_the_older_shape_still_reads(fixmap_home):
     path.write_text(json.dumps(old), encoding="utf-8")
     p = ProgressStore().load(pb)
     assert p.status(first) == "done" and p.results[first] == ["ok"]
+
+
+def test_in_progress_lists_begun_unfinished_walkthroughs_latest_first(fixmap_home):
+    catalog = load_catalog()
+    store = ProgressStore()
+    assert store.in_progress(list(catalog)) == []  # no progress folder yet: nothing, no error
+    older, newer, finished = (
+        catalog["retry_backoff"],
+        catalog["rollback_and_fast_recovery"],
+        catalog["idempotency_dedupe"],
+    )
+    for pb in (older, newer):
+        p = store.load(pb)
+        p.set_status(pb.steps[0].id, "done")
+        store.save(p)
+        while now_iso() == p.updated:  # the next save a millisecond later (times order them)
+            pass
+    done = store.load(finished)
+    for step in finished.steps:
+        done.set_status(step.id, "done")
+    store.save(done)
+    assert [p.playbook_id for p in store.in_progress(list(catalog))] == [newer.id, older.id]
+    store.reset(newer)
+    assert [p.playbook_id for p in store.in_progress(list(catalog))] == [older.id]

@@ -36,6 +36,22 @@ def warn(text: str) -> None:
     echo(text, err=True)
 
 
+def output_width(cap: int | None = None) -> int | None:
+    """How wide a printed table may be: COLUMNS when set; the terminal's width (at most `cap`);
+    None when stdout is a pipe or a file, where nothing is cut (`| cat`, `| grep` see it all)."""
+    import os
+
+    columns = os.environ.get("COLUMNS", "").strip()
+    if columns.isdigit() and int(columns) > 0:
+        return max(int(columns), 20)
+    if not sys.stdout.isatty():
+        return None
+    import shutil
+
+    width = max(shutil.get_terminal_size((80, 24)).columns, 40)
+    return min(width, cap) if cap else width
+
+
 def _storage_error(exc: OSError) -> FixmapError:
     """An OSError while reading or writing fixmap's files, as a sentence (refused: exit 3 when
     the disk or the folder will not take the write)."""

@@ -12,14 +12,22 @@ set). With --json, one object on stdout: {"set", "verdict", "targets": [{"name",
 from __future__ import annotations
 
 import os
-import shutil
 import sys
 from pathlib import Path
 from typing import Any
 
 import click
 
-from console.cli.base import CONTEXT, _config_from, config_option, echo, emit_json, load, main
+from console.cli.base import (
+    CONTEXT,
+    _config_from,
+    config_option,
+    echo,
+    emit_json,
+    load,
+    main,
+    output_width,
+)
 
 _STATUS_TEXT = {"pass": "PASS", "fail": "FAIL", "inconclusive": "UNSURE", "error": "ERROR"}
 _STATUS_COLOUR = {"pass": "green", "fail": "red", "inconclusive": "yellow", "error": "magenta"}
@@ -32,8 +40,8 @@ def _colour() -> bool:
     return sys.stdout.isatty() and not os.environ.get("NO_COLOR")
 
 
-def _cut(text: str, width: int) -> str:
-    return text if len(text) <= width else text[: max(width - 1, 0)] + "…"
+def _cut(text: str, width: int | None) -> str:
+    return text if width is None or len(text) <= width else text[: max(width - 1, 0)] + "…"
 
 
 def _emit_json(payload: Any) -> None:
@@ -44,7 +52,7 @@ def _echo(text: str, *, err: bool = False) -> None:
     echo(text, err=err)
 
 
-def format_run(run, width: int = 80, colour: bool = False) -> list[str]:
+def format_run(run, width: int | None = 80, colour: bool = False) -> list[str]:
     """The verdict line, then one aligned line per target (name, status, value, reason)."""
     verdict = _VERDICT_TEXT.get(run.verdict, run.verdict.upper())
     head = (
@@ -58,8 +66,10 @@ def format_run(run, width: int = 80, colour: bool = False) -> list[str]:
     lines = [head]
     if not run.targets:
         return lines
-    name_w = min(max(len(t.name) for t in run.targets), 16)
-    values = [_cut(t.value_text(), 10) for t in run.targets]
+    name_w = max(len(t.name) for t in run.targets)
+    if width is not None:
+        name_w = min(name_w, 16)
+    values = [_cut(t.value_text(), 10 if width else None) for t in run.targets]
     value_w = max(len(v) for v in values)
     for t, value in zip(run.targets, values, strict=True):
         status = _STATUS_TEXT.get(t.status, t.status.upper())
@@ -67,7 +77,7 @@ def format_run(run, width: int = 80, colour: bool = False) -> list[str]:
             status = status.lower()
         row = f"  {_cut(t.name, name_w):<{name_w}}  {status:<6}  {value:>{value_w}}  "
         reason = ("advisory: " if t.dry_run else "") + t.reason
-        text = row + _cut(reason, max(width - len(row), 20))
+        text = row + _cut(reason, max(width - len(row), 20) if width else None)
         if colour:
             text = text.replace(
                 status, click.style(status, fg=_STATUS_COLOUR.get(t.status), bold=True), 1
@@ -172,7 +182,7 @@ def gate(
             ]
         _emit_json(payload)
     else:
-        width = min(shutil.get_terminal_size((80, 24)).columns, 160)
+        width = output_width(cap=160)
         for line in format_run(run, width, _colour()):
             _echo(line)
         if items is not None:

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import shutil
-import sys
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -19,6 +17,7 @@ from console.cli.base import (
     emit_json,
     load,
     main,
+    output_width,
     warn,
 )
 from console.core import FixmapError, Problem
@@ -107,8 +106,9 @@ def _clip(text: str, width: int) -> str:
     return text if len(text) <= width else text[: max(width - 1, 0)] + "…"
 
 
-def format_table(columns: list[str], rows: list[list[Any]], width: int = 80) -> str:
-    """An aligned text table no wider than `width`; wide cells are cut with '…'."""
+def format_table(columns: list[str], rows: list[list[Any]], width: int | None = 80) -> str:
+    """An aligned text table no wider than `width` (None: as wide as it needs); wide cells are
+    cut with '…'."""
     if not columns:
         return ""
     cells = [[_cell(v) for v in r] for r in rows]
@@ -135,7 +135,7 @@ def format_table(columns: list[str], rows: list[list[Any]], width: int = 80) -> 
         widths[i] if solid[i] else min(widths[i], max(6, min(len(c), 12)))
         for i, c in enumerate(columns)
     ]
-    while total(shown) > width:
+    while width is not None and total(shown) > width:
         soft = [i for i in range(shown) if widths[i] > floors[i]]
         if soft:
             widest = max(soft, key=lambda i: widths[i])
@@ -161,23 +161,17 @@ def format_table(columns: list[str], rows: list[list[Any]], width: int = 80) -> 
             _clip(
                 f"({hidden} more column{'s' if hidden > 1 else ''}, see them with --json: "
                 f"{', '.join(columns[shown:])})",
-                width,
+                width or 10**6,
             )
         )
     return "\n".join(lines)
-
-
-def _width() -> int:
-    if sys.stdout.isatty():
-        return max(40, shutil.get_terminal_size((80, 24)).columns)
-    return 80
 
 
 def _print_result(result: Any) -> None:
     if result.title and result.name:
         echo(result.title)
     if result.columns:
-        echo(format_table(result.columns, result.rows, _width()))
+        echo(format_table(result.columns, result.rows, output_width()))
     if result.note:
         warn(f"note: {result.note}")
     if result.measures:
@@ -499,7 +493,7 @@ def history_changed(
         format_table(
             ["#", "series", "dir", "score", "started", "ended", "change", "baseline → peak"],
             rows,
-            _width(),
+            output_width(),
         )
     )
 
@@ -530,4 +524,4 @@ def history_events(
         emit_json([jsonable(e.__dict__) for e in events])
         return
     rows = [[e.ts, e.kind, e.service or "", e.title] for e in events]
-    echo(format_table(["ts", "kind", "service", "title"], rows, _width()))
+    echo(format_table(["ts", "kind", "service", "title"], rows, output_width()))

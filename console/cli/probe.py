@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import os
-import shutil
 import sys
 import time
 from pathlib import Path
@@ -18,6 +17,7 @@ from console.cli.base import (
     emit_json,
     load,
     main,
+    output_width,
     warn,
 )
 from console.core import EXIT_BAD_INPUT, EXIT_CHECK_FAILED, ConfigError, FixmapError
@@ -31,23 +31,24 @@ def _colour() -> bool:
     return sys.stdout.isatty() and not os.environ.get("NO_COLOR")
 
 
-def _cut(text: str, width: int) -> str:
-    return text if len(text) <= width else text[: width - 1] + "…"
+def _cut(text: str, width: int | None) -> str:
+    return text if width is None or len(text) <= width else text[: width - 1] + "…"
 
 
-def format_results(results, width: int = 80, colour: bool = False) -> list[str]:
+def format_results(results, width: int | None = 80, colour: bool = False) -> list[str]:
     """One aligned line per probe: name, verdict, value, time, reason (cut to the width)."""
     if not results:
         return []
-    name_w = min(max(len(r.name) for r in results), 16)
-    values = [_cut(r.value_text(), 10) for r in results]
+    name_w = max(len(r.name) for r in results)
+    if width is not None:
+        name_w = min(name_w, 16)
+    values = [_cut(r.value_text(), 10 if width else None) for r in results]
     value_w = max(len(v) for v in values)
     lines = []
     for r, value in zip(results, values, strict=True):
         status = _STATUS_TEXT.get(r.status, r.status.upper())
         head = f"{_cut(r.name, name_w):<{name_w}}  {status:<6}  {value:>{value_w}}  "
-        room = max(width - len(head), 20)
-        reason = r.reason if len(r.reason) <= room else r.reason[: room - 1] + "…"
+        reason = _cut(r.reason, max(width - len(head), 20) if width else None)
         if colour:
             head = head.replace(
                 status, click.style(status, fg=_STATUS_COLOUR.get(r.status), bold=True), 1
@@ -117,7 +118,7 @@ def probe(
             }
         )
     else:
-        width = min(shutil.get_terminal_size((80, 24)).columns, 160)
+        width = output_width(cap=160)
         for line in format_results(results, width, _colour()):
             echo(line)
         verdict = "all pass" if not failed else f"{len(failed)} not passing"

@@ -6,7 +6,8 @@ next-update reminder and the 60-second ship checklist. Offline, and redacted lik
 - checklist: `checklist_status(site, gate_run)` -> (item, detail, ticked | open | unknown, why);
 - evidence: `incident_actions` (timeline + journal), probe results and pins the drafts draw on;
 - render: UTC times and Markdown cells, written one way in every draft;
-- output: `write_export` into an existing, writable folder (`check_output` first).
+- output: `write_export` into an existing, writable folder (`check_output` first);
+- saved: `save_text`, a pane kept as plain text under DATA_DIR/saved (redacted).
 """
 
 from console.exports.checklist import checklist_status
@@ -18,6 +19,7 @@ from console.exports.postmortem import (
     incident_json,
     postmortem_markdown,
 )
+from console.exports.saved import save_text
 from console.exports.status import (
     StatusDraft,
     UpdateDue,
@@ -40,6 +42,7 @@ __all__ = [
     "internal_terms",
     "next_update_due",
     "postmortem_markdown",
+    "save_text",
     "status_draft",
     "status_drafts",
     "write_export",

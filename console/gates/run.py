@@ -44,11 +44,13 @@ def run_gate_set(
     *,
     record: bool = True,
     on_probe: Callable[[Any], Any] | None = None,
+    on_target: Callable[[TargetResult, int, int], Any] | None = None,
 ) -> GateRun:
     """Run one gate set: its probes once, together, then its history queries; judge each target.
 
     `record`: store the probe results and the verdict in the history (best effort) and on the
-    current incident's timeline. `on_probe(result)` is called as each probe finishes.
+    current incident's timeline. `on_probe(result)` is called as each probe finishes,
+    `on_target(result, judged, total)` as each target is judged (the console's "2/7 targets").
     Raises GateError / ConfigError (exit 2) for an unknown set or no site config.
     """
     require_site(site)
@@ -56,7 +58,9 @@ def run_gate_set(
     started_at = datetime.now(UTC).isoformat(timespec="milliseconds")
     t0 = time.perf_counter()
     change = last_change_if(spec.after_change)
-    judged, results = measure_targets(site, spec.enabled, on_probe, change=change)
+    judged, results = measure_targets(
+        site, spec.enabled, on_probe, change=change, on_target=on_target
+    )
     run = GateRun(
         set=spec.name,
         verdict=overall(judged),
@@ -87,6 +91,7 @@ def measure_targets(
     on_probe: Callable[[Any], Any] | None = None,
     *,
     change: Any = None,
+    on_target: Callable[[TargetResult, int, int], Any] | None = None,
 ) -> tuple[list[TargetResult], list[Any]]:
     """One measurement of each target: the probes they read once, together, then the history
     and Prometheus queries. Returns the targets' results and the probe results. `change`
@@ -113,7 +118,11 @@ def measure_targets(
                     probe_names[tname] = Broken(exc.render().replace("\n", " "))
     reader = HistoryReader(site, change)
     max_age = site.config.history.default_max_age()
-    judged = [_run_target(site, t, probe_names, probe_results, reader, max_age) for t in targets]
+    judged: list[TargetResult] = []
+    for t in targets:
+        judged.append(_run_target(site, t, probe_names, probe_results, reader, max_age))
+        if on_target is not None:
+            on_target(judged[-1], len(judged), len(targets))
     return judged, results
 
 

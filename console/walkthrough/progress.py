@@ -19,7 +19,7 @@ import contextlib
 import fcntl
 import json
 import os
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Literal
@@ -145,6 +145,18 @@ class ProgressStore:
     def refresh(self, progress: Progress) -> bool:
         """Bring in what another console saved since; True when a step changed."""
         return progress.merge(self._read(progress.playbook_id, None))
+
+    def in_progress(self, playbooks: Iterable[Playbook]) -> list[Progress]:
+        """The walkthroughs begun and not finished (a step still pending), the latest change
+        first: what triage offers to resume after a restart. Only reads."""
+        saved = {p.stem for p in self.root.glob("*.json")} if self.root.is_dir() else set()
+        found = []
+        for playbook in playbooks:
+            if playbook.id in saved:
+                progress = self.load(playbook)
+                if progress.started() and progress.next_open(playbook) is not None:
+                    found.append(progress)
+        return sorted(found, key=lambda p: p.updated or "", reverse=True)
 
     def reset(self, playbook: Playbook, progress: Progress | None = None) -> Progress:
         """Every step back to pending, as a change that reaches the other consoles too."""

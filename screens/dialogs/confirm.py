@@ -84,15 +84,18 @@ class ConfirmActionDialog(ModalScreen[Confirmation]):
                     "Change freeze: write why this must ship now "
                     f"(≥ {MIN_BREAK_GLASS} characters, recorded)"
                 )
-                yield Input(placeholder="break-glass reason", id="break-glass")
+                yield Input(id="break-glass")
             if self.needs_retry:
                 yield Label(
                     "The last run under this key broke: check the target, then press r to retry on purpose",
                     id="confirm-retry",
                 )
             if plan.confirm == "type_target":
-                yield Label(f"Destructive. Type '{plan.target}' and press Enter to run it:")
-                yield Input(placeholder=plan.target, id="confirm-target")
+                # the field starts empty: a placeholder of the name would look filled in
+                yield Label(
+                    f"Destructive. Type the target's name, {plan.target}, and press Enter to run it:"
+                )
+                yield Input(id="confirm-target")
                 yield Label(
                     "Enter runs when the name matches · Esc cancels", classes="confirm-hint"
                 )
@@ -119,16 +122,12 @@ class ConfirmActionDialog(ModalScreen[Confirmation]):
         self.query_one("#confirm-error", Label).update(text)
 
     def _go(self) -> None:
-        from console.actions import break_glass_problem
-
         if self.hard_refusal is not None:
             return
         reason = None
         if self.needs_break_glass:
-            reason = self.query_one("#break-glass", Input).value.strip()
-            problem = break_glass_problem(reason)
-            if problem:
-                self._error(f"A break-glass reason is needed during a freeze: {problem}.")
+            reason = self._break_glass_reason()
+            if reason is None:
                 return
         decision = self.plan.decide(
             confirmed=True, break_glass=reason is not None, retry=self.retry
@@ -143,18 +142,37 @@ class ConfirmActionDialog(ModalScreen[Confirmation]):
             return
         self.dismiss(Confirmation(True, reason, self.retry, self.new_key_reason))
 
+    def _break_glass_reason(self) -> str | None:
+        """The reason typed, when the engine's rule takes it; else None, and the field says why
+        (the same words on Enter and on y: the rule is console.actions.break_glass_problem)."""
+        from console.actions import break_glass_problem
+
+        field = self.query_one("#break-glass", Input)
+        reason = field.value.strip()
+        problem = break_glass_problem(reason)
+        if problem:
+            self._error(f"A break-glass reason is needed during a freeze: {problem}.")
+            field.focus()
+            return None
+        return reason
+
     def on_input_submitted(self, event: Input.Submitted) -> None:
         event.stop()
         if event.input.id == "new-key-reason":
             self._rekey(event.value)
             return
         if event.input.id == "break-glass":
+            if self._break_glass_reason() is None:
+                return
             target = self.query("#confirm-target")
             if target:
                 target.first().focus()
             else:
                 self.query_one("#confirm-plan").focus()  # so the next 'y' is consent, not text
                 self._error("Break-glass reason noted: press y to run, Esc to cancel.")
+            return
+        if not event.value.strip():
+            self._error(f"Type {self.plan.target} to run it (nothing has run).")
             return
         if not self.plan.confirmation_matches(event.value):
             self._error(f"'{event.value.strip()}' is not '{self.plan.target}': nothing runs.")
