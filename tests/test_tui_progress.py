@@ -98,7 +98,7 @@ async def test_a_gate_set_counts_its_targets_as_they_are_judged(tmp_path, fixmap
         assert seen == [(1, 3), (2, 3), (3, 3)]
         counted = [line for line in lines if re.search(r"[12]/3 targets · \d+\.\d s", line)]
         assert counted, lines  # on screen while the next target ran
-        assert label(screen, "#gate-verdict").strip().startswith("GO")
+        assert label(screen, "#gate-verdict").strip().startswith("✓ GO")
 
         # the gate results kept as a file (`s`), the path on screen
         from screens.widgets.kept import KeptLine
@@ -108,7 +108,7 @@ async def test_a_gate_set_counts_its_targets_as_they_are_judged(tmp_path, fixmap
         said = str(screen.query_one(KeptLine).content)
         assert said.startswith("saved ") and "gates-slow-" in said
         text = Path(said.split()[1]).read_text(encoding="utf-8")
-        assert text.startswith("GO") and all(f"t{i}" in text for i in range(3))
+        assert text.startswith("✓ GO") and all(f"t{i}" in text for i in range(3))
 
 
 class Slow(BaseHTTPRequestHandler):
