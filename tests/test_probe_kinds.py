@@ -13,7 +13,8 @@ import pytest
 
 from console.probes.kinds import KINDS, measures
 from console.site import PROBE_KINDS, ProbeBase
-from console.site.probe_spec import TEMPLATE_FIELDS, AnyProbe
+from console.site.probe_kinds import AnyProbe
+from console.site.probe_spec import TEMPLATE_FIELDS
 
 
 def test_every_probe_kind_of_the_site_config_is_registered():

@@ -11,7 +11,7 @@ from console.site.action_spec import ActionSpec
 from console.site.fields import Duration
 from console.site.gate_spec import GatesSpec
 from console.site.history_spec import HistorySpec
-from console.site.probe_spec import ProbeSpec
+from console.site.probe_kinds import ProbeSpec
 
 
 class _Model(BaseModel):
