@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from console.cli.history import format_table
+from console.cli.tables import format_table
 from console.history import seed_demo_history
 from tests.conftest import FIXMAP
 
