@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import re
-import shlex
 import time
 from typing import Any
 
@@ -14,54 +12,18 @@ from textual.message import Message
 from textual.screen import Screen
 from textual.widgets import DataTable, Input, Label
 
-from console.core import metric_unit, number_text
+from console.core import metric_unit
 from screens.feedback import NO_SITE
+from screens.history_text import IN_METRIC_UNIT, cell_text_of, column_units, parse_request
 from screens.theme import style
 from screens.widgets import KeyFooter, SiteBar
 from screens.widgets.chart import ChartData, TimeChart, epoch
 from screens.widgets.kept import cell_text, rows_text, table_text
 from screens.widgets.progress import TICK_S, progress_text
 
-SQL_START = (
-    "select",
-    "with",
-    "from",
-    "describe",
-    "show",
-    "pragma",
-    "summarize",
-    "explain",
-    "table",
-)
 MAX_TABLE_ROWS = 500
 QUERY_TIMEOUT_S = 30.0
 """A console query that runs longer is interrupted (Esc cancels sooner)."""
-NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
-
-
-def parse_request(text: str) -> tuple[str, str, dict[str, str]]:
-    """'what_changed window=24h' -> ('named', 'what_changed', {...}); anything else is SQL.
-
-    A request is named when it is one identifier followed only by name=value words; so a
-    mistyped query name still reaches the engine (which suggests the right one) and mistyped
-    SQL reaches the database (which says where the syntax breaks).
-    """
-    stripped = text.strip()
-    if stripped.split(None, 1)[0].lower() in SQL_START:
-        return "sql", stripped, {}
-    try:
-        words = shlex.split(stripped)
-    except ValueError:
-        return "sql", stripped, {}
-    if not NAME.match(words[0]) or not all("=" in w for w in words[1:]):
-        return "sql", stripped, {}
-    params: dict[str, str] = {}
-    for word in words[1:]:
-        k, v = word.split("=", 1)
-        params[k.strip()] = v.strip()
-    return "named", words[0], params
-
-
 FRESHNESS_S = 5.0
 """How often the screen asks the history for its newest sample."""
 
@@ -404,7 +366,7 @@ Type into the box and press **Enter**:
                     for c, u in zip(result.columns, units, strict=True)
                 ]
             # auto-width columns: nothing is cut but the long text _cell ends in '…' itself
-            table.add_row(*[_cell(v, u) for v, u in zip(row, row_units, strict=False)])
+            table.add_row(*[cell_text_of(v, u) for v, u in zip(row, row_units, strict=False)])
 
     def pane_text(self) -> tuple[str, str] | None:
         """The query, its summary line and its result table (every row shown, uncut)."""
@@ -469,43 +431,3 @@ Type into the box and press **Enter**:
                 self.run_request(request)
 
         self.app.push_screen(PickDialog("Named queries", choices), chosen)
-
-
-IN_METRIC_UNIT = frozenset(
-    {"value", "baseline", "peak", "mean", "window", "delta", "avg", "min", "max"}
-)
-"""Columns whose values are in the unit of the metric (or the query): not a ratio of two."""
-
-
-def column_units(columns: list[str], unit: str) -> list[str]:
-    """Each column's unit: named by the column ('p95_ms', 'error_rate', 'change_pct', 'ratio'),
-    else the query's unit for the values measured in it."""
-    out = []
-    for col in columns:
-        name = col.lower()
-        if name == "ratio" or name.endswith("_x"):
-            out.append("x")
-        elif name.endswith("_pct"):
-            out.append("pct")
-        elif metric_unit(name):
-            out.append(metric_unit(name))
-        elif unit and (name in IN_METRIC_UNIT or name in ("p50", "p95", "p99")):
-            out.append(unit)
-        else:
-            out.append("")
-    return out
-
-
-def _cell(v: Any, unit: str = "") -> str:
-    from datetime import datetime
-
-    if v is None:
-        return "—"
-    if isinstance(v, float) and unit == "pct":  # already in percent
-        return number_text(v / 100, "%")
-    if isinstance(v, int | float) and not isinstance(v, bool):
-        return number_text(v, unit)
-    if isinstance(v, datetime):
-        return v.strftime("%m-%d %H:%M")
-    text = str(v)
-    return text if len(text) <= 40 else text[:39] + "…"
