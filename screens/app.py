@@ -249,7 +249,7 @@ class FixmapApp(Feedback, Keeping, Walkthroughs, App[int]):
 
     def _load_catalog(self) -> None:
         """The playbooks (and the router, when its cache was cold)."""
-        from console.routing import Router, save_router
+        from console.routing import build_router, save_router
 
         router = self.router
         self.site.config  # noqa: B018 - validate the (known-good) config off the first frame
@@ -257,7 +257,7 @@ class FixmapApp(Feedback, Keeping, Walkthroughs, App[int]):
 
         catalog = load_catalog(self.site.playbook_dirs)
         if router is None:
-            router = Router.from_playbooks(catalog)
+            router = build_router(self.site, catalog)
             save_router(self.site, router)
         self.post_message(CatalogReady(catalog, router))
         self.use_history_worker()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import shutil
 import sys
 from pathlib import Path
 
@@ -12,9 +13,30 @@ ROOT = Path(__file__).resolve().parent.parent
 FIXMAP = str(Path(sys.executable).with_name("fixmap"))
 
 
+@pytest.fixture(scope="session")
+def warm_router_cache(tmp_path_factory) -> Path:
+    """The bundled playbooks' router cache, built once per test process (as `make` warms it on
+    install): each test's fresh data dir starts with it, so the tests do not each rebuild the
+    router and its example bank. A test that needs a cold cache deletes it (test_startup.py)."""
+    home = tmp_path_factory.mktemp("warm-home")
+    saved = os.environ.get("FIXMAP_HOME")
+    os.environ["FIXMAP_HOME"] = str(home)
+    try:
+        from console.routing import warm
+
+        return warm()
+    finally:
+        if saved is None:
+            os.environ.pop("FIXMAP_HOME", None)
+        else:
+            os.environ["FIXMAP_HOME"] = saved
+
+
 @pytest.fixture(autouse=True)
-def isolated_env(tmp_path_factory, monkeypatch):
+def isolated_env(tmp_path_factory, monkeypatch, warm_router_cache):
     home = tmp_path_factory.mktemp("fixmap-home")
+    (home / "cache").mkdir()
+    shutil.copy2(warm_router_cache, home / "cache" / warm_router_cache.name)
     xdg = tmp_path_factory.mktemp("xdg")
     work = tmp_path_factory.mktemp("cwd")
     monkeypatch.setenv("FIXMAP_HOME", str(home))

@@ -42,6 +42,7 @@ async def test_the_footer_has_its_key_hints_in_the_first_frame():
 async def test_routes_are_in_the_first_frame_from_the_warm_cache_and_the_cold_one_is_kept(
     fixmap_home,
 ):
+    cold(fixmap_home)
     site = load_config(None)
     assert cached_router(site) is None  # a fresh data dir: cold
 
@@ -90,7 +91,15 @@ class HeldPlaybooks(FirstFrame):
         super()._load_catalog()
 
 
+def cold(home: Path) -> None:
+    """A data dir as fresh as after install without `make`: no router cache."""
+    for f in (home / "cache").glob("router-*.json"):
+        f.unlink()
+
+
 def test_warm_builds_the_cache_that_routing_then_reads(fixmap_home):
+    cold(fixmap_home)
+    assert cached_router(Site()) is None
     path = warm()
     assert path.is_file() and path.parent == fixmap_home / "cache"
     router = cached_router(Site())

@@ -101,9 +101,36 @@ def playbooks_validate(
         warn(p.render())
     bad = {p.file for p in problems}
     echo(f"{len(files) - len(bad & {str(f) for f in files})} of {len(files)} playbook files valid")
+    bank_problems = _bank_problems([p for p in paths if p.is_dir()], ids_known(known, loaded))
     findings = _site_findings(site, loaded) if site_path is not None else []
-    if problems or findings:
+    if problems or findings or bank_problems:
         sys.exit(EXIT_CHECK_FAILED)
+
+
+def ids_known(known, loaded) -> set[str]:
+    return set(known) | {pb.id for pb, _f in loaded}
+
+
+def _bank_problems(folders: list[Path], ids: set[str]) -> list[str]:
+    """The folders' example banks (examples/<id>.yaml): unreadable files, items that are not
+    texts, and files named for no playbook; one summary line when there is a bank."""
+    from console.core import closest
+    from console.routing import example_files, load_examples
+
+    bank, problems = load_examples(folders)
+    found = [p.text() for p in problems]
+    for folder in folders:
+        for f in example_files(folder):
+            if f.stem not in ids:
+                guess = closest(f.stem, sorted(ids))
+                hint = f"rename it to {guess}.yaml" if guess else "name it <playbook id>.yaml"
+                found.append(f"{f}: no playbook '{f.stem}' to teach; {hint}")
+    for line in found:
+        warn(line)
+    if bank:
+        texts = sum(len(v) for v in bank.values())
+        echo(f"example bank: {texts} texts for {len(bank)} playbooks")
+    return found
 
 
 def _site_findings(site, loaded) -> list:

@@ -3,7 +3,15 @@ with why it matched, or the honest answer that none did. The router is built fro
 and cached in the data dir.
 """
 
-from console.routing.cache import cached_router, get_router, route_query, save_router, warm
+from console.routing.cache import (
+    build_router,
+    cached_router,
+    get_router,
+    route_query,
+    save_router,
+    warm,
+)
+from console.routing.examples import example_files, load_examples
 from console.routing.ranking import MATCH_FLOOR, Ranking, is_match, rank_text, suggestions
 from console.routing.router import Router, RouteResult
 
@@ -12,9 +20,12 @@ __all__ = [
     "Ranking",
     "RouteResult",
     "Router",
+    "build_router",
     "cached_router",
+    "example_files",
     "get_router",
     "is_match",
+    "load_examples",
     "rank_text",
     "route_query",
     "save_router",

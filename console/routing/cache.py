@@ -18,6 +18,7 @@ from array import array
 from pathlib import Path
 
 from console.core.paths import bundled_dir, playbook_files
+from console.routing.examples import example_files
 from console.site import Site
 
 CACHE_VERSION = "2"
@@ -30,10 +31,12 @@ def router_sources() -> list[Path]:
 
 
 def fingerprint(dirs: list[Path], sources: list[Path] | None = None) -> str:
-    """The cache key: the router's sources and the playbook files, by path, mtime and size."""
+    """The cache key: the router's sources, the playbook files and their example banks, by path,
+    mtime and size."""
     h = hashlib.sha1(CACHE_VERSION.encode())
     code = router_sources() if sources is None else sources
-    for f in [*code, *(f for d in dirs if d.is_dir() for f in playbook_files(d))]:
+    data = [f for d in dirs if d.is_dir() for f in [*playbook_files(d), *example_files(d)]]
+    for f in [*code, *data]:
         st = f.stat()
         h.update(f"{f}\0{st.st_mtime_ns}\0{st.st_size}\n".encode())
     return h.hexdigest()[:16]
@@ -70,12 +73,23 @@ def get_router(site: Site):
     """The router over bundled + team playbooks, from the cache when nothing changed."""
     router = cached_router(site)
     if router is None:
-        from console.playbooks import load_catalog
-        from console.routing.router import Router
-
-        router = Router.from_playbooks(load_catalog(site.playbook_dirs))
+        router = build_router(site)
         save_router(site, router)
     return router
+
+
+def build_router(site: Site, catalog=None):
+    """A fresh router over this site's catalogue (loaded when not given) and the example banks
+    of the bundled and the team playbook folders."""
+    from console.routing.examples import load_examples
+    from console.routing.router import Router
+
+    if catalog is None:
+        from console.playbooks import load_catalog
+
+        catalog = load_catalog(site.playbook_dirs)
+    bank, _ = load_examples([bundled_dir(), *site.playbook_dirs])
+    return Router.from_playbooks(catalog, bank)
 
 
 def warm() -> Path:

@@ -12,6 +12,7 @@ from collections.abc import Iterable
 from typing import TYPE_CHECKING, Any
 
 from console.routing.alerts import said_matrix
+from console.routing.examples import Bank
 from console.routing.features import Analysed, analyse
 from console.routing.lexicon import STOPWORDS
 from console.routing.text import trigrams
@@ -21,9 +22,17 @@ if TYPE_CHECKING:
     from console.playbooks import Playbook
 
 
-def build_index(playbooks: Iterable[Playbook]) -> tuple[Any, ...]:
-    """The Router's constructor arguments for these playbooks, in its order."""
+def build_index(
+    playbooks: Iterable[Playbook], examples: dict[str, list[str]] | None = None
+) -> tuple[Any, ...]:
+    """The Router's constructor arguments for these playbooks, in its order; `examples` is the
+    bank by playbook id (None: the bundled one)."""
     pbs = list(playbooks)
+    if examples is None:
+        from console.core.paths import bundled_dir
+        from console.routing.examples import load_examples
+
+        examples, _ = load_examples([bundled_dir()])
     ids = [p.id for p in pbs]
     titles = [p.title for p in pbs]
     unit_text: list[str] = []
@@ -101,6 +110,13 @@ def build_index(playbooks: Iterable[Playbook]) -> tuple[Any, ...]:
 
     known = sorted({w for words in [*doc_words, alert_words] for w in words if w.isalpha()})
     said_mat = said_matrix(analysed, unit_kind, fidx, idf)
+    # the bank: each playbook's own units and its examples, as on-call says them
+    bank = Bank.build(
+        [
+            [p.title, p.summary, *p.symptoms, *p.keywords, *p.alerts, *examples.get(p.id, [])]
+            for p in pbs
+        ]
+    )
     return (
         ids,
         titles,
@@ -116,4 +132,5 @@ def build_index(playbooks: Iterable[Playbook]) -> tuple[Any, ...]:
         char_mat,
         known,
         said_mat,
+        bank,
     )

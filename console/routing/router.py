@@ -36,11 +36,12 @@ from __future__ import annotations
 import math
 import re
 from array import array
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from console.routing.alerts import NAME_WORD, compact
+from console.routing.examples import Bank
 from console.routing.features import Analysed, analyse
 from console.routing.lexicon import COMMON_WORDS, STOPWORDS
 from console.routing.paste import looks_pasted
@@ -57,7 +58,7 @@ from console.routing.tfidf import Sparse, floats, plain, sublinear_tf
 if TYPE_CHECKING:
     from console.playbooks import Playbook
 
-STATE_VERSION = 5
+STATE_VERSION = 6
 """Bump when the state's layout or the features change: `from_state` refuses another version.
 (The data dir's cache also rebuilds by itself whenever a module of this package changes.)"""
 
@@ -71,6 +72,9 @@ written whole (TargetDown)."""
 # A playbook's `alerts` weigh nothing in its whole-playbook vector (measured on the dev set: any
 # share dilutes the symptoms an engineer types). As units they count in full, so a pasted alert
 # or exception meets its own line.
+W_BANK = 0.8
+"""How much of a playbook's score is the example bank's (console/routing/examples.py): the
+cosine of the text with the centroid of what on-call pastes for that route."""
 MATCHED_AT = 0.45
 """A unit at or above this cosine is quoted in `why` as the matched phrase."""
 
@@ -109,6 +113,7 @@ class Router:
         char_mat: Sparse,
         known: list[str],
         said_mat: Sparse,
+        bank: Bank | Callable[[], Bank] | None = None,
     ) -> None:
         self.ids = ids
         self.titles = titles
@@ -126,6 +131,8 @@ class Router:
         self.char_mat = char_mat
         self.known = known
         self.said_mat = said_mat
+        # from the cache, the bank's matrices are built on the first route, not in the first frame
+        self._bank = bank
         # compiling the lexicon waits for the first query: the console's first frame does not
         self._known_set: frozenset[str] | None = None
         self._raw_vocab = frozenset(known)
@@ -152,14 +159,24 @@ class Router:
         # the units `why` may quote: symptoms, alerts and titles (not keywords or summaries)
         self._quotable = [k in ("symptom", "alert", "title") for k in unit_kind]
 
+    @property
+    def bank(self) -> Bank | None:
+        """The example bank's centroids (console/routing/examples.py), or None without a bank."""
+        if callable(self._bank):
+            self._bank = self._bank()
+        return self._bank
+
     # ---------------------------------------------------------------- building
 
     @classmethod
-    def from_playbooks(cls, playbooks: Iterable[Playbook]) -> Router:
-        """The index of these playbooks (console/routing/index.py builds it)."""
+    def from_playbooks(
+        cls, playbooks: Iterable[Playbook], examples: dict[str, list[str]] | None = None
+    ) -> Router:
+        """The index of these playbooks (console/routing/index.py builds it), with their example
+        bank: `examples` by playbook id, or (None) the bundled bank."""
         from console.routing.index import build_index
 
-        return cls(*build_index(playbooks))
+        return cls(*build_index(playbooks, examples))
 
     # ---------------------------------------------------------------- state
 
@@ -185,6 +202,7 @@ class Router:
             **self.char_mat.coords("char_mat"),
             "known": list(self.known),
             **self.said_mat.coords("said_mat"),
+            **(self.bank.to_state() if self.bank is not None else {}),
         }
 
     @classmethod
@@ -212,6 +230,7 @@ class Router:
             Sparse.from_coords("char_mat", state),
             strs("known"),
             Sparse.from_coords("said_mat", state),
+            (lambda: Bank.from_state(state)) if "bank_features" in state else None,
         )
 
     # ---------------------------------------------------------------- routing
@@ -318,17 +337,38 @@ class Router:
             unit_best = [max((unit_sim[u] for u in units), default=0.0) for units in self._units_of]
             doc_sim = self.doc_mat.dot(qv)
         char_sim = self._char_sim(a.words)
+        bank = self.bank
+        bank_sim, bank_q = bank.similarity(a) if bank is not None else ([0.0] * n, {})
+        w_bank = W_BANK if bank is not None else 0.0
         score = []
         for i in range(n):
             s = W_UNIT * unit_best[i] + W_DOC * doc_sim[i] + W_CHAR * char_sim[i]
             found = min(max((alert_best[i] - ALERT_FROM) / (1 - ALERT_FROM), 0.0), 1.0)
-            score.append(min(max(s + W_ALERT * found**2, 0.0), 1.0))
+            lexical = min(max(s + W_ALERT * found**2, 0.0), 1.0)
+            score.append((1.0 - w_bank) * lexical + w_bank * bank_sim[i])
         order = sorted(range(n), key=lambda i: (-score[i], -doc_sim[i], i))[: min(top, n)]
         results = []
         for i in order:
             why = self._why(i, a, cols, q, kept, unit_sim, char_sim[i] > 0)
+            if why in ("nothing matched", "similar spelling only") and bank_sim[i] > 0:
+                why = self._bank_why(i, a, bank_q) or why
             results.append(RouteResult(self.ids[i], self.titles[i], round(score[i], 4), why))
         return results
+
+    def _bank_why(self, pb: int, a: Analysed, q: dict[int, float]) -> str:
+        """The words that drew the text to what on-call pastes for this route."""
+        assert self.bank is not None
+        terms: list[str] = []
+        for f, _ in self.bank.contributions(pb, q):
+            parts = f[2:].split("_") if f.startswith("p:") else [f]
+            for part in parts:
+                key = part if ":" in part else "w:" + part
+                for surf in sorted(a.surfaces.get(key, ()), key=lambda x: (-len(x), x)):
+                    if surf not in STOPWORDS and surf not in terms:
+                        terms.append(surf)
+            if len(terms) >= 4:
+                break
+        return ("like pasted " + ", ".join(terms[:4])) if terms else ""
 
     def closest_symptoms(self, query: str, n: int = 3) -> list[str]:
         """The symptoms nearest to `query` (one per playbook, best playbooks first), for "try …"

@@ -109,3 +109,70 @@ def plain(value: Any) -> Any:
 def floats(values: Any) -> array:
     """float32 values in a compact array (what the state stores weights as)."""
     return array("f", plain(values))
+
+
+class Columns:
+    """A float32 matrix kept column-major (CSC: per column, its rows and values, one after the
+    other in flat arrays). Read from the cache it is the arrays themselves, built with no
+    per-entry work, so a large matrix (the example bank's) costs nothing until a query touches
+    a few of its columns."""
+
+    __slots__ = ("ptr", "rows", "shape", "vals")
+
+    def __init__(self, shape: tuple[int, int], ptr: Any, rows: Any, vals: Any) -> None:
+        self.shape = (int(shape[0]), int(shape[1]))
+        self.ptr = ptr
+        self.rows = rows
+        self.vals = vals
+
+    @classmethod
+    def from_rows(cls, n_cols: int, rows: list[dict[int, float]]) -> Columns:
+        """The matrix whose row r holds `rows[r]` ({column: value})."""
+        by_col: list[list[tuple[int, float]]] = [[] for _ in range(n_cols)]
+        for r, row in enumerate(rows):
+            for c, v in row.items():
+                by_col[c].append((r, v))
+        ptr, idx, vals = array("i", [0]), array("i"), array("f")
+        for postings in by_col:
+            for r, v in postings:
+                idx.append(r)
+                vals.append(v)
+            ptr.append(len(idx))
+        return cls((len(rows), n_cols), ptr, idx, vals)
+
+    def dot(self, q: dict[int, float]) -> list[float]:
+        """self @ q for a query given as {column: weight}."""
+        out = [0.0] * self.shape[0]
+        ptr, rows, vals = self.ptr, self.rows, self.vals
+        for c, w in q.items():
+            for k in range(ptr[c], ptr[c + 1]):
+                out[rows[k]] += vals[k] * w
+        return out
+
+    def get(self, r: int, c: int) -> float:
+        """One entry (0.0 when empty)."""
+        for k in range(self.ptr[c], self.ptr[c + 1]):
+            if self.rows[k] == r:
+                return float(self.vals[k])
+        return 0.0
+
+    def coords(self, name: str) -> dict[str, Any]:
+        return {
+            f"{name}_shape": list(self.shape),
+            f"{name}_ptr": array("i", self.ptr),
+            f"{name}_rows": array("i", self.rows),
+            f"{name}_vals": array("f", self.vals),
+        }
+
+    @classmethod
+    def from_coords(cls, name: str, state: dict[str, Any]) -> Columns:
+        def arr(key: str, code: str) -> array:
+            v = state[f"{name}_{key}"]
+            return v if isinstance(v, array) else array(code, plain(v))
+
+        return cls(
+            tuple(plain(state[f"{name}_shape"])),
+            arr("ptr", "i"),
+            arr("rows", "i"),
+            arr("vals", "f"),
+        )

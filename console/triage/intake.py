@@ -13,10 +13,14 @@ from console.triage.rank import Triage, triage
 def rank_alert(site: Any, alert: Any, *, evidence: bool = True, timeout: float = 8.0) -> Triage:
     """The routes for an alert: its text, and the site's evidence when there is a site."""
     from console.playbooks import load_catalog
-    from console.routing import Router
+    from console.routing import Router, get_router
 
-    catalog = load_catalog(site.playbook_dirs if site is not None else ())
-    router = Router.from_playbooks(catalog)
+    if site is not None:
+        catalog = load_catalog(site.playbook_dirs)
+        router = get_router(site)
+    else:
+        catalog = load_catalog()
+        router = Router.from_playbooks(catalog)
     ev = gather_evidence(site, timeout=timeout) if evidence and site is not None else None
     return triage(router, catalog, alert.route_text(), ev)
 
