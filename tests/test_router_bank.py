@@ -41,7 +41,7 @@ def test_a_team_bank_teaches_its_route_and_the_why_names_the_pasted_words(tmp_pa
     assert ranking.matched
     best = ranking.results[0]
     assert best.id == "shadow_traffic_mirroring"
-    assert best.why.startswith("like pasted ")
+    assert best.why.startswith("like its examples: ")
     assert "frobnicator" in best.why.lower() or "zorblax" in best.why.lower()
 
 

@@ -27,6 +27,11 @@ is one slip in a longer word, and an alert or exception string found whole in it
 playbook's score only when the text carries the alert's own written words, not just their
 expansions or concepts.
 
+Each playbook's example bank (console/routing/examples.py: what on-call pastes for that route)
+is a second feature space: the text's cosine with the route's centroid and with its nearest
+example makes W_BANK of the score. It is what carries vendor words and error classes no lexicon
+lists (Spinnaker's red/black, HAProxy's <NOSRV>), and a team's own alerts from its own bank.
+
 This module holds the index and the scoring; `to_state` / `from_state` pack it into plain
 arrays for the cache in console/routing/cache.py.
 """
@@ -72,7 +77,7 @@ written whole (TargetDown)."""
 # A playbook's `alerts` weigh nothing in its whole-playbook vector (measured on the dev set: any
 # share dilutes the symptoms an engineer types). As units they count in full, so a pasted alert
 # or exception meets its own line.
-W_BANK = 0.8
+W_BANK = 0.9
 """How much of a playbook's score is the example bank's (console/routing/examples.py): the
 cosine of the text with the centroid of what on-call pastes for that route."""
 MATCHED_AT = 0.45
@@ -368,7 +373,7 @@ class Router:
                         terms.append(surf)
             if len(terms) >= 4:
                 break
-        return ("like pasted " + ", ".join(terms[:4])) if terms else ""
+        return ("like its examples: " + ", ".join(terms[:4])) if terms else ""
 
     def closest_symptoms(self, query: str, n: int = 3) -> list[str]:
         """The symptoms nearest to `query` (one per playbook, best playbooks first), for "try …"
