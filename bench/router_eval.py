@@ -45,6 +45,8 @@ SETS = {
     "pasted_blind3": DATA / "router_pasted_blind3.yaml",
     "pasted_blind4": DATA / "router_pasted_blind4.yaml",
     "pasted_blind5": DATA / "router_pasted_blind5.yaml",
+    "pasted_blind6": DATA / "router_pasted_blind6.yaml",
+    "pasted_blind7": DATA / "router_pasted_blind7.yaml",
 }
 
 """heldout, dev, blind: written engineer phrasing. pasted: alerts, exceptions, log lines, tickets
