@@ -259,6 +259,8 @@ class FixmapApp(Feedback, Keeping, Walkthroughs, App[int]):
         if router is None:
             router = build_router(self.site, catalog)
             save_router(self.site, router)
+        else:
+            router.bank  # noqa: B018 - read the example bank here, not on the first keystroke
         self.post_message(CatalogReady(catalog, router))
         self.use_history_worker()
 

@@ -36,7 +36,8 @@ def warm_router_cache(tmp_path_factory) -> Path:
 def isolated_env(tmp_path_factory, monkeypatch, warm_router_cache):
     home = tmp_path_factory.mktemp("fixmap-home")
     (home / "cache").mkdir()
-    shutil.copy2(warm_router_cache, home / "cache" / warm_router_cache.name)
+    for f in (warm_router_cache, warm_router_cache.with_suffix(".bank.json")):
+        shutil.copy2(f, home / "cache" / f.name)
     xdg = tmp_path_factory.mktemp("xdg")
     work = tmp_path_factory.mktemp("cwd")
     monkeypatch.setenv("FIXMAP_HOME", str(home))

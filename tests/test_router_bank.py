@@ -97,3 +97,23 @@ def test_validate_names_bank_problems_and_a_file_for_no_playbook(tmp_path, fixma
     assert "retry_backoff.yaml" in proc.stderr
     assert "rate_limit_backpressure.yaml: item 2 is not a text; skipped" in proc.stderr
     assert "example bank: 2 texts for 2 playbooks" in proc.stdout
+
+
+def test_the_bank_sits_beside_the_cached_router_and_a_lost_one_is_rebuilt(fixmap_home):
+    from console.routing import cached_router, warm
+    from console.site import Site
+
+    cache = warm()
+    bank_file = cache.with_suffix(".bank.json")
+    assert bank_file.is_file()
+    assert "bank_features" not in json.loads(cache.read_text(encoding="utf-8"))
+    query = "haproxy: be_llm/<NOSRV> 503 sQ-- 812/812/790 POST /v1/answer"
+    fresh = [(r.id, r.score) for r in build_router(Site()).route(query, 3)]
+    assert [(r.id, r.score) for r in cached_router(Site()).route(query, 3)] == fresh
+
+    for damage in (bank_file.unlink, lambda: bank_file.write_text("{", encoding="utf-8")):
+        damage()
+        router = cached_router(Site())
+        assert router is not None  # the first frame still gets its routes
+        assert [(r.id, r.score) for r in router.route(query, 3)] == fresh
+        assert json.loads(bank_file.read_text(encoding="utf-8"))["bank_features"]

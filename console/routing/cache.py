@@ -46,8 +46,13 @@ def _cache_file(site: Site) -> Path:
     return _cache_dir() / f"router-{fingerprint([bundled_dir(), *site.playbook_dirs])}.json"
 
 
+def _bank_file(cache: Path) -> Path:
+    return cache.with_suffix(".bank.json")
+
+
 def cached_router(site: Site):
-    """The router from the warm cache, or None when it is cold (or unreadable)."""
+    """The router from the warm cache, or None when it is cold (or unreadable). Its example bank
+    (the bigger part) is read from its own file on the first route, not in the first frame."""
     from console.routing.router import Router
 
     try:
@@ -56,11 +61,23 @@ def cached_router(site: Site):
         return None
     if cache.is_file():
         try:
-            return Router.from_state(_read_state(cache))
+            return Router.from_state(_read_state(cache), bank=lambda: _cached_bank(site, cache))
         except Exception:  # a corrupt cache is rebuilt, never fatal
             with contextlib.suppress(OSError):
                 cache.unlink(missing_ok=True)
     return None
+
+
+def _cached_bank(site: Site, cache: Path):
+    """The bank kept beside the cached router; a lost or corrupt one is rebuilt (and kept)."""
+    from console.routing.examples import Bank
+
+    try:
+        return Bank.from_state(_read_state(_bank_file(cache)))
+    except Exception:
+        router = build_router(site)
+        save_router(site, router)
+        return router.bank
 
 
 def save_router(site: Site, router) -> None:
@@ -122,16 +139,22 @@ def _read_state(path: Path) -> dict:
 
 
 def _write_state(path: Path, state: dict) -> None:
+    """The router's state in `path`, its bank's (keys bank_*) in the file beside it."""
     from console.core import atomic_write
 
-    plain: dict = {}
-    arrays: dict = {}
+    parts: dict[Path, dict] = {path: {}, _bank_file(path): {}}
     for key, value in state.items():
-        if isinstance(value, array):
-            arrays[key] = {"typecode": value.typecode, "hex": value.tobytes().hex()}
-        else:
-            plain[key] = value
-    plain["__arrays__"] = arrays
+        parts[_bank_file(path) if key.startswith("bank_") else path][key] = value
     for old in path.parent.glob("router-*.json"):
         old.unlink(missing_ok=True)
-    atomic_write(path, json.dumps(plain))
+    # the bank first: a router file is only ever next to its own bank
+    for file in sorted(parts, key=lambda f: f != _bank_file(path)):
+        plain: dict = {}
+        arrays: dict = {}
+        for key, value in parts[file].items():
+            if isinstance(value, array):
+                arrays[key] = {"typecode": value.typecode, "hex": value.tobytes().hex()}
+            else:
+                plain[key] = value
+        plain["__arrays__"] = arrays
+        atomic_write(file, json.dumps(plain))

@@ -118,7 +118,7 @@ class Router:
         char_mat: Sparse,
         known: list[str],
         said_mat: Sparse,
-        bank: Bank | Callable[[], Bank] | None = None,
+        bank: Bank | Callable[[], Bank | None] | None = None,
     ) -> None:
         self.ids = ids
         self.titles = titles
@@ -211,8 +211,11 @@ class Router:
         }
 
     @classmethod
-    def from_state(cls, state: dict[str, Any]) -> Router:
-        """Rebuild from `to_state()` (or from what `np.load` gives back)."""
+    def from_state(
+        cls, state: dict[str, Any], bank: Callable[[], Bank | None] | None = None
+    ) -> Router:
+        """Rebuild from `to_state()` (or from what `np.load` gives back); `bank` loads the
+        example bank on first use when the state does not carry it."""
         version = int(plain(state["version"]))
         if version != STATE_VERSION:
             raise ValueError(f"router state version {version} is not {STATE_VERSION}; rebuild it")
@@ -235,7 +238,7 @@ class Router:
             Sparse.from_coords("char_mat", state),
             strs("known"),
             Sparse.from_coords("said_mat", state),
-            (lambda: Bank.from_state(state)) if "bank_features" in state else None,
+            (lambda: Bank.from_state(state)) if "bank_features" in state else bank,
         )
 
     # ---------------------------------------------------------------- routing
