@@ -47,6 +47,8 @@ SETS = {
     "pasted_blind5": DATA / "router_pasted_blind5.yaml",
     "pasted_blind6": DATA / "router_pasted_blind6.yaml",
     "pasted_blind7": DATA / "router_pasted_blind7.yaml",
+    "pasted_blind8": DATA / "router_pasted_blind8.yaml",
+    "pasted_blind9": DATA / "router_pasted_blind9.yaml",
 }
 
 """heldout, dev, blind: written engineer phrasing. pasted: alerts, exceptions, log lines, tickets
