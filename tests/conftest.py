@@ -64,3 +64,12 @@ def without_sampling(text: str) -> str:
     sampled = 'sources = ["demo_metrics"]'
     assert sampled in text
     return text.replace(sampled, "sources = []", 1)
+
+
+SLOW_FILES = ("test_tui_routes.py", "test_live_gates.py", "test_routes_e2e.py", "test_any_site.py")
+"""The longest files (minutes, not seconds: `pytest --durations=30`), run first: with
+`make test`'s two workers taking one file at a time, a long file taken last is a long tail."""
+
+
+def pytest_collection_modifyitems(items):
+    items.sort(key=lambda item: item.path.name not in SLOW_FILES)  # stable: file order kept

@@ -149,3 +149,23 @@ def test_a_garbage_value_still_names_its_column(tmp_path):
         History(tmp_path / "h.duckdb").ingest_files([f])
     problem = err.value.problems[0]
     assert problem.field == "value" and "line 31" in problem.reason
+
+
+def test_a_prometheus_that_accepts_and_never_answers_is_slow_not_unreachable(tmp_path):
+    """A server that is up but silent: the ingest says it did not answer in time, not 'check the
+    URL' (which would send the engineer after the wrong problem)."""
+    import socket
+
+    listener = socket.socket()
+    listener.bind(("127.0.0.1", 0))
+    listener.listen(1)
+    url = f"http://127.0.0.1:{listener.getsockname()[1]}"
+    try:
+        h = History(tmp_path / "h.duckdb")
+        with pytest.raises(HistoryError) as err:
+            h.ingest_prometheus(url, "up", since="1h", step="60s", timeout=1.0)
+        assert "did not answer 'up' within 1 s" in err.value.render()
+        assert "check the URL" not in err.value.render()
+        assert h.sql("SELECT count(*) FROM ingests").rows == [[0]]
+    finally:
+        listener.close()

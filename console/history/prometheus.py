@@ -228,7 +228,9 @@ def fetch_prometheus(
             timeout=left,
             verify=verify,
         )
-    except http.RequestAbandoned:
+    except (http.RequestAbandoned, httpx.TimeoutException):
+        # the deadline or one of httpx's own timeouts (a busy machine may starve a read for the
+        # whole budget): a server that is slow, not one that cannot be reached
         raise _too_slow(shown, promql, timeout) from None
     except httpx.HTTPError as exc:
         raise HistoryError(
