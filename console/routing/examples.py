@@ -28,6 +28,8 @@ from console.routing.tfidf import Columns, floats, plain, sublinear_tf
 
 PAIR_WEIGHT = 0.5
 """An adjacent word pair's weight relative to a word (before IDF)."""
+MIN_PAIR_DF = 2
+"""A word pair counts only when at least this many texts of the bank say it."""
 MAX_EXAMPLE_CHARS = 4000
 """A longer example is cut: the bank is phrasing, not documents."""
 
@@ -116,7 +118,7 @@ class Bank:
     ) -> None:
         self.features = features
         self.fidx = {f: j for j, f in enumerate(features)}
-        self.idf = [float(x) for x in idf]
+        self.idf = idf if isinstance(idf, array) else array("f", plain(idf))
         self.mat = mat
         self.ex_mat = ex_mat
         self.ex_pb = ex_pb
@@ -135,9 +137,11 @@ class Bank:
             for f in feats:
                 df[f] = df.get(f, 0) + 1
         n = len(items)
-        features = sorted(df)
+        # a word pair said once in the whole bank is noise, not phrasing: dropped (3/4 of the
+        # features, a quarter of the state to read on the first route); words are all kept
+        features = sorted(f for f, k in df.items() if k >= MIN_PAIR_DF or not f.startswith("p:"))
         fidx = {f: j for j, f in enumerate(features)}
-        idf = floats([math.log((1 + n) / (1 + df[f])) + 1.0 for f in features]).tolist()
+        idf = floats([math.log((1 + n) / (1 + df[f])) + 1.0 for f in features])
         sums: list[dict[int, float]] = [{} for _ in texts_by_pb]
         vectors: list[dict[int, float]] = []
         for i, feats in items:
@@ -179,7 +183,7 @@ class Bank:
     def to_state(self) -> dict[str, Any]:
         return {
             "bank_features": list(self.features),
-            "bank_idf": floats(self.idf),
+            "bank_idf": array("f", self.idf),
             **self.mat.coords("bank_mat"),
             **self.ex_mat.coords("bank_ex"),
             "bank_ex_pb": array("i", self.ex_pb),
@@ -200,9 +204,7 @@ def _ints(value: Any) -> array:
     return value if isinstance(value, array) else array("i", plain(value))
 
 
-def _unit_vector(
-    feats: dict[str, float], fidx: dict[str, int], idf: list[float]
-) -> dict[int, float]:
+def _unit_vector(feats: dict[str, float], fidx: dict[str, int], idf: Any) -> dict[int, float]:
     vec: dict[int, float] = {}
     for f, v in feats.items():
         j = fidx.get(f)
