@@ -57,6 +57,23 @@ def test_the_console_first_frame_path_stays_light():
     assert proc.stdout.strip() == "", f"site before the first frame: {proc.stdout.strip()}"
 
 
+def test_console_core_serves_every_name_lazily():
+    """console.core loads its rules on first use; every name of its __all__ still imports."""
+    code = (
+        "import sys, console.core\n"
+        "loaded = sorted(m for m in sys.modules if m.startswith('console.core.'))\n"
+        "import console.core.durable\n"  # imports console.core.redact's module itself
+        "from console.core import redact\n"
+        "assert callable(redact) and redact.__name__ == 'redact', redact\n"
+        "for name in console.core.__all__:\n"
+        "    exec(f'from console.core import {name}')\n"
+        "print(','.join(loaded))\n"
+    )
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout.strip() == "console.core.lazy,console.core.redact,console.core.secret_forms"
+
+
 # ------------------------------------------------------------------ front doors
 
 import ast  # noqa: E402

@@ -5,41 +5,63 @@ conditions and their judge, bounded HTTP, which argv words are code, who is acti
 Standard library only; every other package of console/ may import it.
 """
 
-from console.core import (
-    argv,
-    conditions,
-    durable,
-    durations,
-    errors,
-    http,
-    identity,
-    jsonpath,
-    numbers,
-    paths,
-    secrets,
-    templates,
-    validation,
-)
-from console.core.conditions import Condition
-from console.core.durable import append_record, atomic_write
-from console.core.durations import duration_text, parse_duration
-from console.core.errors import (
-    EXIT_BAD_INPUT,
-    EXIT_CHECK_FAILED,
-    EXIT_OK,
-    EXIT_REFUSED,
-    ConfigError,
-    FixmapError,
-    PlaybookError,
-    Problem,
-    closest,
-)
-from console.core.identity import host, now_iso, parse_ts, who
-from console.core.jsonpath import JsonPathError, lookup
-from console.core.numbers import condition_text, metric_unit, number_text
-from console.core.paths import data_dir
+from console.core.lazy import lazy_names
 from console.core.redact import public_url, redact, redact_json, redact_obj, register_secret
-from console.core.secrets import SecretError, env_var, resolve
+
+# Every other name (and submodule) loads on first use: `from console.core import X` works for
+# each X below, and a process that needs two rules does not pay for all of them. The redact
+# names stay eager: `redact` is both a function here and a submodule, and a submodule imported
+# later would otherwise shadow the function.
+_SUBMODULES = (
+    "argv",
+    "conditions",
+    "durable",
+    "durations",
+    "errors",
+    "http",
+    "identity",
+    "jsonpath",
+    "numbers",
+    "paths",
+    "secrets",
+    "templates",
+    "validation",
+)
+
+__getattr__ = lazy_names(
+    __name__,
+    {
+        **{name: name for name in _SUBMODULES},
+        "Condition": "conditions",
+        "append_record": "durable",
+        "atomic_write": "durable",
+        "duration_text": "durations",
+        "parse_duration": "durations",
+        "EXIT_BAD_INPUT": "errors",
+        "EXIT_CHECK_FAILED": "errors",
+        "EXIT_OK": "errors",
+        "EXIT_REFUSED": "errors",
+        "ConfigError": "errors",
+        "FixmapError": "errors",
+        "PlaybookError": "errors",
+        "Problem": "errors",
+        "closest": "errors",
+        "host": "identity",
+        "now_iso": "identity",
+        "parse_ts": "identity",
+        "who": "identity",
+        "JsonPathError": "jsonpath",
+        "lookup": "jsonpath",
+        "condition_text": "numbers",
+        "metric_unit": "numbers",
+        "number_text": "numbers",
+        "data_dir": "paths",
+        "SecretError": "secrets",
+        "env_var": "secrets",
+        "resolve": "secrets",
+    },
+    submodules=_SUBMODULES,
+)
 
 __all__ = [
     "EXIT_BAD_INPUT",

@@ -131,6 +131,10 @@ class KeyFooter(Footer):
         ours, help_, fkeys, quit_ = screen_hints(self.screen)
         kept, fkeys, full = fit(ours, help_, fkeys, quit_, width - 1)
 
+        # each key's compact class from the start: its compact watcher then has nothing to
+        # change, and the first frame does not style every key twice
+        compact = " -compact" if self.compact else ""
+
         def key(h: Hint, words: bool = True, classes: str = "") -> FooterKey:
             return FooterKey(
                 h.key,
@@ -139,7 +143,7 @@ class KeyFooter(Footer):
                 h.action,
                 disabled=not h.enabled,
                 tooltip=h.description,
-                classes=classes,
+                classes=classes + compact,
             ).data_bind(compact=Footer.compact)
 
         for h in kept:
