@@ -169,3 +169,22 @@ def test_a_prometheus_that_accepts_and_never_answers_is_slow_not_unreachable(tmp
         assert h.sql("SELECT count(*) FROM ingests").rows == [[0]]
     finally:
         listener.close()
+
+
+def test_an_instant_query_to_a_silent_prometheus_says_so_and_shows_no_password():
+    import socket
+
+    from console.history import query_instant
+
+    listener = socket.socket()
+    listener.bind(("127.0.0.1", 0))
+    listener.listen(1)
+    url = f"http://ops:s3cr3t-pw@127.0.0.1:{listener.getsockname()[1]}"
+    try:
+        with pytest.raises(HistoryError) as err:
+            query_instant(url, "up", timeout=1.0)
+        said = err.value.render()
+        assert "did not answer 'up' within 1 s" in said
+        assert "s3cr3t-pw" not in said
+    finally:
+        listener.close()

@@ -228,19 +228,8 @@ def fetch_prometheus(
             timeout=left,
             verify=verify,
         )
-    except (http.RequestAbandoned, httpx.TimeoutException):
-        # the deadline or one of httpx's own timeouts (a busy machine may starve a read for the
-        # whole budget): a server that is slow, not one that cannot be reached
-        raise _too_slow(shown, promql, timeout) from None
-    except httpx.HTTPError as exc:
-        raise HistoryError(
-            f"cannot reach Prometheus at {shown}: {exc}",
-            [
-                Problem(
-                    shown, None, type(exc).__name__, hint="check the URL and that the server is up"
-                )
-            ],
-        ) from None
+    except (http.RequestAbandoned, httpx.HTTPError) as exc:
+        raise _request_failed(shown, promql, timeout, exc) from None
     import numpy as np
 
     out = []
@@ -252,7 +241,12 @@ def fetch_prometheus(
     return out
 
 
-def _too_slow(shown: str, promql: str, timeout: float) -> HistoryError:
+def _too_slow(shown: str, promql: str, timeout: float, *, ingest: bool = True) -> HistoryError:
+    if not ingest:
+        return HistoryError(
+            f"Prometheus at {shown} did not answer '{promql}' within {timeout:g} s",
+            [Problem(shown, "timeout", f"{timeout:g} s", hint="raise the target's timeout")],
+        )
     return HistoryError(
         f"Prometheus at {shown} did not answer '{promql}' within {timeout:g} s; nothing was ingested",
         [
@@ -263,6 +257,23 @@ def _too_slow(shown: str, promql: str, timeout: float) -> HistoryError:
                 hint="ask for a shorter range or a coarser --step, or raise the source's timeout",
             )
         ],
+    )
+
+
+def _request_failed(
+    shown: str, promql: str, timeout: float, exc: Exception, *, ingest: bool = True
+) -> HistoryError:
+    """A request that failed: too slow (fixmap's deadline or one of httpx's own timeouts; a busy
+    machine may starve a read for the whole budget), or the server could not be reached."""
+    import httpx
+
+    from console.core import http
+
+    if isinstance(exc, (http.RequestAbandoned, httpx.TimeoutException)):
+        return _too_slow(shown, promql, timeout, ingest=ingest)
+    return HistoryError(
+        f"cannot reach Prometheus at {shown}: {exc}",
+        [Problem(shown, None, type(exc).__name__, hint="check the URL and that the server is up")],
     )
 
 
@@ -371,14 +382,7 @@ def query_instant(
         with httpx.Client(timeout=timeout, headers=dict(headers or {}), verify=verify) as client:
             resp = client.post(endpoint, data={"query": promql})
     except httpx.HTTPError as exc:
-        raise HistoryError(
-            f"cannot reach Prometheus at {url}: {exc}",
-            [
-                Problem(
-                    url, None, type(exc).__name__, hint="check the URL and that the server is up"
-                )
-            ],
-        ) from None
+        raise _request_failed(public_url(url), promql, timeout, exc, ingest=False) from None
     data = _body(resp, url, promql).get("data") or {}
     kind = data.get("resultType")
     result = data.get("result")
