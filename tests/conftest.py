@@ -37,7 +37,12 @@ def isolated_env(tmp_path_factory, monkeypatch, warm_router_cache):
     home = tmp_path_factory.mktemp("fixmap-home")
     (home / "cache").mkdir()
     for f in (warm_router_cache, warm_router_cache.with_suffix(".bank.json")):
-        shutil.copy2(f, home / "cache" / f.name)
+        # linked, not copied (5 MB per test): fixmap replaces a cache file, never writes into it,
+        # so a test that damages one must replace it too (unlink, then write)
+        try:
+            os.link(f, home / "cache" / f.name)
+        except OSError:
+            shutil.copy2(f, home / "cache" / f.name)
     xdg = tmp_path_factory.mktemp("xdg")
     work = tmp_path_factory.mktemp("cwd")
     monkeypatch.setenv("FIXMAP_HOME", str(home))
