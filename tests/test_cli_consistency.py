@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import os
 import subprocess
+import sys
 
 import pytest
 
@@ -80,3 +81,46 @@ def test_compound_durations_work_on_the_command_line(site_dir):
         done = fixmap("--config", cfg, "history", "changed", "--window", window)
         assert done.returncode == 0, (window, done.stderr)
         assert "not a duration" not in done.stderr
+
+
+def _console_start(*args: str) -> tuple[int, str, bool]:
+    """`fixmap ARGS` through the entry point in this interpreter: its exit code, its stderr and
+    whether click was loaded (the console's own start leaves it out)."""
+    code = (
+        "import sys\n"
+        "from console.cli import main\n"
+        f"sys.argv = ['fixmap', *{list(args)!r}]\n"
+        "try:\n"
+        "    main()\n"
+        "except SystemExit as exc:\n"
+        "    print(exc.code, 'click' in sys.modules)\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", code],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        stdin=subprocess.DEVNULL,
+    )
+    exit_code, clicked = done.stdout.split()
+    return int(exit_code), done.stderr, clicked == "True"
+
+
+def test_the_console_starts_without_click_and_fails_the_same_way(site_dir):
+    cfg = str(site_dir / "fixmap.toml")
+    for args in ([f"--config={cfg}"], ["--config", cfg, "--config", cfg]):
+        code, err, clicked = _console_start(*args)
+        assert (code, clicked) == (2, False), (args, err)
+        assert "needs a terminal" in err, err
+    broken = site_dir / "broken.toml"
+    broken.write_text('[site]\nname = "x\n', encoding="utf-8")
+    code, err, clicked = _console_start("--config", str(broken))
+    assert (code, clicked) == (2, False)
+    assert str(broken) in err and "line 2" in err, err
+    code, err, _ = _console_start("--config", str(site_dir / "missing.toml"))
+    assert code == 2 and "config file not found" in err, err
+    # anything more than the console is the click CLI's, with its own errors
+    code, err, clicked = _console_start("--config", cfg, "--config", "other.toml")
+    assert (code, clicked) == (2, True) and "--config is given twice" in err
+    code, err, clicked = _console_start("--config")
+    assert (code, clicked) == (2, True) and "requires an argument" in err, err

@@ -13,7 +13,8 @@ from typing import Any
 
 import click
 
-from console.core import EXIT_CHECK_FAILED, EXIT_REFUSED, FixmapError, Problem
+from console.cli.start import failure, run_console, split_config
+from console.core import FixmapError, Problem
 
 CONTEXT = {"help_option_names": ["-h", "--help"], "max_content_width": 100}
 
@@ -52,22 +53,6 @@ def output_width(cap: int | None = None) -> int | None:
     return min(width, cap) if cap else width
 
 
-def _storage_error(exc: OSError) -> FixmapError:
-    """An OSError while reading or writing fixmap's files, as a sentence (refused: exit 3 when
-    the disk or the folder will not take the write)."""
-    import errno
-
-    where = f" {exc.filename}" if exc.filename else ""
-    what = exc.strerror or type(exc).__name__
-    if exc.errno in (errno.EROFS, errno.EACCES, errno.EPERM, errno.ENOSPC, errno.EDQUOT):
-        return FixmapError(
-            f"cannot write{where}: {what}; nothing else was changed. Free some space, fix the "
-            "folder's permissions, or point FIXMAP_HOME at a writable folder",
-            exit_code=EXIT_REFUSED,
-        )
-    return FixmapError(f"cannot use{where}: {what}")
-
-
 class FixmapGroup(click.Group):
     """Turns FixmapError into its message on stderr and its exit code, never a traceback."""
 
@@ -99,27 +84,15 @@ class FixmapGroup(click.Group):
     def invoke(self, ctx: click.Context) -> Any:
         try:
             return super().invoke(ctx)
-        except FixmapError as exc:
-            warn(f"fixmap: {exc.render()}")
-            ctx.exit(exc.exit_code)
         except BrokenPipeError:
             raise  # click's main() handles a closed pipe (`fixmap ... | head`)
-        except OSError as exc:
-            err = _storage_error(exc)
-            warn(f"fixmap: {err.render()}")
-            ctx.exit(err.exit_code)
         except (click.exceptions.ClickException, click.exceptions.Exit, click.Abort):
             raise
-        except Exception as exc:  # never a traceback: it could carry a secret
-            import os
-            import traceback
-
-            warn(f"fixmap: internal error: {type(exc).__name__}: {exc}")
-            if os.environ.get("FIXMAP_DEBUG"):
-                warn(traceback.format_exc())
-            else:
-                warn("fixmap: set FIXMAP_DEBUG=1 to see where it happened")
-            ctx.exit(EXIT_CHECK_FAILED)
+        except Exception as exc:
+            lines, code = failure(exc)
+            for line in lines:
+                warn(line)
+            ctx.exit(code)
 
 
 config_option = click.option(
@@ -164,24 +137,7 @@ class MainGroup(FixmapGroup):
 
 def hoist_config(args: list[str]) -> list[str]:
     """Move every `--config PATH` / `--config=PATH` (before a `--`) to the front."""
-    rest: list[str] = []
-    found: list[str] = []
-    i = 0
-    while i < len(args):
-        arg = args[i]
-        if arg == "--":
-            rest.extend(args[i:])
-            break
-        if arg == "--config" and i + 1 < len(args):
-            found.append(args[i + 1])
-            i += 2
-            continue
-        if arg.startswith("--config="):
-            found.append(arg.split("=", 1)[1])
-            i += 1
-            continue
-        rest.append(arg)
-        i += 1
+    found, rest = split_config(args)
     if len(set(found)) > 1:
         raise click.UsageError(f"--config is given twice with different files: {', '.join(found)}")
     return (["--config", found[0]] if found else []) + rest
@@ -210,19 +166,6 @@ def main(ctx: click.Context, config_path: Path | None) -> None:
     if ctx.invoked_subcommand is None:
         site = load(config_path)
         run_console(site)
-
-
-def run_console(site, **kwargs: Any) -> None:
-    if not (sys.stdin.isatty() and sys.stdout.isatty()):
-        raise FixmapError(
-            "the console needs a terminal, and this is not one: use a subcommand "
-            '(fixmap --help lists them), e.g. fixmap route "what you see" or fixmap gate'
-        )
-    from screens.app import run
-
-    code = run(site, **kwargs)
-    if code:
-        sys.exit(code)
 
 
 def _config_from(ctx: click.Context, config_path: Path | None) -> Path | None:
