@@ -122,14 +122,21 @@ class KeyFooter(Footer):
         super().__init__(*args, **kwargs)
         self.set_reactive(Footer._bindings_ready, True)
         self._composed_width = 0
+        self._composed: tuple | None = None
+
+    def _plan(self, width: int) -> tuple[list[Hint], Hint | None, list[Hint], bool, Hint | None]:
+        """The hints this width shows: the screen's kept, F1, the F-keys (with their words or
+        not) and Ctrl+Q."""
+        ours, help_, fkeys, quit_ = screen_hints(self.screen)
+        kept, fkeys, full = fit(ours, help_, fkeys, quit_, width - 1)
+        return kept, help_, fkeys, full, quit_
 
     def compose(self) -> ComposeResult:
         if not self._bindings_ready:
             return
         width = self.size.width or self.app.size.width
         self._composed_width = width
-        ours, help_, fkeys, quit_ = screen_hints(self.screen)
-        kept, fkeys, full = fit(ours, help_, fkeys, quit_, width - 1)
+        kept, help_, fkeys, full, quit_ = self._composed = self._plan(width)
 
         # each key's compact class from the start: its compact watcher then has nothing to
         # change, and the first frame does not style every key twice
@@ -156,6 +163,21 @@ class KeyFooter(Footer):
             yield FooterLabel("screens")
         if quit_ is not None:
             yield key(quit_, classes="-quit")
+
+    def bindings_changed(self, screen) -> None:
+        """Rebuilt only when what it shows changes: the screen announces its bindings on every
+        focus change and more (three times in the console's first 0.2 s), and rebuilding ten
+        keys each time held up the first keystrokes."""
+        self._bindings_ready = True
+        if screen.app.app_focus and self.is_attached and screen is self.screen:
+            self.call_after_refresh(self._recompose_if_changed)
+
+    async def _recompose_if_changed(self) -> None:
+        if not self.is_attached:
+            return
+        width = self.size.width or self.app.size.width
+        if width != self._composed_width or self._plan(width) != self._composed:
+            await self.recompose()
 
     def on_resize(self) -> None:
         if self.size.width != self._composed_width:
