@@ -16,11 +16,13 @@ from console.site import Site
 from screens.commands import PlaybookCommands
 from screens.feedback import Feedback
 from screens.keeping import Keeping
-from screens.messages import CatalogReady, SiteStateChanged
+from screens.messages import CatalogReady, RouterReady, SiteStateChanged
 from screens.theme import readable_filters
 from screens.walkthroughs import Walkthroughs
 
 STATE_POLL_SECONDS = 15.0
+ROUTER_SHOWN_WAIT_S = 2.0
+"""How long the playbooks wait for the first ranking to be on screen (it takes ~20 ms)."""
 
 
 class FixmapApp(Feedback, Keeping, Walkthroughs, App[int]):
@@ -55,6 +57,9 @@ class FixmapApp(Feedback, Keeping, Walkthroughs, App[int]):
         self._history_worker_lock = threading.Lock()
         self.catalog: Any = None
         self.router: Any = None
+        self.route_titles: dict[str, str] = {}
+        """Each route's title by id from the warm cache: the first frame lists them before the
+        router itself is read (right after it, in the catalogue worker)."""
         self.site_state: Any = None
         self.interrupted = 0
         self.incident: Any = None
@@ -64,6 +69,8 @@ class FixmapApp(Feedback, Keeping, Walkthroughs, App[int]):
         self._interrupted_told = False
         self._site_state_started = False
         self._pending_open: str | None = None
+        self._router_shown = threading.Event()
+        """Set once what was typed before the router came is ranked and on screen."""
         from console.walkthrough import ProgressStore
         from screens.steps import StepRunner
 
@@ -86,6 +93,7 @@ class FixmapApp(Feedback, Keeping, Walkthroughs, App[int]):
         return readable_filters(super().get_line_filters())
 
     def on_unmount(self) -> None:
+        self._router_shown.set()  # a catalogue worker still waiting for it: it may end
         if self.sampler is not None:
             import subprocess
 
@@ -102,12 +110,12 @@ class FixmapApp(Feedback, Keeping, Walkthroughs, App[int]):
             stop_worker()
 
     def get_default_screen(self):
-        from console.routing import cached_router
+        from console.routing import cached_titles
         from screens.triage import TriageScreen
 
-        # the router from its warm cache (~10 ms, no numpy): the first frame lists the routes
-        # by title and typing ranks them; a cold cache is built after the first frame
-        self.router = cached_router(self.site)
+        # only the routes' titles (a few hundred bytes): the first frame lists them; the router
+        # is read right after it (~20 ms, no numpy), and a cold cache is built after that
+        self.route_titles = cached_titles(self.site) or {}
         return TriageScreen()
 
     def on_ready(self) -> None:
@@ -120,12 +128,9 @@ class FixmapApp(Feedback, Keeping, Walkthroughs, App[int]):
             Path(marker).write_text(repr(time.time()), encoding="utf-8")
             self.exit()
             return
-        # after the first frame: parsing playbooks must not delay it; the site-state poll
-        # waits for the router (two threads importing at once slow both)
-        if self.router is not None:
-            self._first_site_state()
+        # after the first frame: the router (what typing needs) alone, then the playbooks
         self.run_worker(
-            self._load_catalog,
+            self._load_playbooks,
             thread=True,
             group="catalog",
             exclusive=True,
@@ -254,11 +259,33 @@ class FixmapApp(Feedback, Keeping, Walkthroughs, App[int]):
             description="write the incident timeline",
         )
 
-    def _load_catalog(self) -> None:
+    def _load_playbooks(self) -> None:
+        router = self._load_router()
+        # the first ranking on screen before the playbooks are parsed: two threads at work at
+        # once each go at half speed, and that ranking is what the engineer is waiting for
+        self._router_shown.wait(ROUTER_SHOWN_WAIT_S)
+        self._load_catalog(router)
+
+    def _load_router(self) -> Any:
+        """The router and its example bank from the warm cache; RouterReady either way (None:
+        the cache was cold, the catalogue step builds it)."""
+        router = None
+        try:
+            from console.routing import cached_router
+
+            router = cached_router(self.site)
+            if router is not None:
+                router.bank  # noqa: B018 - read the example bank here, not on the first keystroke
+        except Exception:  # the catalogue step builds a router anew (and says what failed)
+            router = None
+        finally:
+            self.post_message(RouterReady(router))
+        return router
+
+    def _load_catalog(self, router: Any = None) -> None:
         """The playbooks (and the router, when its cache was cold)."""
         from console.routing import build_router, save_router
 
-        router = self.router
         self.site.config  # noqa: B018 - validate the (known-good) config off the first frame
         from console.playbooks import load_catalog
 
@@ -266,8 +293,6 @@ class FixmapApp(Feedback, Keeping, Walkthroughs, App[int]):
         if router is None:
             router = build_router(self.site, catalog)
             save_router(self.site, router)
-        else:
-            router.bank  # noqa: B018 - read the example bank here, not on the first keystroke
         self.post_message(CatalogReady(catalog, router))
         self.use_history_worker()
 
@@ -282,6 +307,21 @@ class FixmapApp(Feedback, Keeping, Walkthroughs, App[int]):
                 from console.history import run_in_worker_process
 
                 self._history_worker_before = run_in_worker_process(True)
+
+    def on_router_ready(self, message: RouterReady) -> None:
+        if message.router is not None and self.router is None:
+            self.router = message.router
+        for screen in self.screen_stack:
+            if hasattr(screen, "router_ready"):
+                screen.router_ready()  # what was typed meanwhile is ranked now ...
+        self.call_after_refresh(self._after_router)
+
+    def _after_router(self) -> None:
+        """... and on screen: the playbooks may load now, and the site-state poll start (with
+        a cold router cache it waits for them)."""
+        self._router_shown.set()
+        if self.router is not None:
+            self._first_site_state()
 
     def on_catalog_ready(self, message: CatalogReady) -> None:
         self._first_site_state()  # a cold router cache: the poll waited for it

@@ -14,6 +14,15 @@ if TYPE_CHECKING:
     from console.walkthrough import StepResult
 
 
+class RouterReady(Message):
+    """The router is read from its warm cache (None: the cache was cold; posted from a thread
+    worker, before the playbooks are parsed)."""
+
+    def __init__(self, router: Any) -> None:
+        super().__init__()
+        self.router = router
+
+
 class CatalogReady(Message):
     """Playbooks and the router finished loading (posted from a thread worker)."""
 

@@ -111,14 +111,24 @@ each with the route that addresses it; evidence and text rank together.
         self._sweep_timer: Any = None
         self.set_interval(15, self._age_evidence)  # "3m ago" keeps counting
         self._cancel = threading.Event()
+        self._evidence_started = False
+        self._rank_due = False
         self.show_quick_routes()
         self.query_one(Input).focus()
         if self.app.site.path is None and not getattr(self.app, "demo", False):
             from console.site import NO_CONFIG_HINT
 
             self.notify(NO_CONFIG_HINT, title="Offline", timeout=6)
-        if self.app.site.path is not None:
-            # after the first frame: the sweep's imports (httpx, duckdb) must not delay it
+        if self.app.router is not None:  # the router was in before this screen
+            self.router_ready()
+
+    def router_ready(self) -> None:
+        """The router is in (or its cache was cold): rank what is typed; then start the sweep
+        (its imports, httpx and duckdb, delay neither the first frame nor that ranking)."""
+        if self.app.router is not None:
+            self.rank_typed()
+        if not self._evidence_started and self.app.site.path is not None:
+            self._evidence_started = True
             self.call_after_refresh(self.start_evidence)
 
     def on_unmount(self) -> None:
@@ -240,7 +250,9 @@ each with the route that addresses it; evidence and text rank together.
         if catalog is not None:
             return {pb.id: pb.title for pb in catalog}
         router = self.app.router  # from the warm cache, before the playbooks are parsed
-        return dict(zip(router.ids, router.titles, strict=True)) if router is not None else {}
+        if router is not None:
+            return dict(zip(router.ids, router.titles, strict=True))
+        return getattr(self.app, "route_titles", {})  # the first frame's, before the router
 
     def show_quick_routes(self) -> None:
         titles = self._titles()
@@ -411,17 +423,23 @@ each with the route that addresses it; evidence and text rank together.
 
     def catalog_ready(self) -> None:
         self.find_resumable()
-        query = self.query_one(Input).value
-        if query.strip():
-            self.show_results(query)
-        elif not self.show_evidence_routes():
-            self.show_quick_routes()
+        self.rank_typed()
 
     # ------------------------------------------------------------ events
 
     def on_input_changed(self, event: Input.Changed) -> None:
-        if event.value.strip():
-            self.show_results(event.value)
+        # ranked once per burst: keys that came in together (typed fast, or all at once in a
+        # slow terminal) are ranked as the text they make, not one prefix after another
+        if not self._rank_due:
+            self._rank_due = True
+            self.call_later(self.rank_typed)
+
+    def rank_typed(self) -> None:
+        """Rank what the input holds now (or, when it is empty, what the evidence points at)."""
+        self._rank_due = False
+        value = self.query_one(Input).value
+        if value.strip():
+            self.show_results(value)
         elif not self.show_evidence_routes():
             self.show_quick_routes()
 

@@ -36,7 +36,7 @@ def warm_router_cache(tmp_path_factory) -> Path:
 def isolated_env(tmp_path_factory, monkeypatch, warm_router_cache):
     home = tmp_path_factory.mktemp("fixmap-home")
     (home / "cache").mkdir()
-    for f in (warm_router_cache, warm_router_cache.with_suffix(".bank.json")):
+    for f in warm_router_cache.parent.glob(f"{warm_router_cache.stem}.*"):  # router, bank, titles
         # linked, not copied (5 MB per test): fixmap replaces a cache file, never writes into it,
         # so a test that damages one must replace it too (unlink, then write)
         try:

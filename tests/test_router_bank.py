@@ -104,16 +104,21 @@ def test_the_bank_sits_beside_the_cached_router_and_a_lost_one_is_rebuilt(fixmap
     from console.site import Site
 
     cache = warm()
-    bank_file = cache.with_suffix(".bank.json")
+    bank_file = cache.with_suffix(".bank.state")
     assert bank_file.is_file()
-    assert "bank_features" not in json.loads(cache.read_text(encoding="utf-8"))
+    assert b"bank_features" not in cache.read_bytes()  # the first route reads it, not the frame
     query = "haproxy: be_llm/<NOSRV> 503 sQ-- 812/812/790 POST /v1/answer"
     fresh = [(r.id, r.score) for r in build_router(Site()).route(query, 3)]
     assert [(r.id, r.score) for r in cached_router(Site()).route(query, 3)] == fresh
 
-    for damage in (bank_file.unlink, lambda: bank_file.write_text("{", encoding="utf-8")):
+    # (warm() wrote these files anew: damaging them leaves the other tests' links alone)
+    for damage in (
+        bank_file.unlink,
+        lambda: bank_file.write_text("{", encoding="utf-8"),
+        lambda: bank_file.write_bytes(bank_file.read_bytes()[:-1000]),  # a disk that filled up
+    ):
         damage()
         router = cached_router(Site())
         assert router is not None  # the first frame still gets its routes
         assert [(r.id, r.score) for r in router.route(query, 3)] == fresh
-        assert json.loads(bank_file.read_text(encoding="utf-8"))["bank_features"]
+        assert b"bank_features" in bank_file.read_bytes()

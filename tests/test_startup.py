@@ -1,5 +1,6 @@
-"""The console's start-up path: key hints and routes in the first frame (the router from its warm
-cache, before the playbooks are parsed), the cache built once and kept for the next process."""
+"""The console's start-up path: key hints and routes in the first frame (their titles from the
+warm cache; the router read right after it, before the playbooks are parsed), the cache built
+once and kept for the next process."""
 
 from __future__ import annotations
 
@@ -65,10 +66,12 @@ async def test_routes_are_in_the_first_frame_from_the_warm_cache_and_the_cold_on
             app.routes_at_first_frame and "Rollout readiness gate" in app.routes_at_first_frame[0]
         )
         await pilot.press(*"customers charged twice")
-        await pilot.pause()
+        title = app.screen.query_one("#results-title", Label)
+        deadline = time.monotonic() + 30  # the router is read right after the first frame
+        while not str(title.render()).startswith("Best routes for"):
+            assert time.monotonic() < deadline, f"never ranked: {title.render()}"
+            await pilot.pause(0.02)
         assert app.catalog is None
-        title = str(app.screen.query_one("#results-title", Label).render())
-        assert title.startswith("Best routes for"), title
         ranked = app.screen.query_one("#routes", OptionList)
         assert "idempotency" in str(ranked.get_option_at_index(0).prompt).lower()
         app.release.set()
@@ -86,14 +89,14 @@ class HeldPlaybooks(FirstFrame):
         super().__init__(*args, **kwargs)
         self.release = threading.Event()
 
-    def _load_catalog(self) -> None:
+    def _load_catalog(self, *args) -> None:
         self.release.wait(10)
-        super()._load_catalog()
+        super()._load_catalog(*args)
 
 
 def cold(home: Path) -> None:
     """A data dir as fresh as after install without `make`: no router cache."""
-    for f in (home / "cache").glob("router-*.json"):
+    for f in (home / "cache").glob("router-*"):
         f.unlink()
 
 
@@ -135,3 +138,50 @@ async def test_the_first_evidence_asks_the_history_in_its_worker_process(tmp_pat
         assert worker_pid() is not None  # ... and the history was asked in the worker
         app.release.set()
         await pilot.app.workers.wait_for_complete()
+
+
+class HeldRouter(FirstFrame):
+    """The console with its router held back (a slow disk) until the test releases it."""
+
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.release = threading.Event()
+
+    def _load_router(self):
+        self.release.wait(10)
+        return super()._load_router()
+
+
+async def test_text_typed_before_the_router_is_read_is_ranked_when_it_is(fixmap_home):
+    app = HeldRouter(load_config(None), history_worker=False)
+    async with app.run_test(size=(80, 24)) as pilot:
+        # the first frame lists the routes by title from the warm cache, with no router yet
+        assert app.router is None
+        assert "Rollout readiness gate" in app.routes_at_first_frame[0]
+        await pilot.press(*"customers charged twice")
+        await pilot.pause()
+        title = app.screen.query_one("#results-title", Label)
+        assert str(title.render()) == "Loading routes…"
+        app.release.set()
+        deadline = time.monotonic() + 30
+        while not str(title.render()).startswith("Best routes for “customers charged twice”"):
+            assert time.monotonic() < deadline, f"never ranked: {title.render()}"
+            await pilot.pause(0.02)
+        ranked = app.screen.query_one("#routes", OptionList)
+        assert "idempotency" in str(ranked.get_option_at_index(0).prompt).lower()
+        await pilot.app.workers.wait_for_complete()
+
+
+def test_a_lost_titles_file_costs_only_the_titles(fixmap_home):
+    """The first frame then lists the routes by id; the router (and routing) is unharmed."""
+    from console.routing import cached_titles
+
+    site = Site()
+    titles = cached_titles(site)
+    assert titles and titles["rollout_readiness_gate"].startswith("Rollout readiness gate")
+    (titles_file,) = (fixmap_home / "cache").glob("router-*.titles.json")
+    titles_file.unlink()
+    titles_file.write_text("{not json", encoding="utf-8")
+    assert cached_titles(site) is None
+    router = cached_router(site)
+    assert router is not None and router.route("customers charged twice", 1)[0].id

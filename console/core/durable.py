@@ -19,15 +19,17 @@ from console.core.redact import redact_json
 _append_lock = threading.Lock()
 
 
-def atomic_write(path: Path, text: str) -> None:
-    """Write a file so a crash leaves the old or the new content, never half of one."""
+def atomic_write(path: Path, text: str | bytes) -> None:
+    """Write a file (text as UTF-8, or bytes) so a crash leaves the old or the new content,
+    never half of one."""
     import tempfile
 
     path.parent.mkdir(parents=True, exist_ok=True)
     # a unique temp file per call: two threads writing one path must not share it
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
     try:
-        with os.fdopen(fd, "w", encoding="utf-8") as fh:
+        binary = isinstance(text, bytes)
+        with os.fdopen(fd, "wb" if binary else "w", encoding=None if binary else "utf-8") as fh:
             fh.write(text)
             fh.flush()
             os.fsync(fh.fileno())

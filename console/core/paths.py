@@ -71,3 +71,11 @@ def bundled_dir() -> Path:
 
 def playbook_files(folder: Path) -> list[Path]:
     return sorted(p for p in folder.iterdir() if p.suffix in (".yaml", ".yml") and p.is_file())
+
+
+def example_files(folder: Path) -> list[Path]:
+    """The example-bank files of a playbook folder: examples/<id>.yaml (none without a bank)."""
+    bank = Path(folder) / "examples"
+    if not bank.is_dir():
+        return []
+    return playbook_files(bank)

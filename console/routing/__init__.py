@@ -1,19 +1,34 @@
 """Routing: the engineer's words (or an alert, or a pasted error) -> ranked playbooks, each
 with why it matched, or the honest answer that none did. The router is built from the catalogue
 and cached in the data dir.
+
+Its names load with their module on first use: the console's first frame reads only the cached
+titles (console.routing.cache), not the router.
 """
 
-from console.routing.cache import (
-    build_router,
-    cached_router,
-    get_router,
-    route_query,
-    save_router,
-    warm,
+from console.core.lazy import lazy_names
+
+__getattr__ = lazy_names(
+    __name__,
+    {
+        "build_router": "cache",
+        "cached_router": "cache",
+        "cached_titles": "cache",
+        "get_router": "cache",
+        "route_query": "cache",
+        "save_router": "cache",
+        "warm": "cache",
+        "example_files": "examples",
+        "load_examples": "examples",
+        "MATCH_FLOOR": "ranking",
+        "Ranking": "ranking",
+        "is_match": "ranking",
+        "rank_text": "ranking",
+        "suggestions": "ranking",
+        "Router": "router",
+        "RouteResult": "router",
+    },
 )
-from console.routing.examples import example_files, load_examples
-from console.routing.ranking import MATCH_FLOOR, Ranking, is_match, rank_text, suggestions
-from console.routing.router import Router, RouteResult
 
 __all__ = [
     "MATCH_FLOOR",
@@ -22,6 +37,7 @@ __all__ = [
     "Router",
     "build_router",
     "cached_router",
+    "cached_titles",
     "example_files",
     "get_router",
     "is_match",

@@ -3,10 +3,14 @@ router's own code or lexicon changes. The install step builds it (`make` calls
 `warm()`); otherwise the first run does, and every later process, the console's
 included, reads it instead of building its own.
 
-The state is JSON in the data dir's cache/ (its int32 and float32 arrays as the hex of their
-bytes: the cache is this machine's own), one file named by the fingerprint; reading it imports
-no numpy; a corrupt or unreadable cache file is rebuilt, and a cache that cannot be written
-is skipped.
+The state is in the data dir's cache/, in files named by the fingerprint: the router's, its
+example bank's (the bigger part, read on the first route) and the routes' titles (JSON, what
+the console's first frame lists, a few hundred bytes). A state file is a magic line, one line
+of JSON (the plain values, and where each array lies) and the int32 / float32 arrays' raw bytes
+(the cache is this machine's own): reading one is a read and a copy per array. Reading them imports no numpy, and this
+module imports none of the router's own: the first frame pays for a few stat calls and the
+titles. A corrupt or unreadable cache file is rebuilt, and a cache that cannot be written is
+skipped.
 """
 
 from __future__ import annotations
@@ -17,11 +21,11 @@ import json
 from array import array
 from pathlib import Path
 
-from console.core.paths import bundled_dir, playbook_files
-from console.routing.examples import example_files
+from console.core.paths import bundled_dir, example_files, playbook_files
 from console.site import Site
 
-CACHE_VERSION = "2"
+CACHE_VERSION = "3"
+STATE_MAGIC = b"fixmap router state 3\n"
 
 
 def router_sources() -> list[Path]:
@@ -43,11 +47,25 @@ def fingerprint(dirs: list[Path], sources: list[Path] | None = None) -> str:
 
 
 def _cache_file(site: Site) -> Path:
-    return _cache_dir() / f"router-{fingerprint([bundled_dir(), *site.playbook_dirs])}.json"
+    return _cache_dir() / f"router-{fingerprint([bundled_dir(), *site.playbook_dirs])}.state"
 
 
 def _bank_file(cache: Path) -> Path:
-    return cache.with_suffix(".bank.json")
+    return cache.with_suffix(".bank.state")
+
+
+def _titles_file(cache: Path) -> Path:
+    return cache.with_suffix(".titles.json")
+
+
+def cached_titles(site: Site) -> dict[str, str] | None:
+    """Each route's title by id, from the warm cache (none of the router is read), or None when
+    it is cold or unreadable: what the console's first frame lists before the router loads."""
+    try:
+        raw = json.loads(_titles_file(_cache_file(site)).read_text(encoding="utf-8"))
+        return dict(zip(raw["ids"], raw["titles"], strict=True))
+    except (OSError, ValueError, KeyError, TypeError):
+        return None
 
 
 def cached_router(site: Site):
@@ -132,29 +150,49 @@ def _cache_dir() -> Path:
 
 
 def _read_state(path: Path) -> dict:
-    raw = json.loads(path.read_text(encoding="utf-8"))
-    for key, spec in raw.pop("__arrays__", {}).items():
-        raw[key] = array(spec["typecode"], bytes.fromhex(spec["hex"]))
+    data = path.read_bytes()
+    if not data.startswith(STATE_MAGIC):
+        raise ValueError(f"{path} is not a router state file (version {CACHE_VERSION})")
+    end = data.index(b"\n", len(STATE_MAGIC))
+    head = json.loads(data[len(STATE_MAGIC) : end])
+    raw = head["plain"]
+    body = memoryview(data)[end + 1 :]
+    for key, (typecode, offset, size) in head["arrays"].items():
+        values = array(typecode)
+        if offset + size > len(body) or size % values.itemsize:
+            raise ValueError(f"{path} is cut short")
+        values.frombytes(body[offset : offset + size])
+        raw[key] = values
     return raw
 
 
+def _state_bytes(state: dict) -> bytes:
+    plain: dict = {}
+    arrays: dict = {}
+    chunks: list[bytes] = []
+    offset = 0
+    for key, value in state.items():
+        if isinstance(value, array):
+            chunk = value.tobytes()
+            arrays[key] = [value.typecode, offset, len(chunk)]
+            chunks.append(chunk)
+            offset += len(chunk)
+        else:
+            plain[key] = value
+    head = json.dumps({"plain": plain, "arrays": arrays}).encode()
+    return b"".join([STATE_MAGIC, head, b"\n", *chunks])
+
+
 def _write_state(path: Path, state: dict) -> None:
-    """The router's state in `path`, its bank's (keys bank_*) in the file beside it."""
+    """The router's state in `path`, its bank's (keys bank_*) and the titles beside it."""
     from console.core import atomic_write
 
-    parts: dict[Path, dict] = {path: {}, _bank_file(path): {}}
-    for key, value in state.items():
-        parts[_bank_file(path) if key.startswith("bank_") else path][key] = value
-    for old in path.parent.glob("router-*.json"):
+    bank = {k: v for k, v in state.items() if k.startswith("bank_")}
+    router = {k: v for k, v in state.items() if not k.startswith("bank_")}
+    for old in path.parent.glob("router-*"):
         old.unlink(missing_ok=True)
-    # the bank first: a router file is only ever next to its own bank
-    for file in sorted(parts, key=lambda f: f != _bank_file(path)):
-        plain: dict = {}
-        arrays: dict = {}
-        for key, value in parts[file].items():
-            if isinstance(value, array):
-                arrays[key] = {"typecode": value.typecode, "hex": value.tobytes().hex()}
-            else:
-                plain[key] = value
-        plain["__arrays__"] = arrays
-        atomic_write(file, json.dumps(plain))
+    # the bank first, the router last: a router file is only ever next to its own bank
+    atomic_write(_bank_file(path), _state_bytes(bank))
+    titles = {"ids": state["ids"], "titles": state["titles"]}
+    atomic_write(_titles_file(path), json.dumps(titles))
+    atomic_write(path, _state_bytes(router))

@@ -23,6 +23,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from console.core.paths import example_files
 from console.routing.features import Analysed, analyse
 from console.routing.tfidf import Columns, floats, plain, sublinear_tf
 
@@ -43,14 +44,6 @@ class ExampleProblem:
 
     def text(self) -> str:
         return f"{self.file}: {self.message}"
-
-
-def example_files(folder: Path) -> list[Path]:
-    """The bank files of a playbook folder: examples/<id>.yaml (none when it has no bank)."""
-    bank = Path(folder) / "examples"
-    if not bank.is_dir():
-        return []
-    return sorted(p for p in bank.iterdir() if p.suffix in (".yaml", ".yml") and p.is_file())
 
 
 def load_examples(
