@@ -16,11 +16,11 @@ skipped.
 from __future__ import annotations
 
 import contextlib
-import hashlib
 import json
 from array import array
 from pathlib import Path
 
+from console.core.digest import CacheKey
 from console.core.paths import bundled_dir, example_files, playbook_files
 from console.site import Site
 
@@ -37,7 +37,7 @@ def router_sources() -> list[Path]:
 def fingerprint(dirs: list[Path], sources: list[Path] | None = None) -> str:
     """The cache key: the router's sources, the playbook files and their example banks, by path,
     mtime and size."""
-    h = hashlib.sha1(CACHE_VERSION.encode())
+    h = CacheKey(CACHE_VERSION.encode())
     code = router_sources() if sources is None else sources
     data = [f for d in dirs if d.is_dir() for f in [*playbook_files(d), *example_files(d)]]
     for f in [*code, *data]:

@@ -13,7 +13,6 @@ starts.
 from __future__ import annotations
 
 import contextlib
-import hashlib
 import re
 import threading
 from pathlib import Path
@@ -177,7 +176,9 @@ def parse_config(text: str, file: str) -> SiteConfig:
 
 def _fingerprint(path: Path, text: str) -> str:
     """Changes whenever the file's content, its path or the config schema's code changes."""
-    h = hashlib.sha256(f"{path}\0{text}".encode())
+    from console.core.digest import CacheKey
+
+    h = CacheKey(f"{path}\0{text}".encode())
     here = Path(__file__).parent
     # every module the schema is built from: the site models and the core rules they use
     for module in sorted([*here.glob("*.py"), *(here.parent / "core").glob("*.py")]):
