@@ -278,6 +278,16 @@ def test_state_round_trip_gives_identical_results(router, tmp_path):
         assert direct.route(case["query"], top=20) == want
 
 
+def test_the_compiled_lexicon_kept_in_the_state_is_the_compiled_one(router):
+    from console.routing.text import CompiledLexicon
+
+    fresh = CompiledLexicon()
+    kept = CompiledLexicon(router.to_state())
+    assert kept.single == fresh.single and kept.multi == fresh.multi
+    assert kept.multi_by_word == fresh.multi_by_word
+    assert kept.surface_words == fresh.surface_words
+
+
 def test_state_holds_only_plain_arrays(router):
     for key, value in router.to_state().items():
         arr = np.asarray(value)

@@ -40,4 +40,4 @@ def said_matrix(
                 rows.append(i)
                 cols.append(j)
                 vals.append(v / total)
-    return Sparse((len(analysed), len(fidx)), rows, cols, floats(vals).tolist())
+    return Sparse.from_entries((len(analysed), len(fidx)), rows, cols, floats(vals).tolist())

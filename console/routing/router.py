@@ -57,13 +57,14 @@ from console.routing.text import (
     stem,
     trigrams,
     typo_distance,
+    use_compiled_lexicon,
 )
 from console.routing.tfidf import Sparse, floats, plain, sublinear_tf
 
 if TYPE_CHECKING:
     from console.playbooks import Playbook
 
-STATE_VERSION = 6
+STATE_VERSION = 8
 """Bump when the state's layout or the features change: `from_state` refuses another version.
 (The data dir's cache also rebuilds by itself whenever a module of this package changes.)"""
 
@@ -149,7 +150,7 @@ class Router:
             self._units_of[pb].append(u)
         # found whole, a one- or two-feature alert ("server_error") says little: generic words
         # cover it; only alerts of ALERT_MIN_FEATURES or more count by coverage
-        said_words = [len(said_mat.row[u]) for u in range(len(unit_kind))]
+        said_words = said_mat.row_counts()
         self._wordy_alerts = [
             k == "alert" and said_words[u] >= ALERT_MIN_FEATURES for u, k in enumerate(unit_kind)
         ]
@@ -189,7 +190,7 @@ class Router:
         """Plain values (lists of strings, arrays of int32 and float32), so the cache can keep
         it as JSON and `np.savez(path, **router.to_state())` works as well.
 
-        The matrices are stored sparse (rows, columns, values, shape): they are ~99 % zeros.
+        The matrices are stored column-major (pointers, rows, values, shape): ~99 % zeros.
         """
         return {
             "version": STATE_VERSION,
@@ -207,6 +208,7 @@ class Router:
             **self.char_mat.coords("char_mat"),
             "known": list(self.known),
             **self.said_mat.coords("said_mat"),
+            **compiled_lexicon().to_state(),
             **(self.bank.to_state() if self.bank is not None else {}),
         }
 
@@ -222,6 +224,8 @@ class Router:
 
         def strs(key: str) -> list[str]:
             return [str(x) for x in plain(state[key])]
+
+        use_compiled_lexicon(state)
 
         return cls(
             strs("ids"),

@@ -162,11 +162,21 @@ def _within(positions: list[list[int]], span: int) -> bool:
 class CompiledLexicon:
     """The compiled LEXICON: stemmed single words and stemmed multi-word sets -> concepts."""
 
-    def __init__(self) -> None:
+    def __init__(self, state: dict | None = None) -> None:
         self.single: dict[str, list[str]] = {}
         self.multi: list[tuple[frozenset[str], str]] = []
         self.multi_by_word: dict[str, list[int]] = {}
         self.surface_words: set[str] = set()
+        self._speller: Speller | None = None
+        if state is not None:  # as `to_state` kept it (the router's cache)
+            for line in state["lex_single"]:
+                st, *concepts = str(line).split("\t")
+                self.single[st] = concepts
+            for line in state["lex_multi"]:
+                concept, words = str(line).split("\t")
+                self._add_multi(words.split(" "), concept)
+            self.surface_words = {str(w) for w in state["lex_surface"]}
+            return
         for concept, phrases in LEXICON.items():
             for phrase in phrases:
                 toks = raw_tokens(phrase)
@@ -179,14 +189,25 @@ class CompiledLexicon:
                     if concept not in lst:
                         lst.append(concept)
                 else:
-                    idx = len(self.multi)
-                    self.multi.append((frozenset(stems), concept))
-                    for st in set(stems):
-                        self.multi_by_word.setdefault(st, []).append(idx)
+                    self._add_multi(stems, concept)
         for exp in EXPANSIONS.values():
             self.surface_words.update(exp.split())
         self.surface_words.update(EXPANSIONS)
-        self._speller: Speller | None = None
+
+    def _add_multi(self, stems: list[str], concept: str) -> None:
+        idx = len(self.multi)
+        self.multi.append((frozenset(stems), concept))
+        for st in sorted(set(stems)):
+            self.multi_by_word.setdefault(st, []).append(idx)
+
+    def to_state(self) -> dict[str, list[str]]:
+        """Lists of strings (tab-separated fields): the router's cache keeps the compiled
+        lexicon (~10 ms to compile; the cache is rebuilt whenever the lexicon's code changes)."""
+        return {
+            "lex_single": ["\t".join([st, *cs]) for st, cs in self.single.items()],
+            "lex_multi": [f"{c}\t{' '.join(sorted(words))}" for words, c in self.multi],
+            "lex_surface": sorted(self.surface_words),
+        }
 
     def speller(self) -> Speller:
         """Spelling candidates among the lexicon's own words ("latncy" -> "latency")."""
@@ -244,6 +265,13 @@ def compiled_lexicon() -> CompiledLexicon:
     if _LEX is None:
         _LEX = CompiledLexicon()
     return _LEX
+
+
+def use_compiled_lexicon(state: dict) -> None:
+    """This process's compiled LEXICON from a router's cached state (unless compiled already)."""
+    global _LEX
+    if _LEX is None and "lex_single" in state:
+        _LEX = CompiledLexicon(state)
 
 
 def trigrams(word: str) -> list[str]:

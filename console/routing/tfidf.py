@@ -3,7 +3,8 @@ sparse matrices the router scores with, in pure Python (weights kept as float32)
 
 The matrices are small (~1,000 units x ~1,000 features, ~0.5 % filled) and a query touches a
 few dozen columns, so a dot product over the touched columns' postings costs well under a
-millisecond, and neither building nor routing imports numpy (its ~0.1 s import and ~20 MiB
+millisecond. They are kept column-major in flat arrays, which the cache stores as they are (a
+cached router is read with no per-entry work), and neither building nor routing imports numpy (its ~0.1 s import and ~20 MiB
 stay out of the console's start-up and memory, a cold cache included).
 """
 
@@ -36,69 +37,7 @@ def tfidf_matrix(rows: list[dict[str, float]], index: dict[str, int], idf: list[
             r_idx.append(r)
             c_idx.append(c)
             vals.append(w / norm)
-    return Sparse((len(rows), len(index)), r_idx, c_idx, floats(vals).tolist())
-
-
-class Sparse:
-    """A float32 matrix held as postings both ways: per column for `dot` with a short query,
-    per row for reading one row's weights."""
-
-    __slots__ = ("by_col", "row", "shape")
-
-    def __init__(self, shape: tuple[int, int], rows: Any, cols: Any, vals: Any) -> None:
-        self.shape = (int(shape[0]), int(shape[1]))
-        row: list[dict[int, float]] = [{} for _ in range(self.shape[0])]
-        by_col: dict[int, list[tuple[int, float]]] = {}
-        for r, c, v in zip(rows, cols, vals, strict=True):
-            row[r][c] = v
-            postings = by_col.get(c)
-            if postings is None:
-                by_col[c] = [(r, v)]
-            else:
-                postings.append((r, v))
-        self.row = row
-        self.by_col = by_col
-
-    def dot(self, q: dict[int, float]) -> list[float]:
-        """self @ q for a query given as {column: weight}."""
-        out = [0.0] * self.shape[0]
-        for c, w in q.items():
-            for r, v in self.by_col.get(c, ()):
-                out[r] += v * w
-        return out
-
-    def squares(self, cols: Any) -> list[float]:
-        """Per row, the sum of its squared weights over `cols` (its weight share there)."""
-        out = [0.0] * self.shape[0]
-        for c in cols:
-            for r, v in self.by_col.get(c, ()):
-                out[r] += v * v
-        return out
-
-    def coords(self, name: str) -> dict[str, Any]:
-        """Row-major coordinates (as numpy's nonzero gives them), for the cached state."""
-        rows, cols, vals = array("i"), array("i"), array("f")
-        for r, entries in enumerate(self.row):
-            for c in sorted(entries):
-                rows.append(r)
-                cols.append(c)
-                vals.append(entries[c])
-        return {
-            f"{name}_shape": list(self.shape),
-            f"{name}_rows": rows,
-            f"{name}_cols": cols,
-            f"{name}_vals": vals,
-        }
-
-    @classmethod
-    def from_coords(cls, name: str, state: dict[str, Any]) -> Sparse:
-        """The matrix `coords` stored under `name` (plain lists, arrays or numpy arrays)."""
-        return cls(
-            tuple(plain(state[f"{name}_shape"])),
-            plain(state[f"{name}_rows"]),
-            plain(state[f"{name}_cols"]),
-            plain(state[f"{name}_vals"]),
-        )
+    return Sparse.from_entries((len(rows), len(index)), r_idx, c_idx, floats(vals).tolist())
 
 
 def plain(value: Any) -> Any:
@@ -176,3 +115,52 @@ class Columns:
             arr("rows", "i"),
             arr("vals", "f"),
         )
+
+
+class Sparse(Columns):
+    """The router's matrices: column-major (`dot` with a short query, `squares`), read from the
+    cache as its arrays with no per-entry work; their rows (which only `why` reads) are built
+    on first use."""
+
+    __slots__ = ("_row",)
+
+    def __init__(self, shape: tuple[int, int], ptr: Any, rows: Any, vals: Any) -> None:
+        super().__init__(shape, ptr, rows, vals)
+        self._row: list[dict[int, float]] | None = None
+
+    @classmethod
+    def from_entries(cls, shape: tuple[int, int], rows: Any, cols: Any, vals: Any) -> Sparse:
+        """The matrix with these (row, column, value) entries."""
+        by_row: list[dict[int, float]] = [{} for _ in range(int(shape[0]))]
+        for r, c, v in zip(rows, cols, vals, strict=True):
+            by_row[r][c] = v
+        m = Columns.from_rows(int(shape[1]), by_row)
+        return cls(m.shape, m.ptr, m.rows, m.vals)
+
+    @property
+    def row(self) -> list[dict[int, float]]:
+        """Per row, its entries ({column: value})."""
+        if self._row is None:
+            row: list[dict[int, float]] = [{} for _ in range(self.shape[0])]
+            ptr, rows, vals = self.ptr, self.rows, self.vals
+            for c in range(self.shape[1]):
+                for k in range(ptr[c], ptr[c + 1]):
+                    row[rows[k]][c] = vals[k]
+            self._row = row
+        return self._row
+
+    def row_counts(self) -> list[int]:
+        """Per row, how many entries it has."""
+        counts = [0] * self.shape[0]
+        for r in self.rows:
+            counts[r] += 1
+        return counts
+
+    def squares(self, cols: Any) -> list[float]:
+        """Per row, the sum of its squared weights over `cols` (its weight share there)."""
+        out = [0.0] * self.shape[0]
+        ptr, rows, vals = self.ptr, self.rows, self.vals
+        for c in cols:
+            for k in range(ptr[c], ptr[c + 1]):
+                out[rows[k]] += vals[k] * vals[k]
+        return out
