@@ -233,9 +233,9 @@ async def test_numbers_on_screen_read_by_unit(demo):
 
 
 def footer_keys(screen) -> list:
-    from textual.widgets._footer import FooterKey
+    from screens.widgets import KeyFooter
 
-    return [k for k in screen.query(FooterKey) if k.display]
+    return list(screen.query_one(KeyFooter).shown)
 
 
 def assert_footer_fits(screen, width: int) -> list[str]:
@@ -285,6 +285,28 @@ async def test_footers_lead_with_enter_show_quit_and_fit_80_columns(demo):
             first = footer_keys(walk)[0]
             assert (first.key, first.description) == ("enter", words)
             assert_footer_fits(walk, 80)
+
+
+async def test_a_click_on_a_footer_key_presses_it():
+    from screens.dialogs import HelpScreen
+    from screens.widgets import KeyFooter
+
+    app = FixmapApp(load_config(None), history_worker=False)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        footer = app.screen.query_one(KeyFooter)
+        shown = {k.key: k for k in footer.shown}
+        assert shown["f1"].description == "Help" and shown["f2"].description == ""  # 80 cols
+        await pilot.click(KeyFooter, offset=(shown["f1"].region.x - footer.region.x, 0))
+        await settle(pilot)
+        assert isinstance(app.screen, HelpScreen)
+        await pilot.press("escape")
+        await settle(pilot)
+        # the gap between two keys is no key
+        gap = shown["f1"].region.right - footer.region.x
+        await pilot.click(KeyFooter, offset=(gap, 0))
+        await settle(pilot)
+        assert not isinstance(app.screen, HelpScreen)
 
 
 async def test_f1_lists_every_key_of_the_screen(demo):

@@ -9,12 +9,12 @@ import time
 from pathlib import Path
 
 from textual.widgets import Label, OptionList
-from textual.widgets._footer import FooterKey
 
 import screens.app
 from console.routing import cached_router, get_router, warm
 from console.site import Site, load_config
 from screens.app import FixmapApp
+from screens.widgets import KeyFooter
 
 
 class FirstFrame(FixmapApp):
@@ -25,7 +25,8 @@ class FirstFrame(FixmapApp):
     routes_at_first_frame: list[str] | None = None
 
     def on_ready(self) -> None:
-        self.keys_at_first_frame = [k.description or k.key for k in self.screen.query(FooterKey)]
+        footer = self.screen.query_one(KeyFooter)
+        self.keys_at_first_frame = [k.description or k.key for k in footer.shown]
         routes = self.screen.query_one("#routes", OptionList)
         self.routes_at_first_frame = [str(o.prompt) for o in routes.options]
         super().on_ready()

@@ -7,7 +7,7 @@ order the screen declares them (Enter first), then F1 Help, the F-keys (as `f2 f
 screens` when their words do not fit), and `^q Quit` last; keys of the screen that still do
 not fit are left to F1, from the least important (the last declared) on.
 
-It also has its hints in its first compose: Textual's Footer composes nothing until the screen
+It also has its hints in its first frame: Textual's Footer composes nothing until the screen
 announces its bindings, a few frames after the screen is up.
 """
 
@@ -15,10 +15,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from textual.app import ComposeResult
+from rich.style import Style
+from rich.text import Text
+from textual import events
 from textual.binding import Binding
-from textual.widgets import Footer
-from textual.widgets._footer import FooterKey, FooterLabel
+from textual.geometry import Region
+from textual.widget import Widget
 
 SCREEN_KEYS = ("f2", "f3", "f4", "f5", "f6")
 """The app's keys to the other screens."""
@@ -107,78 +109,109 @@ def fit(
         kept.pop(droppable[-1])
 
 
-class KeyFooter(Footer):
-    """The footer every screen has: its keys first, fitted to the width, Ctrl+Q shown."""
+KEY_PART, WORDS_PART = "key-footer--key", "key-footer--description"
+"""The footer's two styled parts: a key, and the words after it."""
 
+
+@dataclass(frozen=True)
+class Shown:
+    """One key as the footer draws it: its cells on the screen (x, width)."""
+
+    key: str
+    description: str
+    region: Region
+    enabled: bool
+
+
+class KeyFooter(Widget, can_focus=False):
+    """The footer every screen has: its keys first, fitted to the width, Ctrl+Q shown.
+
+    One widget drawing one line (a click on a key presses it), not a widget per key: ten keys
+    were ten widgets with two styled parts each, a tenth of the console's first frame."""
+
+    ALLOW_SELECT = False
+    COMPONENT_CLASSES = {KEY_PART, WORDS_PART}
     DEFAULT_CSS = """
-    KeyFooter FooterKey.-screen-key { margin-right: 1; }
-    KeyFooter FooterLabel { margin: 0 1 0 0; }
-    KeyFooter FooterKey.-quit { dock: right; margin: 0 0 0 0; }
+    KeyFooter {
+        dock: bottom;
+        height: 1;
+        width: 1fr;
+        text-wrap: nowrap;
+        color: $footer-foreground;
+        background: $footer-background;
+        .key-footer--key {
+            color: $footer-key-foreground;
+            background: $footer-key-background;
+            text-style: bold;
+        }
+        .key-footer--description {
+            color: $footer-description-foreground;
+            background: $footer-description-background;
+        }
+    }
     """
 
-    def __init__(self, *args, **kwargs) -> None:
-        kwargs.setdefault("compact", True)
-        kwargs.setdefault("show_command_palette", False)  # ^p is in F1 and the palette itself
-        super().__init__(*args, **kwargs)
-        self.set_reactive(Footer._bindings_ready, True)
-        self._composed_width = 0
-        self._composed: tuple | None = None
+    def __init__(self, *, id: str | None = None, classes: str | None = None) -> None:
+        super().__init__(id=id, classes=classes)
+        self.shown: list[Shown] = []
+        """The keys as last drawn, left to right (what a click lands on)."""
 
-    def _plan(self, width: int) -> tuple[list[Hint], Hint | None, list[Hint], bool, Hint | None]:
-        """The hints this width shows: the screen's kept, F1, the F-keys (with their words or
-        not) and Ctrl+Q."""
+    def on_mount(self) -> None:
+        self.screen.bindings_updated_signal.subscribe(self, self._bindings_changed)
+
+    def on_unmount(self) -> None:
+        self.screen.bindings_updated_signal.unsubscribe(self)
+
+    def _bindings_changed(self, screen) -> None:
+        if self.is_attached and screen is self.screen:
+            self.refresh()
+
+    def render(self) -> Text:
+        width = self.size.width or self.app.size.width
         ours, help_, fkeys, quit_ = screen_hints(self.screen)
         kept, fkeys, full = fit(ours, help_, fkeys, quit_, width - 1)
-        return kept, help_, fkeys, full, quit_
+        key_style = self.get_component_rich_style(KEY_PART)
+        words_style = self.get_component_rich_style(WORDS_PART)
+        line = Text(no_wrap=True, overflow="crop")
+        spans: list[tuple[Hint, str, int, int]] = []
 
-    def compose(self) -> ComposeResult:
-        if not self._bindings_ready:
-            return
-        width = self.size.width or self.app.size.width
-        self._composed_width = width
-        kept, help_, fkeys, full, quit_ = self._composed = self._plan(width)
-
-        # each key's compact class from the start: its compact watcher then has nothing to
-        # change, and the first frame does not style every key twice
-        compact = " -compact" if self.compact else ""
-
-        def key(h: Hint, words: bool = True, classes: str = "") -> FooterKey:
-            return FooterKey(
-                h.key,
-                h.display,
-                h.description if words else "",
-                h.action,
-                disabled=not h.enabled,
-                tooltip=h.description,
-                classes=classes + compact,
-            ).data_bind(compact=Footer.compact)
+        def add(h: Hint, words: bool = True) -> None:
+            start = line.cell_len
+            dim = Style(dim=True) if not h.enabled else Style()
+            line.append(h.display, key_style + dim)
+            said = h.description if words else ""
+            if said:
+                line.append(" " + said, words_style + dim)
+            spans.append((h, said, start, line.cell_len - start))
+            line.append(" ")
 
         for h in kept:
-            yield key(h)
+            add(h)
         if help_ is not None:
-            yield key(help_)
+            add(help_)
         for h in fkeys:
-            yield key(h, words=full, classes="" if full else "-screen-key")
+            add(h, words=full)
         if fkeys and not full:
-            yield FooterLabel("screens")
-        if quit_ is not None:
-            yield key(quit_, classes="-quit")
+            line.append("screens ", words_style)
+        if quit_ is not None:  # at the right edge
+            tail = len(quit_.display) + (1 + len(quit_.description) if quit_.description else 0)
+            line.truncate(max(width - tail, 0), pad=True)
+            add(quit_)
+        line.truncate(width)
+        x, y = self.region.x, self.region.y
+        self.shown = [
+            Shown(h.key, said, Region(x + start, y, size, 1), h.enabled)
+            for h, said, start, size in spans
+            if start + size <= width
+        ]
+        return line
 
-    def bindings_changed(self, screen) -> None:
-        """Rebuilt only when what it shows changes: the screen announces its bindings on every
-        focus change and more (three times in the console's first 0.2 s), and rebuilding ten
-        keys each time held up the first keystrokes."""
-        self._bindings_ready = True
-        if screen.app.app_focus and self.is_attached and screen is self.screen:
-            self.call_after_refresh(self._recompose_if_changed)
-
-    async def _recompose_if_changed(self) -> None:
-        if not self.is_attached:
-            return
-        width = self.size.width or self.app.size.width
-        if width != self._composed_width or self._plan(width) != self._composed:
-            await self.recompose()
-
-    def on_resize(self) -> None:
-        if self.size.width != self._composed_width:
-            self.refresh(recompose=True)
+    def on_mouse_down(self, event: events.MouseDown) -> None:
+        x = event.screen_x
+        for shown in self.shown:
+            if shown.region.x <= x < shown.region.right:
+                if shown.enabled:
+                    self.app.simulate_key(shown.key)
+                else:
+                    self.app.bell()
+                return
