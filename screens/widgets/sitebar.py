@@ -3,22 +3,28 @@
 from __future__ import annotations
 
 from rich.text import Text
-from textual.widgets import Static
+from textual.widget import Widget
 
 from screens.theme import style
 
 
-class SiteBar(Static):
+class SiteBar(Widget):
     """One line on every screen: which site this console talks to (and, later, its state)."""
 
     DEFAULT_CSS = """
     SiteBar { height: 1; width: 1fr; background: $panel; color: $text; padding: 0 1; }
     """
 
-    def on_mount(self) -> None:
-        self.refresh_bar()
-
     def refresh_bar(self) -> None:
+        """Draw it again from the app's current state (a repaint: its height never changes)."""
+        self.refresh()
+
+    @property
+    def content(self) -> Text:
+        """The bar's text, as it is drawn now."""
+        return self.render()
+
+    def render(self) -> Text:
         site = self.app.site
         text = Text()
         text.append("fixmap", style="bold")
@@ -50,4 +56,4 @@ class SiteBar(Static):
         if interrupted:
             text.append("  ")
             text.append(f" {interrupted} INTERRUPTED ", style=style("bad"))
-        self.update(text)
+        return text
