@@ -97,8 +97,7 @@ each with the route that addresses it; evidence and text rank together.
         yield SiteBar()
         yield Label("What do you see?", id="question")
         yield Input(placeholder="e.g. answers cite old snippets after the index swap", id="symptom")
-        yield Static("", id="resume", classes="-empty")
-        yield Static("", id="evidence", classes="-empty")
+        # the resume line and the evidence block come when they have something to say (`_box`)
         yield Label("", id="results-title")
         yield OptionList(id="routes")
         yield KeyFooter()
@@ -211,10 +210,24 @@ each with the route that addresses it; evidence and text rank together.
                 last if last is not None and last.evidence is self.evidence else None
             )
 
+    def _box(self, box_id: str, shown: bool) -> Static | None:
+        """The resume line or the evidence block (in that order, above the routes), mounted the
+        first time it is shown: two hidden widgets cost the first frame ~6 ms."""
+        found = self.query(f"#{box_id}")
+        if found:
+            return found.first(Static)
+        if not shown:
+            return None
+        box = Static("", id=box_id, classes="-empty")
+        later = self.query("#evidence") if box_id == "resume" else None
+        self.mount(box, before=later.first() if later else self.query_one("#results-title"))
+        return box
+
     def _show_evidence_text(self, text: Text | None) -> None:
-        box = self.query_one("#evidence", Static)
-        box.set_class(text is None, "-empty")
-        box.update(text or "")
+        box = self._box("evidence", text is not None)
+        if box is not None:
+            box.set_class(text is None, "-empty")
+            box.update(text or "")
 
     def _render_evidence(self, result: Any) -> None:
         if result is not None:
@@ -360,7 +373,9 @@ each with the route that addresses it; evidence and text rank together.
 
     def _show_resumable(self, found: list[Any]) -> None:
         self.resumable = found
-        box = self.query_one("#resume", Static)
+        box = self._box("resume", bool(found))
+        if box is None:
+            return
         box.set_class(not found, "-empty")
         if not found:
             box.update("")

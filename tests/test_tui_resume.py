@@ -29,8 +29,9 @@ async def until(pilot, condition, what: str, rounds: int = 200) -> None:
 
 
 def resume_line(app) -> str:
-    box = app.screen.query_one("#resume", Static)
-    return "" if box.has_class("-empty") else str(box.content)
+    boxes = app.screen.query("#resume")  # mounted the first time there is a line to show
+    box = boxes.first(Static) if boxes else None
+    return "" if box is None or box.has_class("-empty") else str(box.content)
 
 
 async def test_triage_offers_to_resume_a_walkthrough_and_to_start_it_over(fixmap_home):
