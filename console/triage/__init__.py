@@ -4,11 +4,27 @@ reasons for each.
 
 evidence (gather: the sweep, bounded and cancellable -> findings) -> rank (findings mapped to
 routes through the playbooks' `evidence` field, combined with the text router's ranking).
+
+Its names load with their module on first use: the console's first ranking needs only `rank`.
 """
 
-from console.triage.evidence import Evidence, Finding, gate_findings, gather_evidence
-from console.triage.intake import open_from_alert, rank_alert
-from console.triage.rank import Triage, TriageRoute, evidence_map, triage
+from console.core.lazy import lazy_names
+
+__getattr__ = lazy_names(
+    __name__,
+    {
+        "Evidence": "evidence",
+        "Finding": "evidence",
+        "gate_findings": "evidence",
+        "gather_evidence": "evidence",
+        "open_from_alert": "intake",
+        "rank_alert": "intake",
+        "Triage": "rank",
+        "TriageRoute": "rank",
+        "evidence_map": "rank",
+        "triage": "rank",
+    },
+)
 
 __all__ = [
     "Evidence",

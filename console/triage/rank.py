@@ -11,10 +11,12 @@ leaves tied.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from console.routing import Ranking, rank_text, suggestions
-from console.triage.evidence import Evidence, Finding
+
+if TYPE_CHECKING:  # the ranking needs no sweep (the console's first one imports none)
+    from console.triage.evidence import Evidence, Finding
 
 EVIDENCE_WEIGHT = 0.6
 """What a route's evidence score (0..1) adds to its text score (0..1)."""
