@@ -9,6 +9,7 @@ import time
 from typing import Any
 
 from rich.text import Text
+from textual import events
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.message import Message
@@ -64,7 +65,8 @@ Type **what you see** — in your own words, abbreviations welcome
 (`p95 doubled after deploy`, `429 storm`, `answers cite old docs`), or paste
 the alert, the exception or the log line. The routes below re-rank as you
 type; each says *why* it matched. When nothing matches, nothing is ranked:
-the screen says so and suggests symptoms to try.
+the screen says so and suggests symptoms to try. What you type goes into the
+box wherever the cursor is on this screen, even while the console starts.
 
 With a site configured, the screen probes the site and asks the history what
 changed as soon as it opens (in the background, at most 8 s). What it finds is
@@ -81,6 +83,8 @@ each with the route that addresses it; evidence and text rank together.
 - **Ctrl+Q** quits. Your progress in every walkthrough is saved as you go.
 """
 
+    AUTO_FOCUS = ""  # the symptom takes the focus in on_mount, behind the keys typed ahead
+
     BINDINGS = [
         Binding("down", "cursor(1)", "Next", show=False, id="triage.next"),
         Binding("up", "cursor(-1)", "Prev", show=False, id="triage.prev"),
@@ -96,7 +100,13 @@ each with the route that addresses it; evidence and text rank together.
     def compose(self) -> ComposeResult:
         yield SiteBar()
         yield Label("What do you see?", id="question")
-        yield Input(placeholder="e.g. answers cite old snippets after the index swap", id="symptom")
+        # not selected on focus: a key typed with the focus elsewhere (or typed ahead) goes in
+        # and the next one must not replace it; Esc clears the box
+        yield Input(
+            placeholder="e.g. answers cite old snippets after the index swap",
+            id="symptom",
+            select_on_focus=False,
+        )
         # the resume line and the evidence block come when they have something to say (`_box`)
         yield Label("", id="results-title")
         yield OptionList(id="routes")
@@ -113,7 +123,10 @@ each with the route that addresses it; evidence and text rank together.
         self._evidence_started = False
         self._rank_due = False
         self.show_quick_routes()
-        self.query_one(Input).focus()
+        # the focus comes behind any key already sent to this screen (typed ahead while the
+        # console started): `on_key` keeps those, and they go into the symptom first
+        self._typed_ahead: list[str] | None = []
+        self.call_later(self._symptom_ready)
         if self.app.site.path is None and not getattr(self.app, "demo", False):
             from console.site import NO_CONFIG_HINT
 
@@ -441,6 +454,27 @@ each with the route that addresses it; evidence and text rank together.
         self.rank_typed()
 
     # ------------------------------------------------------------ events
+
+    def on_key(self, event: events.Key) -> None:
+        """A printable key that reached the screen reached no text box: it goes into the
+        symptom. Typed ahead while the console starts (the keys come before the input has the
+        focus, and were lost), or typed with the cursor in the route list: type to search."""
+        if not (event.is_printable and event.character):
+            return
+        event.stop()
+        if self._typed_ahead is not None:  # the input is not up yet: kept, in order
+            self._typed_ahead.append(event.character)
+            return
+        box = self.query_one(Input)
+        box.focus()
+        box.insert_text_at_cursor(event.character)
+
+    def _symptom_ready(self) -> None:
+        typed, self._typed_ahead = self._typed_ahead or [], None
+        box = self.query_one(Input)
+        if typed:
+            box.insert_text_at_cursor("".join(typed))
+        box.focus()
 
     def on_input_changed(self, event: Input.Changed) -> None:
         # ranked once per burst: keys that came in together (typed fast, or all at once in a

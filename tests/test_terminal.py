@@ -189,3 +189,14 @@ def test_notes_typed_in_one_burst_land_once_each(tmux, fixmap_home):
 
     notes = [e.title for e in current_incident().events if e.kind == "note"]
     assert notes == ["note A", "note B", "note C"]
+
+
+def test_what_is_typed_while_the_console_starts_is_kept(tmux):
+    """Keys typed (or pasted without bracketing) before the symptom box has the focus go into
+    it, in order: they reached the screen before its input was up, and were lost."""
+    tmux.start(FIXMAP)
+    for ch in "p95 doubled":  # one key at a time, as a person types while it starts
+        tmux.type(ch)
+    tmux.type(" after the deploy")  # and a burst
+    screen = tmux.wait("Best routes for “p95 doubled after the deploy”")
+    assert "▊  p95 doubled after the deploy" in screen, screen

@@ -82,3 +82,22 @@ async def test_a_healthy_site_says_nothing_is_failing(tmp_path, monkeypatch):
             assert "9 probes: 9 pass" in block and "nothing failing" in block
             routes = screen.query_one("#routes", OptionList)
             assert routes.get_option_at_index(0).id == "rollout_readiness_gate"  # the quick routes
+
+
+async def test_typing_with_the_cursor_in_the_route_list_types_the_symptom():
+    from textual.widgets import Input
+
+    app = FixmapApp(load_config(None))
+    async with app.run_test(size=(80, 24)) as pilot:
+        await until(pilot, lambda: app.router is not None)
+        screen = app.screen
+        screen.query_one("#routes", OptionList).focus()
+        await pilot.pause()
+        await type_text(pilot, "429 storm")
+        box = screen.query_one(Input)
+        await until(pilot, lambda: box.value == "429 storm")  # every key, none replacing one
+        assert box.has_focus
+        title = screen.query_one("#results-title", Label)
+        await until(pilot, lambda: str(title.content).startswith("Best routes for “429 storm”"))
+        first = str(screen.query_one("#routes", OptionList).get_option_at_index(0).prompt)
+        assert "Rate limits" in first
