@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import shutil
+import subprocess
 import sys
 from pathlib import Path
 
@@ -11,6 +12,15 @@ import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
 FIXMAP = str(Path(sys.executable).with_name("fixmap"))
+
+
+def fresh_python(code: str, timeout: float = 60) -> str:
+    """What `code` prints in a fresh interpreter (what a new process imports); it must succeed."""
+    proc = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, timeout=timeout
+    )
+    assert proc.returncode == 0, proc.stderr
+    return proc.stdout.strip()
 
 
 @pytest.fixture(scope="session")

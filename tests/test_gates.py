@@ -5,7 +5,6 @@ right target red, empty and NaN data never pass, errors stay apart from failures
 from __future__ import annotations
 
 import json
-import subprocess
 import sys
 from contextlib import contextmanager
 from pathlib import Path
@@ -26,7 +25,7 @@ from console.gates import (
 )
 from console.history import close_all, seed_demo_history
 from console.site import BUILTIN_SETS, load_config
-from tests.conftest import without_sampling
+from tests.conftest import fresh_python, without_sampling
 
 TOKEN = "gates-test-admin-token"
 
@@ -466,6 +465,4 @@ def test_importing_the_gates_loads_no_pydantic():
         "console.gates.gate_sets(None)\n"
         "print('pydantic' in sys.modules)\n"
     )
-    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
-    assert proc.returncode == 0, proc.stderr
-    assert proc.stdout.strip() == "False"
+    assert fresh_python(code) == "False"

@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import pkgutil
-import subprocess
-import sys
+
+import pytest
 
 import console
+from tests.conftest import fresh_python
 
 
 def engine_modules() -> list[str]:
@@ -27,9 +28,7 @@ def test_every_console_module_imports_without_textual_or_rich():
         "bad = sorted(m for m in sys.modules if m.split('.')[0] in ('textual', 'rich'))\n"
         "print(','.join(bad))\n"
     )
-    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
-    assert proc.returncode == 0, proc.stderr
-    assert proc.stdout.strip() == "", f"UI modules site by the engine: {proc.stdout.strip()}"
+    assert fresh_python(code, timeout=120) == "", "UI modules in the engine"
 
 
 def test_cli_import_stays_light():
@@ -38,9 +37,7 @@ def test_cli_import_stays_light():
         "import sys, console.cli\n"
         "print(','.join(sorted(m for m in ('numpy', 'duckdb', 'httpx', 'keyring', 'pyarrow') if m in sys.modules)))\n"
     )
-    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
-    assert proc.returncode == 0, proc.stderr
-    assert proc.stdout.strip() == ""
+    assert fresh_python(code) == ""
 
 
 def test_the_console_first_frame_path_stays_light():
@@ -52,9 +49,7 @@ def test_the_console_first_frame_path_stays_light():
         "heavy = ('pydantic', 'numpy', 'duckdb', 'httpx', 'yaml', 'keyring', 'pyarrow')\n"
         "print(','.join(sorted(m for m in heavy if m in sys.modules)))\n"
     )
-    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
-    assert proc.returncode == 0, proc.stderr
-    assert proc.stdout.strip() == "", f"site before the first frame: {proc.stdout.strip()}"
+    assert fresh_python(code) == "", "heavy modules before the first frame"
 
 
 def test_console_core_serves_every_name_lazily():
@@ -69,9 +64,20 @@ def test_console_core_serves_every_name_lazily():
         "    exec(f'from console.core import {name}')\n"
         "print(','.join(loaded))\n"
     )
-    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
-    assert proc.returncode == 0, proc.stderr
-    assert proc.stdout.strip() == "console.core.lazy,console.core.redact,console.core.secret_forms"
+    assert fresh_python(code) == "console.core.lazy,console.core.redact,console.core.secret_forms"
+
+
+@pytest.mark.parametrize("package", ["console.routing", "console.triage", "console.walkthrough"])
+def test_lazy_front_doors_load_nothing_until_asked_and_serve_every_name(package):
+    """The console's first frame imports console.routing (for the cached titles) and its first
+    ranking console.triage: their front doors load a module only when one of its names is used."""
+    code = (
+        f"import sys, {package} as door\n"
+        f"print(sorted(m for m in sys.modules if m.startswith('{package}.')))\n"
+        "for name in door.__all__:\n"
+        f"    exec(f'from {package} import {{name}}')\n"
+    )
+    assert fresh_python(code) == "[]"
 
 
 # ------------------------------------------------------------------ front doors
