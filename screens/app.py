@@ -283,7 +283,7 @@ class FixmapApp(Feedback, Keeping, Walkthroughs, App[int]):
                 from console.triage import triage
 
                 triage(router, None, "warm up: p95 doubled", None)  # its first call's costs too
-        except Exception:  # the catalogue step builds a router anew (and says what failed)
+        except Exception:  # a cache that will not read: the catalogue step builds one anew
             router = None
         finally:
             self.post_message(RouterReady(router))
